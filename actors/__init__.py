@@ -1,0 +1,41 @@
+"""Actors for asyncio: bounded mailboxes, supervision hooks, ask/tell, dead letters.
+
+The public names are re-exported here; the modules that define them are private.
+"""
+
+from actors._actor import Actor, ChildFailure
+from actors._context import Context
+from actors._dead_letters import DeadLetters
+from actors._errors import (
+    ActorError,
+    ActorFailed,
+    ActorStartError,
+    ActorStopped,
+    AskTimeout,
+    MailboxFull,
+)
+from actors._mailbox import MailboxStatistics
+from actors._messages import DeadLetter, Overflow, Terminated
+from actors._ref import ActorRef
+from actors._system import ActorSystem
+from actors._timers import Timer
+
+__all__ = [
+    "Actor",
+    "ActorError",
+    "ActorFailed",
+    "ActorRef",
+    "ActorStartError",
+    "ActorStopped",
+    "ActorSystem",
+    "AskTimeout",
+    "ChildFailure",
+    "Context",
+    "DeadLetter",
+    "DeadLetters",
+    "MailboxFull",
+    "MailboxStatistics",
+    "Overflow",
+    "Terminated",
+    "Timer",
+]

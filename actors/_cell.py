@@ -1,0 +1,698 @@
+"""The actor cell: one actor slot, its mailbox, its incarnations and its lifecycle.
+
+A cell lives as long as the slot: from spawn until the actor stops for good. A ref points at
+its cell, so refs stay valid across restarts. Each *incarnation* (an instance made by the
+factory) is served by its own asyncio task; a restart ends one incarnation's task and starts
+another while the mailbox, the queued messages and every ref survive.
+
+State transitions are always made synchronously by whoever causes them (the cell's own task,
+a parent, a kill, an overdue timer), never by relying on a cancelled task to cooperate: a
+handler that swallows cancellation can delay nothing but itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import enum
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from actors import _log
+from actors._actor import Actor, ChildFailure
+from actors._envelope import Envelope, next_message_id
+from actors._errors import ActorError, ActorFailed, ActorStartError, ActorStopped, MailboxFull
+from actors._log import logger
+from actors._mailbox import Mailbox, MailboxStatistics
+from actors._messages import Overflow, Terminated
+
+if TYPE_CHECKING:
+    from actors._context import Context
+    from actors._system import ActorSystem
+    from actors._timers import Timer
+
+__all__ = ["ActorCell", "State", "current_cell"]
+
+# Set once in every incarnation task (tasks copy the context they are created in), so code
+# running in an actor's task finds its cell without a per-message contextvar write.
+current_cell: contextvars.ContextVar[ActorCell | None] = contextvars.ContextVar(
+    "actors_current_cell", default=None
+)
+
+
+class State(enum.IntEnum):
+    STARTING = 0  # an incarnation's factory/on_start is running
+    RUNNING = 1
+    SUSPENDED = 2  # failed; serves control messages only until its parent decides
+    HALTED = 3  # no incarnation (between a halt and the next start); messages queue
+    STOPPING = 4  # graceful stop; the mailbox refuses new messages
+    STOPPED = 5  # final: deregistered, watchers told, stopped future done
+
+
+_ASYNC, _SYNC, _BLOCKING = 0, 1, 2
+
+
+class _Resume:
+    __slots__ = ()
+
+
+class _Wake:
+    __slots__ = ()
+
+
+_RESUME = _Resume()
+_WAKE = _Wake()
+
+
+class _Halt:
+    __slots__ = ("done",)
+
+    def __init__(self, done: asyncio.Future[None]) -> None:
+        self.done = done
+
+
+class _ChildFailed:
+    __slots__ = ("child", "failure")
+
+    def __init__(self, child: ActorCell, failure: ChildFailure) -> None:
+        self.child = child
+        self.failure = failure
+
+
+class ActorCell:
+    """The runtime's record of one actor slot. Private: users hold ``ActorRef``s."""
+
+    def __init__(
+        self,
+        system: ActorSystem,
+        parent: ActorCell | None,
+        name: str,
+        path: str,
+        factory: Callable[[], Actor],
+        capacity: int,
+        overflow: Overflow,
+        shutdown: float | None,
+    ) -> None:
+        from actors._context import Context
+        from actors._ref import ActorRef
+
+        self.system = system
+        self.loop = system.loop
+        self.parent = parent
+        self.name = name
+        self.path = path
+        self.factory = factory
+        self.shutdown_timeout = shutdown
+        self.mailbox = Mailbox(capacity, overflow)
+        self.ref = ActorRef(self)
+        self.context: Context = Context(self)
+        # Children in start order (dict order); a child leaves when it reaches STOPPED.
+        self.children: dict[str, ActorCell] = {}
+        self.instance: Actor | None = None
+        # The task serving the current incarnation; None when HALTED or STOPPED. A task that
+        # finds it is no longer `self.task` has been taken over and must do nothing more.
+        self.task: asyncio.Task[None] | None = None
+        self.state = State.STARTING
+        self.incarnation = 0
+        # The envelope being handled; None between messages. Cleared by whoever finishes it,
+        # so a handler that returns after being abandoned can tell it no longer owns it.
+        self.current: Envelope | None = None
+        self.watchers: set[ActorCell] = set()
+        self.watching: set[ActorCell] = set()
+        self.timers: set[Timer] = set()
+        self.stopped: asyncio.Future[None] = self.loop.create_future()
+        self._receive: Callable[[Any], Any] | None = None
+        self._receive_mode = _ASYNC
+        self._drain = False  # whether a graceful stop processes what is queued
+        self._stop_handle: asyncio.TimerHandle | None = None
+        self._deferred: list[_ChildFailed] = []  # child failures that came while SUSPENDED
+        # Ledger (see MailboxStatistics) and counters, plain ints on the hot path.
+        self.processed = 0
+        self.failed = 0
+        self.dead_lettered = 0
+        self.restarts = 0
+        self.late_replies = 0
+        self.ask_timeouts = 0
+
+    def __repr__(self) -> str:
+        return f"<ActorCell {self.path} {self.state.name}>"
+
+    # ----------------------------------------------------------------- message intake
+
+    def envelope(
+        self, message: Any, reply: asyncio.Future[Any] | None, correlation_id: int | str | None
+    ) -> Envelope:
+        """Wrap a message, inheriting sender and correlation from the handler we are in."""
+        message_id = next_message_id()
+        sender_cell = current_cell.get()
+        if sender_cell is None:
+            return Envelope(
+                message,
+                None,
+                reply,
+                message_id,
+                message_id if correlation_id is None else correlation_id,
+                None,
+                self.loop.time(),
+            )
+        handling = sender_cell.current
+        if handling is None:
+            causation = None
+            correlation = message_id if correlation_id is None else correlation_id
+        else:
+            causation = handling.message_id
+            correlation = handling.correlation_id if correlation_id is None else correlation_id
+        return Envelope(
+            message,
+            sender_cell.ref,
+            reply,
+            message_id,
+            correlation,
+            causation,
+            self.loop.time(),
+        )
+
+    def offer(self, envelope: Envelope) -> bool:
+        """Deliver without waiting.
+
+        Returns False only when the mailbox is full and its overflow is BLOCK (the caller
+        waits or raises). Refusals by other policies and by a stopped actor become dead
+        letters (and fail a pending ask). Raises MailboxFull for REJECT.
+        """
+        if self.state >= State.STOPPING:
+            self._refuse(envelope, "stopped")
+            return True
+        mailbox = self.mailbox
+        if len(mailbox.user) < mailbox.capacity and not mailbox.putters:
+            mailbox.append(envelope)
+            return True
+        overflow = mailbox.overflow
+        if overflow is Overflow.BLOCK:
+            return False
+        if overflow is Overflow.REJECT:
+            raise self._full_error(envelope, "mailbox full")
+        self.system._note_overflow(self, overflow)
+        if overflow is Overflow.DROP_NEWEST:
+            self._refuse(envelope, "mailbox_full")
+            return True
+        evicted = mailbox.evict_oldest()
+        self.dead_lettered += 1
+        self._refuse(evicted, "mailbox_full")
+        mailbox.append(envelope)
+        return True
+
+    async def offer_waiting(self, envelope: Envelope, timeout: float | None) -> None:
+        """Deliver to a full BLOCK mailbox, waiting for room (at most ``timeout`` seconds).
+
+        Raises MailboxFull when no room was made in time.
+        """
+        loop = self.loop
+        deadline = None if timeout is None else loop.time() + timeout
+        mailbox = self.mailbox
+        while True:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                raise self._full_error(envelope, f"no room in the mailbox within {timeout}s")
+            room = await mailbox.wait_for_room(remaining)
+            if self.state >= State.STOPPING:
+                self._refuse(envelope, "stopped")
+                return
+            if room and len(mailbox.user) < mailbox.capacity:
+                mailbox.append(envelope)
+                return
+
+    def _full_error(self, envelope: Envelope, reason: str) -> MailboxFull:
+        return MailboxFull(
+            reason,
+            message=envelope.message,
+            path=self.path,
+            correlation_id=envelope.correlation_id,
+        )
+
+    def _refuse(self, envelope: Envelope, reason: str) -> None:
+        """Dead-letter an envelope and fail its ask, if any."""
+        self.system.dead_letters.record(envelope.message, self.ref, reason)
+        reply = envelope.reply
+        if reply is not None and not reply.done():
+            error: ActorError
+            if reason == "mailbox_full":
+                error = self._full_error(envelope, "message dropped: mailbox full")
+            else:
+                error = ActorStopped(
+                    f"actor stopped before handling the message ({reason})",
+                    path=self.path,
+                    message_type=type(envelope.message).__name__,
+                    correlation_id=envelope.correlation_id,
+                )
+            reply.set_exception(error)
+
+    def deliver_notice(self, message: Any) -> None:
+        """Queue a runtime notice (Terminated) for the handler, ahead of user messages."""
+        if self.state >= State.STOPPING:
+            return
+        message_id = next_message_id()
+        envelope = Envelope(message, None, None, message_id, message_id, None, self.loop.time())
+        self.mailbox.put_notice(envelope)
+
+    # ----------------------------------------------------------------- incarnations
+
+    def start_incarnation(self) -> asyncio.Future[None]:
+        """Start a new incarnation task; the returned future completes when on_start finished
+        (or fails with ActorStartError)."""
+        started: asyncio.Future[None] = self.loop.create_future()
+        self.state = State.STARTING
+        self.incarnation += 1
+        self.task = self.loop.create_task(self._main(started), name=f"actor {self.path}")
+        self.system._track(self.task)
+        return started
+
+    async def _main(self, started: asyncio.Future[None]) -> None:
+        current_cell.set(self)
+        me = self.task
+        system = self.system
+        system._idle_leave()
+        try:
+            if await self._begin(started):
+                await self._serve()
+        except asyncio.CancelledError:
+            if self.task is me:
+                # Cancelled from outside the runtime (e.g. the loop is shutting down).
+                self._finalize("stopped")
+            raise
+        finally:
+            system._idle_enter()
+
+    async def _begin(self, started: asyncio.Future[None]) -> bool:
+        try:
+            instance = self.factory()
+            if not isinstance(instance, Actor):
+                raise TypeError(
+                    f"the factory {self.factory!r} returned {type(instance).__name__}, not an Actor"
+                )
+            instance._context = self.context
+            self.instance = instance
+            self._bind_receive(instance)
+            await instance.on_start()
+        except Exception as exc:
+            await self._abort_start(exc, started)
+            return False
+        if self.state is State.STARTING:
+            self.state = State.RUNNING
+        if not started.done():
+            started.set_result(None)
+        if _log.debug_enabled:
+            logger.debug("actor.started", actor=self.path, actor_class=self._class_name())
+        return True
+
+    def _bind_receive(self, instance: Actor) -> None:
+        receive = instance.receive
+        is_async = inspect.iscoroutinefunction(receive)
+        if instance.blocking:
+            if is_async:
+                raise TypeError(
+                    f"{type(instance).__name__} sets blocking = True, so its receive() must be"
+                    " a plain def, not async def"
+                )
+            self._receive_mode = _BLOCKING
+        else:
+            self._receive_mode = _ASYNC if is_async else _SYNC
+        self._receive = receive
+
+    async def _abort_start(self, exc: Exception, started: asyncio.Future[None]) -> None:
+        self._cancel_timers()
+        await self._stop_children()
+        self.instance = None
+        error = ActorStartError(f"actor failed to start: {exc!r}", path=self.path)
+        error.__cause__ = exc
+        logger.error(
+            "actor.start_failed",
+            actor=self.path,
+            actor_class=_name_of(self.factory),
+            exc_info=exc,
+        )
+        if self.incarnation == 1 or self.state is State.STOPPING:
+            self._finalize("stopped")
+        else:
+            self.state = State.HALTED
+            self.task = None
+        if not started.done():
+            started.set_exception(error)
+
+    async def _serve(self) -> None:
+        mailbox = self.mailbox
+        control = mailbox.control
+        notices = mailbox.notices
+        user = mailbox.user
+        me = self.task
+        while self.task is me:
+            if control:
+                if await self._handle_control(control.popleft()):
+                    return
+                continue
+            state = self.state
+            if state is State.RUNNING or (state is State.STOPPING and self._drain):
+                if notices:
+                    await self._process(notices.popleft())
+                    continue
+                if user:
+                    await self._process(mailbox.take())
+                    continue
+            if state is State.STOPPING:
+                await self._finish_stop()
+                return
+            self.system._idle_enter()
+            try:
+                await mailbox.wait(for_user=state is State.RUNNING)
+            finally:
+                self.system._idle_leave()
+
+    async def _process(self, envelope: Envelope) -> None:
+        self.current = envelope
+        try:
+            mode = self._receive_mode
+            receive = self._receive
+            assert receive is not None
+            if mode == _ASYNC:
+                result = await receive(envelope.message)
+            elif mode == _SYNC:
+                result = receive(envelope.message)
+            else:
+                context = contextvars.copy_context()
+                result = await self.loop.run_in_executor(
+                    self.system._executor, context.run, receive, envelope.message
+                )
+        except Exception as exc:
+            if self.current is envelope:
+                self._handler_failed(envelope, exc)
+            return
+        if self.current is not envelope:
+            return  # abandoned: whoever took over has accounted for this envelope
+        self.current = None
+        self.processed += 1
+        reply = envelope.reply
+        if reply is not None:
+            if reply.done():
+                self.late_replies += 1
+            else:
+                reply.set_result(result)
+
+    def _handler_failed(self, envelope: Envelope, exc: Exception) -> None:
+        self.current = None
+        self.failed += 1
+        self.dead_lettered += 1
+        self.system.dead_letters.record(envelope.message, self.ref, "failed", exc)
+        reply = envelope.reply
+        if reply is not None and not reply.done():
+            error = ActorFailed(
+                f"the handler raised {type(exc).__name__}: {exc}",
+                path=self.path,
+                message_type=type(envelope.message).__name__,
+                correlation_id=envelope.correlation_id,
+            )
+            error.__cause__ = exc
+            reply.set_exception(error)
+        logger.error(
+            "actor.failed",
+            actor=self.path,
+            actor_class=self._class_name(),
+            message_type=type(envelope.message).__name__,
+            correlation_id=envelope.correlation_id,
+            exc_info=exc,
+        )
+        if self.state is State.STOPPING:
+            return  # keep draining; a stopping actor is not restarted
+        self._suspend_and_report(ChildFailure(self.ref, exc, envelope.message, False))
+
+    def _suspend_and_report(self, failure: ChildFailure) -> None:
+        self.state = State.SUSPENDED
+        parent = self.parent
+        if parent is None:
+            self.system._top_level_failed(self, failure)
+        else:
+            parent.mailbox.put_control(_ChildFailed(self, failure))
+
+    async def _handle_control(self, item: object) -> bool:
+        """Handle one control message; True when this incarnation's task must end."""
+        if isinstance(item, _ChildFailed):
+            await self._on_child_failed(item)
+        elif isinstance(item, _Halt):
+            if self.state < State.STOPPING:
+                await self._end_incarnation()
+                if self.state < State.STOPPING:
+                    self.state = State.HALTED
+                    self.task = None
+                else:
+                    self._finalize("stopped")
+            if not item.done.done():
+                item.done.set_result(None)
+            return True
+        elif item is _RESUME and self.state is State.SUSPENDED:
+            self.state = State.RUNNING
+            for deferred in self._deferred:
+                self.mailbox.put_control(deferred)
+            self._deferred.clear()
+        return False
+
+    async def _on_child_failed(self, item: _ChildFailed) -> None:
+        child = item.child
+        if child.parent is not self or child.state is not State.SUSPENDED:
+            return  # stale: the child was stopped or restarted meanwhile
+        if self.state is State.SUSPENDED:
+            self._deferred.append(item)
+            return
+        instance = self.instance
+        if self.state >= State.STOPPING or instance is None:
+            child.request_stop(child.shutdown_timeout)
+            return
+        try:
+            await instance.on_child_failed(item.failure)
+        except Exception as exc:
+            self.failed += 1
+            logger.error(
+                "actor.escalated",
+                actor=self.path,
+                actor_class=self._class_name(),
+                child=child.path,
+                exc_info=exc,
+            )
+            if self.state < State.STOPPING:
+                self._suspend_and_report(ChildFailure(self.ref, exc, None, True))
+
+    async def _end_incarnation(self) -> None:
+        """Timers off, children stopped (reverse start order), then on_stop."""
+        self._cancel_timers()
+        await self._stop_children()
+        instance = self.instance
+        if instance is not None:
+            try:
+                await instance.on_stop()
+            except Exception as exc:
+                logger.error(
+                    "actor.stop_failed",
+                    actor=self.path,
+                    actor_class=self._class_name(),
+                    exc_info=exc,
+                )
+        self.instance = None
+
+    async def _stop_children(self) -> None:
+        for child in reversed(list(self.children.values())):
+            child.request_stop(child.shutdown_timeout)
+            await child.wait_stopped()
+
+    async def _finish_stop(self) -> None:
+        await self._end_incarnation()
+        self._finalize("stopped")
+
+    # ----------------------------------------------------------------- directives
+
+    def resume(self) -> None:
+        """Let a SUSPENDED actor go on with the same instance and the next message."""
+        self.mailbox.put_control(_RESUME)
+
+    async def halt(self, timeout: float | None) -> None:
+        """End the current incarnation (on_stop, children) but keep the slot and mailbox.
+
+        Waits for the message in flight to finish; past ``timeout`` the incarnation is
+        abandoned: its task is cancelled and whatever it was handling is dead-lettered.
+        """
+        if self.task is None or self.state >= State.STOPPING:
+            return
+        done: asyncio.Future[None] = self.loop.create_future()
+        self.mailbox.put_control(_Halt(done))
+        try:
+            await asyncio.wait_for(asyncio.shield(done), timeout)
+        except TimeoutError:
+            self._force_halt(timeout)
+
+    def _force_halt(self, timeout: float | None) -> None:
+        task = self.task
+        logger.warning(
+            "actor.halt_timeout", actor=self.path, actor_class=self._class_name(), timeout=timeout
+        )
+        self._abandon_current("timeout")
+        self._cancel_timers()
+        for child in reversed(list(self.children.values())):
+            child.kill()
+        self.instance = None
+        self.task = None
+        if self.state < State.STOPPING:
+            self.state = State.HALTED
+        if task is not None:
+            task.cancel()
+
+    async def restart(self, halt_timeout: float | None) -> None:
+        """Halt the current incarnation (if any) and start a fresh one from the factory.
+
+        Raises ActorStartError if the new incarnation's factory or on_start raised (the slot
+        is then HALTED, its messages still queued), ActorStopped if the actor is stopping.
+        """
+        await self.halt(halt_timeout)
+        if self.state >= State.STOPPING:
+            raise ActorStopped("cannot restart a stopped actor", path=self.path)
+        self.restarts += 1
+        await self.start_incarnation()
+        logger.info("actor.restarted", actor=self.path, actor_class=self._class_name())
+
+    def request_stop(self, timeout: float | None) -> None:
+        """Begin a graceful stop (idempotent); ``stopped`` completes when it is over."""
+        if self.state >= State.STOPPING:
+            return
+        # A failed or halted actor has no healthy instance to drain the queue with.
+        self._drain = self.state in (State.RUNNING, State.STARTING)
+        self.state = State.STOPPING
+        # Blocked senders wake, see STOPPING and dead-letter their messages.
+        self.mailbox.wake_putters()
+        if self.task is None:
+            self._finalize("stopped")
+            return
+        if timeout is not None:
+            self._stop_handle = self.loop.call_later(timeout, self._stop_overdue, timeout)
+        self.mailbox.put_control(_WAKE)
+
+    def _stop_overdue(self, timeout: float) -> None:
+        self._stop_handle = None
+        if self.state is State.STOPPED:
+            return
+        logger.warning(
+            "actor.stop_timeout",
+            actor=self.path,
+            actor_class=self._class_name(),
+            timeout=timeout,
+            queued=len(self.mailbox.user) + len(self.mailbox.notices),
+        )
+        self._finalize("timeout")
+
+    def kill(self) -> None:
+        """Stop at once: no on_stop, queued messages dead-lettered, children killed first."""
+        self._finalize("stopped")
+
+    def _abandon_current(self, reason: str) -> None:
+        envelope = self.current
+        if envelope is not None:
+            self.current = None
+            self.dead_lettered += 1
+            self._refuse(envelope, reason)
+
+    def _finalize(self, reason: str) -> None:
+        """Make the slot STOPPED, synchronously. Idempotent."""
+        if self.state is State.STOPPED:
+            return
+        self.state = State.STOPPED
+        if self._stop_handle is not None:
+            self._stop_handle.cancel()
+            self._stop_handle = None
+        for child in reversed(list(self.children.values())):
+            child.kill()
+        self._cancel_timers()
+        self._abandon_current(reason)
+        for envelope in self.mailbox.close():
+            self.dead_lettered += 1
+            self._refuse(envelope, reason)
+        for item in self.mailbox.control:
+            if isinstance(item, _Halt) and not item.done.done():
+                item.done.set_result(None)
+        self.mailbox.control.clear()
+        self._deferred.clear()
+        self.instance = None
+        task = self.task
+        self.task = None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        parent = self.parent
+        siblings = self.system._top if parent is None else parent.children
+        if siblings.get(self.name) is self:
+            del siblings[self.name]
+        self.system._unregister(self)
+        for target in self.watching:
+            target.watchers.discard(self)
+        self.watching.clear()
+        for watcher in self.watchers:
+            if self in watcher.watching:
+                watcher.deliver_notice(Terminated(self.ref))
+        self.watchers.clear()
+        if not self.stopped.done():
+            self.stopped.set_result(None)
+        if _log.debug_enabled:
+            logger.debug("actor.stopped", actor=self.path, reason=reason)
+
+    async def wait_stopped(self) -> None:
+        await asyncio.shield(self.stopped)
+
+    # ----------------------------------------------------------------- watch, timers
+
+    def watch(self, target: ActorCell) -> None:
+        if target is self:
+            raise ValueError(f"{self.path} cannot watch itself")
+        if target in self.watching:
+            return
+        self.watching.add(target)
+        if target.state is State.STOPPED:
+            self.deliver_notice(Terminated(target.ref))
+        else:
+            target.watchers.add(self)
+
+    def unwatch(self, target: ActorCell) -> None:
+        if target not in self.watching:
+            return
+        self.watching.discard(target)
+        target.watchers.discard(self)
+        # A Terminated already queued for it is withdrawn: after unwatch none arrives.
+        notices = self.mailbox.notices
+        for envelope in list(notices):
+            message = envelope.message
+            if isinstance(message, Terminated) and message.ref._cell is target:
+                notices.remove(envelope)
+                self.mailbox.accepted -= 1
+
+    def _cancel_timers(self) -> None:
+        for timer in list(self.timers):
+            timer.cancel()
+        self.timers.clear()
+
+    # ----------------------------------------------------------------- introspection
+
+    def _class_name(self) -> str:
+        instance = self.instance
+        if instance is not None:
+            return type(instance).__name__
+        return _name_of(self.factory)
+
+    def statistics(self) -> MailboxStatistics:
+        mailbox = self.mailbox
+        return MailboxStatistics(
+            depth=len(mailbox.user),
+            capacity=mailbox.capacity,
+            high_water_mark=mailbox.high_water_mark,
+            accepted=mailbox.accepted,
+            processed=self.processed,
+            dead_lettered=self.dead_lettered,
+            failed=self.failed,
+            blocked_senders=len(mailbox.putters),
+        )
+
+
+def _name_of(factory: Callable[..., Any]) -> str:
+    inner = getattr(factory, "func", factory)  # functools.partial
+    return getattr(inner, "__name__", type(inner).__name__)

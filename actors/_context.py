@@ -1,0 +1,206 @@
+"""``Context``: an actor's view of the runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from actors._messages import Overflow
+from actors._timers import Timer, check_delay
+
+if TYPE_CHECKING:
+    from actors._actor import Actor
+    from actors._cell import ActorCell
+    from actors._ref import ActorRef
+    from actors._system import ActorSystem
+
+__all__ = ["Context"]
+
+
+class Context:
+    """What an actor knows and can do: ``self.context`` inside an ``Actor``.
+
+    The message metadata (``sender``, ``correlation_id``, ``message_id``, ``causation_id``,
+    ``topic``) describes the message being handled and is ``None`` between messages.
+    The child-directive methods (``resume_child``, ``restart_child``, ``halt_child``,
+    ``stop_child``) are the mechanism parents (supervisors) use on failed children.
+    """
+
+    __slots__ = ("_cell",)
+
+    def __init__(self, cell: ActorCell) -> None:
+        self._cell = cell
+
+    @property
+    def ref(self) -> ActorRef:
+        """This actor's own ref."""
+        return self._cell.ref
+
+    @property
+    def name(self) -> str:
+        """This actor's name."""
+        return self._cell.name
+
+    @property
+    def path(self) -> str:
+        """This actor's path."""
+        return self._cell.path
+
+    @property
+    def parent(self) -> ActorRef | None:
+        """The parent's ref; ``None`` for a top-level actor."""
+        parent = self._cell.parent
+        return None if parent is None else parent.ref
+
+    @property
+    def system(self) -> ActorSystem:
+        """The system this actor runs in."""
+        return self._cell.system
+
+    @property
+    def children(self) -> tuple[ActorRef, ...]:
+        """The live children, in start order."""
+        return tuple(child.ref for child in self._cell.children.values())
+
+    def child(self, name: str) -> ActorRef | None:
+        """The live child named ``name``, or ``None``."""
+        child = self._cell.children.get(name)
+        return None if child is None else child.ref
+
+    @property
+    def sender(self) -> ActorRef | None:
+        """The actor that sent the message being handled (``None`` from outside actors)."""
+        envelope = self._cell.current
+        return None if envelope is None else envelope.sender
+
+    @property
+    def correlation_id(self) -> int | str | None:
+        """The correlation id of the message being handled."""
+        envelope = self._cell.current
+        return None if envelope is None else envelope.correlation_id
+
+    @property
+    def message_id(self) -> int | None:
+        """The id of the message being handled."""
+        envelope = self._cell.current
+        return None if envelope is None else envelope.message_id
+
+    @property
+    def causation_id(self) -> int | None:
+        """The id of the message whose handler sent the message being handled."""
+        envelope = self._cell.current
+        return None if envelope is None else envelope.causation_id
+
+    @property
+    def topic(self) -> str | None:
+        """The topic the event being handled was published on (bus events only)."""
+        envelope = self._cell.current
+        return None if envelope is None else envelope.topic
+
+    async def spawn(
+        self,
+        factory: Callable[[], Actor],
+        *,
+        name: str | None = None,
+        capacity: int = 1000,
+        overflow: Overflow = Overflow.BLOCK,
+        shutdown: float | None = 5.0,
+    ) -> ActorRef:
+        """Spawn a child of this actor; see ``ActorSystem.spawn`` for the arguments.
+
+        The child's path is this actor's path plus ``/name``. It stops when this actor stops
+        or restarts, and its failures are handled by this actor's ``on_child_failed``.
+        """
+        return await self._cell.system._spawn(
+            self._cell,
+            factory,
+            name=name,
+            capacity=capacity,
+            overflow=overflow,
+            shutdown=shutdown,
+        )
+
+    def watch(self, ref: ActorRef) -> None:
+        """Receive ``Terminated(ref)`` once when ``ref`` stops for good (at once if it already
+        has). Watching twice is the same as once. Raises ValueError for watching oneself."""
+        self._cell.watch(ref._cell)
+
+    def unwatch(self, ref: ActorRef) -> None:
+        """Stop watching ``ref``; no ``Terminated`` for it arrives after this call."""
+        self._cell.unwatch(ref._cell)
+
+    def schedule_once(self, delay: float, message: Any) -> Timer:
+        """Send ``message`` to this actor after ``delay`` seconds (loop time).
+
+        Raises ValueError for a negative or non-finite delay.
+        """
+        delay = check_delay("delay", delay, allow_zero=True)
+        cell = self._cell
+        return Timer(cell, message, cell.loop.time() + delay, None)
+
+    def schedule_every(
+        self, interval: float, message: Any, *, initial_delay: float | None = None
+    ) -> Timer:
+        """Send ``message`` to this actor every ``interval`` seconds, at a fixed rate.
+
+        The first delivery is after ``initial_delay`` (default: ``interval``). Raises
+        ValueError for a non-positive interval or a negative initial delay.
+        """
+        interval = check_delay("interval", interval, allow_zero=False)
+        first = interval if initial_delay is None else initial_delay
+        first = check_delay("initial_delay", first, allow_zero=True)
+        cell = self._cell
+        return Timer(cell, message, cell.loop.time() + first, interval)
+
+    def stop(self) -> None:
+        """Stop this actor gracefully once the current handler returns (see
+        ``ActorRef.stop``), within its shutdown time."""
+        cell = self._cell
+        cell.request_stop(cell.shutdown_timeout)
+
+    # ------------------------------------------------------------ child directives
+
+    def _child(self, ref: ActorRef) -> ActorCell:
+        cell = ref._cell
+        if cell.parent is not self._cell:
+            raise ValueError(f"{ref.path} is not a child of {self._cell.path}")
+        return cell
+
+    def resume_child(self, ref: ActorRef) -> None:
+        """Let a failed child go on with the same instance (its state kept) and its next
+        message. Does nothing for a child that is not failed. Raises ValueError when ``ref``
+        is not this actor's child."""
+        self._child(ref).resume()
+
+    async def halt_child(self, ref: ActorRef, *, timeout: float | None = None) -> None:
+        """End a child's current incarnation (its children stop, then ``on_stop``) but keep
+        the slot: its ref stays valid and messages keep queueing until ``restart_child``.
+
+        Waits for the message in flight at most ``timeout`` seconds (default: the child's
+        shutdown time), then abandons it (dead letter, reason ``timeout``).
+        Raises ValueError when ``ref`` is not this actor's child.
+        """
+        cell = self._child(ref)
+        await cell.halt(cell.shutdown_timeout if timeout is None else timeout)
+
+    async def restart_child(self, ref: ActorRef, *, timeout: float | None = None) -> None:
+        """Halt a child's incarnation (as ``halt_child``) and start a fresh instance from its
+        factory; the mailbox, its queued messages and every ref are kept. The old
+        incarnation's ``on_stop`` finishes before the new one's ``on_start`` begins.
+
+        Raises:
+            ActorStartError: the new instance's factory or ``on_start`` raised; the child
+                stays halted (messages queue) until restarted or stopped.
+            ActorStopped: the child is stopping or stopped.
+            ValueError: ``ref`` is not this actor's child.
+        """
+        cell = self._child(ref)
+        await cell.restart(cell.shutdown_timeout if timeout is None else timeout)
+
+    def stop_child(self, ref: ActorRef, *, timeout: float | None = None) -> None:
+        """Begin stopping a child for good (graceful, within ``timeout`` or its shutdown
+        time); ``await ref.wait_stopped()`` to wait for it. A failed child does not handle its
+        queued messages: they become dead letters. Raises ValueError when ``ref`` is not this
+        actor's child."""
+        cell = self._child(ref)
+        cell.request_stop(cell.shutdown_timeout if timeout is None else timeout)

@@ -1,0 +1,113 @@
+"""The one error hierarchy of the runtime.
+
+Every error carries the context it was raised in (actor path, message type, correlation id)
+where that is known, so a log line or a traceback names the actor and message involved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ActorError",
+    "ActorFailed",
+    "ActorStartError",
+    "ActorStopped",
+    "AskTimeout",
+    "MailboxFull",
+]
+
+
+class ActorError(Exception):
+    """Base class of every error raised by the runtime.
+
+    Attributes:
+        path: the path of the actor involved (``/shop/orders``), or ``None``.
+        message_type: the name of the type of the message involved, or ``None``.
+        correlation_id: the correlation id of the message involved, or ``None``.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str | None = None,
+        message_type: str | None = None,
+        correlation_id: int | str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+        self.message_type = message_type
+        self.correlation_id = correlation_id
+
+    def __str__(self) -> str:
+        details = []
+        if self.path is not None:
+            details.append(f"actor={self.path}")
+        if self.message_type is not None:
+            details.append(f"message={self.message_type}")
+        if self.correlation_id is not None:
+            details.append(f"correlation_id={self.correlation_id}")
+        if not details:
+            return self.reason
+        return f"{self.reason} ({', '.join(details)})"
+
+
+class ActorStopped(ActorError):
+    """The target actor is not alive, or stopped before it handled the message.
+
+    Raised by ``ask`` (at once, never after waiting for the timeout) when the actor is stopped
+    or stops while the ask is pending, and by ``spawn`` on a system that is shut down.
+    What to do: the actor is gone; look it up again or treat the request as failed.
+    """
+
+
+class AskTimeout(ActorError, TimeoutError):
+    """No reply arrived within the ask's timeout.
+
+    Raised by ``ActorRef.ask``. The request may still be handled later; its late reply is then
+    discarded (and counted), never delivered elsewhere. It is also a builtin ``TimeoutError``.
+    """
+
+
+class MailboxFull(ActorError):
+    """The mailbox had no room for the message.
+
+    Raised by ``tell_nowait`` on a full mailbox whose overflow is ``block`` or ``reject``,
+    by ``tell`` on a ``reject`` mailbox, and by ``tell(..., timeout=...)`` when no room was
+    made within the timeout. The undelivered message is given back as ``.message``; it is not
+    a dead letter, since the caller holds it.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        message: Any,
+        path: str | None = None,
+        correlation_id: int | str | None = None,
+    ) -> None:
+        super().__init__(
+            reason,
+            path=path,
+            message_type=type(message).__name__,
+            correlation_id=correlation_id,
+        )
+        self.message = message
+
+
+class ActorFailed(ActorError):
+    """The handler raised while handling this request.
+
+    Raised by ``ask`` as soon as the handler raised; ``__cause__`` is the original exception.
+    The actor itself is failed and handled by its parent (restarted, resumed or stopped).
+    """
+
+
+class ActorStartError(ActorError):
+    """The actor's factory or ``on_start`` raised.
+
+    Raised by ``spawn`` (nothing stays registered) and by a restart of a failed actor;
+    ``__cause__`` is the original exception.
+    """

@@ -1,0 +1,54 @@
+"""Public message and record types of the kernel."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from actors._ref import ActorRef
+
+__all__ = ["DeadLetter", "Overflow", "Terminated"]
+
+
+class Overflow(enum.Enum):
+    """What a mailbox does with a message that arrives when it is full."""
+
+    BLOCK = "block"
+    """``tell`` waits for room (optionally bounded by a timeout); ``tell_nowait`` raises
+    ``MailboxFull``."""
+    DROP_NEWEST = "drop_newest"
+    """The arriving message is dropped and becomes a dead letter (``mailbox_full``)."""
+    DROP_OLDEST = "drop_oldest"
+    """The oldest queued message is dropped (a dead letter, ``mailbox_full``) to make room."""
+    REJECT = "reject"
+    """The sender gets ``MailboxFull`` carrying the message."""
+
+
+@attrs.frozen
+class Terminated:
+    """Sent to every watcher of an actor once, when that actor has stopped for good.
+
+    It arrives through the system lane, ahead of queued user messages, and is handled by the
+    watcher's ``receive``. A restart is not a termination: the ref stays valid.
+    """
+
+    ref: ActorRef
+
+
+@attrs.frozen
+class DeadLetter:
+    """A message that was not processed, and why.
+
+    ``reason`` is one of ``stopped`` (sent to, or still queued at, a stopped actor),
+    ``mailbox_full`` (dropped by an overflow policy), ``failed`` (its handler raised;
+    ``error`` holds the exception) or ``timeout`` (still queued or in flight when a
+    graceful stop ran out of time).
+    """
+
+    message: Any
+    recipient: ActorRef | None
+    reason: str
+    error: BaseException | None = None

@@ -1,0 +1,187 @@
+"""``ActorRef``: the handle through which everything talks to an actor."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from actors._cell import State, current_cell
+from actors._errors import ActorError, AskTimeout, MailboxFull
+
+if TYPE_CHECKING:
+    from actors._cell import ActorCell
+    from actors._mailbox import MailboxStatistics
+
+__all__ = ["ActorRef"]
+
+
+class ActorRef:
+    """A handle on one actor slot.
+
+    A ref names the slot, not one incarnation: it stays valid across restarts, and messages
+    queued before a restart go to the new incarnation. Refs are hashable, compare equal only
+    to themselves (one ref per slot) and print as ``<ActorRef /shop/orders>``. Use them from
+    the event loop's thread only.
+    """
+
+    __slots__ = ("__weakref__", "_cell")
+
+    def __init__(self, cell: ActorCell) -> None:
+        self._cell = cell
+
+    def __repr__(self) -> str:
+        return f"<ActorRef {self._cell.path}>"
+
+    @property
+    def path(self) -> str:
+        """The actor's path, for example ``/shop/payments/ledger``."""
+        return self._cell.path
+
+    @property
+    def name(self) -> str:
+        """The last segment of the path: the name given at spawn."""
+        return self._cell.name
+
+    @property
+    def is_alive(self) -> bool:
+        """True until the actor has stopped for good (a restart keeps it alive)."""
+        return self._cell.state < State.STOPPING
+
+    async def tell(
+        self,
+        message: Any,
+        *,
+        timeout: float | None = None,
+        correlation_id: int | str | None = None,
+    ) -> None:
+        """Send ``message``; returns once the mailbox accepted it.
+
+        On a full mailbox whose overflow is ``block`` it waits for room, at most ``timeout``
+        seconds (``None``: without limit). Other overflow policies never wait. A message sent
+        to a stopped actor becomes a dead letter (reason ``stopped``); that is not an error.
+        Inside a handler the message inherits the handled message's correlation id unless
+        ``correlation_id`` is given.
+
+        Raises:
+            MailboxFull: the overflow is ``reject`` and the mailbox is full, or no room was
+                made within ``timeout``; ``.message`` is the undelivered message.
+        """
+        cell = self._cell
+        envelope = cell.envelope(message, None, correlation_id)
+        if not cell.offer(envelope):
+            await cell.offer_waiting(envelope, timeout)
+
+    def tell_nowait(self, message: Any, *, correlation_id: int | str | None = None) -> None:
+        """Send ``message`` without ever waiting.
+
+        Raises:
+            MailboxFull: the mailbox is full and its overflow is ``block`` or ``reject``;
+                ``.message`` is the undelivered message. Other policies drop to dead letters.
+        """
+        cell = self._cell
+        envelope = cell.envelope(message, None, correlation_id)
+        if not cell.offer(envelope):
+            raise MailboxFull(
+                "mailbox full",
+                message=message,
+                path=cell.path,
+                correlation_id=envelope.correlation_id,
+            )
+
+    async def ask(
+        self,
+        message: Any,
+        *,
+        timeout: float | None = 5.0,
+        correlation_id: int | str | None = None,
+    ) -> Any:
+        """Send ``message`` and wait for the reply: the value the handler returned.
+
+        ``timeout`` bounds the whole exchange, including waiting for mailbox room
+        (``None``: no limit). Cancelling the caller cancels the wait; ``CancelledError``
+        propagates unchanged and a reply that comes later is discarded.
+
+        Raises:
+            ActorFailed: the handler raised; ``__cause__`` is its exception. Raised as soon
+                as the handler raised.
+            ActorStopped: the actor is stopped, or stopped before handling the message.
+            AskTimeout: no reply within ``timeout`` (a ``TimeoutError``); a late reply is
+                discarded and counted.
+            MailboxFull: the overflow policy refused or dropped the message.
+            ActorError: the caller is this actor's own handler (it would wait for itself).
+        """
+        cell = self._cell
+        if current_cell.get() is cell and asyncio.current_task() is cell.task:
+            raise ActorError(
+                "an actor cannot ask itself from its own task: the reply could only come"
+                " after the current handler returns; use tell, or do the work directly",
+                path=cell.path,
+                message_type=type(message).__name__,
+            )
+        loop = cell.loop
+        reply: asyncio.Future[Any] = loop.create_future()
+        envelope = cell.envelope(message, reply, correlation_id)
+        handle = None
+        if timeout is not None:
+            if timeout <= 0:
+                raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
+            handle = loop.call_later(timeout, _ask_expired, reply, cell, envelope, timeout)
+        try:
+            if not cell.offer(envelope):
+                try:
+                    await cell.offer_waiting(envelope, timeout)
+                except MailboxFull as full:
+                    if reply.done() and not reply.cancelled():
+                        reply.exception()  # the expiry's AskTimeout, superseded below
+                    raise AskTimeout(
+                        f"no room in the mailbox within the ask timeout of {timeout}s",
+                        path=cell.path,
+                        message_type=type(message).__name__,
+                        correlation_id=envelope.correlation_id,
+                    ) from full
+            return await reply
+        finally:
+            if handle is not None:
+                handle.cancel()
+
+    async def stop(self, timeout: float | None = 5.0) -> None:
+        """Stop gracefully and wait until the actor has stopped.
+
+        The mailbox refuses new messages (they become dead letters, reason ``stopped``),
+        queued messages are handled, children stop (reverse start order), then ``on_stop``
+        runs. Past ``timeout`` seconds the actor is cancelled and what is still queued goes to
+        dead letters (reason ``timeout``). Stopping a stopped actor returns at once.
+        """
+        cell = self._cell
+        cell.request_stop(timeout)
+        await cell.wait_stopped()
+
+    def kill(self) -> None:
+        """Stop at once, without ``on_stop``: the task and its children's are cancelled,
+        queued messages become dead letters (reason ``stopped``), pending asks fail with
+        ``ActorStopped``. ``is_alive`` is False when this returns."""
+        self._cell.kill()
+
+    async def wait_stopped(self) -> None:
+        """Wait until the actor has stopped for good (after its ``on_stop`` finished)."""
+        await self._cell.wait_stopped()
+
+    def statistics(self) -> MailboxStatistics:
+        """A snapshot of the mailbox and the message ledger (see ``MailboxStatistics``)."""
+        return self._cell.statistics()
+
+
+def _ask_expired(
+    reply: asyncio.Future[Any], cell: ActorCell, envelope: Any, timeout: float
+) -> None:
+    if reply.done():
+        return
+    cell.ask_timeouts += 1
+    reply.set_exception(
+        AskTimeout(
+            f"no reply within {timeout}s",
+            path=cell.path,
+            message_type=type(envelope.message).__name__,
+            correlation_id=envelope.correlation_id,
+        )
+    )

@@ -1,0 +1,370 @@
+"""``ActorSystem``: the root of a tree of actors, its registry and its shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from actors._cell import ActorCell, State, current_cell
+from actors._dead_letters import DeadLetters
+from actors._errors import ActorStopped
+from actors._log import logger
+from actors._messages import Overflow
+from actors._timers import check_delay
+
+if TYPE_CHECKING:
+    from actors._actor import Actor, ChildFailure
+    from actors._ref import ActorRef
+
+__all__ = ["ActorSystem"]
+
+_NAME = re.compile(r"[^/\s]+")
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"actor name must be a str, got {type(name).__name__}")
+    if not _NAME.fullmatch(name) or name.startswith("$"):
+        raise ValueError(
+            f"invalid actor name {name!r}: it must be non-empty, without '/' or whitespace,"
+            " and not start with '$' (reserved for generated names)"
+        )
+    return name
+
+
+class ActorSystem:
+    """The root of an actor tree: spawns top-level actors, finds actors by path, keeps the
+    dead letters, and shuts everything down in order.
+
+    Use it as ``async with ActorSystem("shop") as system:``; leaving the block shuts down
+    gracefully. A system belongs to the event loop it is first used on.
+
+    Args:
+        name: a label for logs and metrics.
+        blocking_threads: size of the thread pool that runs ``blocking = True`` actors.
+        dead_letter_buffer: how many recent dead letters ``dead_letters.recent`` keeps.
+    """
+
+    def __init__(
+        self,
+        name: str = "actors",
+        *,
+        blocking_threads: int = 8,
+        dead_letter_buffer: int = 1000,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"system name must be a non-empty str, got {name!r}")
+        if isinstance(blocking_threads, bool) or not isinstance(blocking_threads, int):
+            raise TypeError(f"blocking_threads must be an int, got {blocking_threads!r}")
+        if blocking_threads < 1:
+            raise ValueError(f"blocking_threads must be >= 1, got {blocking_threads}")
+        self.name = name
+        self.dead_letters = DeadLetters(dead_letter_buffer)
+        self._blocking_threads = blocking_threads
+        self._executor_instance: ThreadPoolExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Top-level actors in spawn order; every live actor by path.
+        self._top: dict[str, ActorCell] = {}
+        self._registry: dict[str, ActorCell] = {}
+        self._generated_names = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+        self._closed: asyncio.Future[None] | None = None
+        self._shutdown_task: asyncio.Task[None] | None = None
+        self._fatal: BaseException | None = None
+        self._fatal_raised = False
+        # Incarnation tasks that are running (not waiting on an empty mailbox).
+        self._active = 0
+        self._idle_waiters: list[asyncio.Future[None]] = []
+        self.overflows = 0
+
+    def __repr__(self) -> str:
+        return f"<ActorSystem {self.name!r} actors={len(self._registry)}>"
+
+    # ------------------------------------------------------------------ loop
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop this system runs on (bound on first use)."""
+        running = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = running
+            self._closed = running.create_future()
+        elif self._loop is not running:
+            raise RuntimeError(f"{self!r} is bound to another event loop")
+        return running
+
+    @property
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._executor_instance is None:
+            self._executor_instance = ThreadPoolExecutor(
+                max_workers=self._blocking_threads, thread_name_prefix=f"actors-{self.name}"
+            )
+        return self._executor_instance
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ------------------------------------------------------------------ context manager
+
+    async def __aenter__(self) -> ActorSystem:
+        _ = self.loop
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.shutdown()
+        if exc is None and self._fatal is not None and not self._fatal_raised:
+            self._fatal_raised = True
+            raise self._fatal
+
+    # ------------------------------------------------------------------ spawning
+
+    async def spawn(
+        self,
+        factory: Callable[[], Actor],
+        *,
+        name: str | None = None,
+        capacity: int = 1000,
+        overflow: Overflow = Overflow.BLOCK,
+        shutdown: float | None = 5.0,
+    ) -> ActorRef:
+        """Start a top-level actor and return its ref once its ``on_start`` has finished.
+
+        Args:
+            factory: an ``Actor`` subclass or any zero-argument callable returning an
+                ``Actor``; called again for every restart.
+            name: unique among its siblings; the path is ``/name``. Default: a generated
+                ``$N``.
+            capacity: the mailbox bound (>= 1).
+            overflow: what a full mailbox does (see ``Overflow``).
+            shutdown: seconds a graceful stop of this actor may take before it is
+                cancelled; ``None`` waits without limit.
+
+        Raises:
+            ActorStartError: the factory or ``on_start`` raised (``__cause__``); nothing
+                stays registered.
+            ValueError: a sibling already has that name, or an argument is out of range.
+            TypeError: ``factory`` is not callable, or an argument has the wrong type.
+            ActorStopped: the system is shutting down.
+        """
+        return await self._spawn(
+            None, factory, name=name, capacity=capacity, overflow=overflow, shutdown=shutdown
+        )
+
+    async def _spawn(
+        self,
+        parent: ActorCell | None,
+        factory: Callable[[], Actor],
+        *,
+        name: str | None,
+        capacity: int,
+        overflow: Overflow,
+        shutdown: float | None,
+    ) -> ActorRef:
+        loop = self.loop
+        if self._closing:
+            raise ActorStopped(f"{self!r} is shut down; cannot spawn")
+        if not callable(factory):
+            raise TypeError(f"factory must be callable (an Actor class), got {factory!r}")
+        if not isinstance(overflow, Overflow):
+            raise TypeError(f"overflow must be an Overflow member, got {overflow!r}")
+        if shutdown is not None:
+            shutdown = check_delay("shutdown", shutdown, allow_zero=True)
+        if parent is not None and parent.state >= State.STOPPING:
+            raise ActorStopped(f"cannot spawn a child of {parent.path}: it is stopping")
+        if name is None:
+            name = f"${next(self._generated_names)}"
+        else:
+            _check_name(name)
+        siblings = self._top if parent is None else parent.children
+        if name in siblings:
+            where = "/" if parent is None else parent.path
+            raise ValueError(f"an actor named {name!r} already exists under {where}")
+        path = f"/{name}" if parent is None else f"{parent.path}/{name}"
+        del loop
+        cell = ActorCell(self, parent, name, path, factory, capacity, overflow, shutdown)
+        siblings[name] = cell
+        self._registry[path] = cell
+        started = cell.start_incarnation()
+        try:
+            await started
+        except asyncio.CancelledError:
+            cell.kill()
+            raise
+        return cell.ref
+
+    def _unregister(self, cell: ActorCell) -> None:
+        if self._registry.get(cell.path) is cell:
+            del self._registry[cell.path]
+
+    def lookup(self, path: str) -> ActorRef | None:
+        """The live actor at ``path`` (``/shop/orders``), or ``None``.
+
+        Raises ValueError for a path that does not start with ``/``.
+        """
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"an actor path starts with '/', got {path!r}")
+        cell = self._registry.get(path.rstrip("/") or "/")
+        return None if cell is None else cell.ref
+
+    @property
+    def actors(self) -> tuple[ActorRef, ...]:
+        """Every live actor, parents before their children."""
+        return tuple(cell.ref for cell in self._registry.values())
+
+    # ------------------------------------------------------------------ failures
+
+    def _top_level_failed(self, cell: ActorCell, failure: ChildFailure) -> None:
+        if failure.escalated:
+            self._fail(cell, failure.error)
+        else:
+            cell.request_stop(cell.shutdown_timeout)
+
+    def _fail(self, cell: ActorCell, error: BaseException) -> None:
+        """A top-level actor escalated: the whole system shuts down with that error."""
+        if self._fatal is None:
+            self._fatal = error
+            logger.critical(
+                "system.failed",
+                system=self.name,
+                actor=cell.path,
+                error=repr(error),
+                exc_info=error,
+            )
+        if not self._closing and self._shutdown_task is None:
+            self._shutdown_task = self.loop.create_task(self.shutdown(), name="system shutdown")
+
+    def _note_overflow(self, cell: ActorCell, overflow: Overflow) -> None:
+        self.overflows += 1
+
+    # ------------------------------------------------------------------ idle tracking
+
+    def _idle_enter(self) -> None:
+        self._active -= 1
+        if self._active == 0 and self._idle_waiters:
+            for waiter in self._idle_waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            self._idle_waiters.clear()
+
+    def _idle_leave(self) -> None:
+        self._active += 1
+
+    # ------------------------------------------------------------------ shutdown
+
+    @property
+    def is_closed(self) -> bool:
+        """True once ``shutdown`` has completed."""
+        return self._closed is not None and self._closed.done()
+
+    async def shutdown(self, timeout: float | None = 10.0) -> None:
+        """Stop every top-level actor in reverse spawn order (each stops its children first),
+        then release the runtime's tasks and threads. Idempotent.
+
+        Each top-level actor gets its own shutdown time, capped by what is left of
+        ``timeout``; an actor still running when the whole timeout has passed is killed.
+        Called from inside an actor's own task it only starts the shutdown (waiting there
+        would wait for itself).
+        """
+        if self._loop is None:
+            self._closing = True
+            return
+        loop = self.loop
+        assert self._closed is not None
+        cell = current_cell.get()
+        if cell is not None and asyncio.current_task() is cell.task:
+            if not self._closing and self._shutdown_task is None:
+                self._shutdown_task = loop.create_task(self.shutdown(timeout))
+            return
+        if self._closing:
+            await asyncio.shield(self._closed)
+            return
+        self._closing = True
+        deadline = None if timeout is None else loop.time() + timeout
+        for top in reversed(list(self._top.values())):
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                top.kill()
+                continue
+            own = top.shutdown_timeout
+            limit = remaining if own is None else own if remaining is None else min(own, remaining)
+            top.request_stop(limit)
+            await top.wait_stopped()
+        await self._reap()
+        if self._executor_instance is not None:
+            self._executor_instance.shutdown(wait=False, cancel_futures=True)
+        logger.info("system.shutdown", system=self.name, dead_letters=self.dead_letters.count)
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    async def _reap(self) -> None:
+        """Wait (briefly) for incarnation tasks that were cancelled to finish."""
+        current = asyncio.current_task()
+        pending = {task for task in self._tasks if not task.done() and task is not current}
+        if not pending:
+            return
+        _, still = await asyncio.wait(pending, timeout=1.0)
+        if still:
+            logger.error(
+                "system.tasks_abandoned",
+                system=self.name,
+                tasks=sorted(task.get_name() for task in still),
+            )
+
+    async def wait_closed(self) -> None:
+        """Wait until the system has shut down.
+
+        Raises the error that made it shut down, when a top-level actor escalated a failure
+        (for example ``RestartIntensityExceeded`` from a root supervisor that gave up), with
+        its whole cause chain, so a service can exit non-zero.
+        """
+        _ = self.loop
+        assert self._closed is not None
+        await asyncio.shield(self._closed)
+        if self._fatal is not None:
+            self._fatal_raised = True
+            raise self._fatal
+
+    async def wait_idle(self) -> None:
+        """Wait until every mailbox is empty, no handler runs and no timer is due.
+
+        Exact, not polled: it wakes when the last busy actor goes idle and checks again.
+        Timers due later (a ``schedule_every``) do not count as work: with virtual time the
+        clock only moves to them once the system is idle.
+        """
+        loop = self.loop
+        while not self._is_idle(loop):
+            if self._active == 0:
+                # Work was handed over but not yet picked up (a woken actor, a due timer):
+                # let the loop run the callbacks that are ready, then check again.
+                await asyncio.sleep(0)
+                continue
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._idle_waiters.append(waiter)
+            await waiter
+
+    def _is_idle(self, loop: asyncio.AbstractEventLoop) -> bool:
+        if self._active:
+            return False
+        now = loop.time()
+        for cell in self._registry.values():
+            mailbox = cell.mailbox
+            if mailbox.control or mailbox.putters:
+                return False
+            if (mailbox.user or mailbox.notices) and cell.state is State.RUNNING:
+                return False
+            for timer in cell.timers:
+                if timer._due <= now:
+                    return False
+        return True
