@@ -15,3 +15,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             and item.get_closest_marker("actors") is None
         ):
             item.add_marker(pytest.mark.actors)
+
+
+pytest_plugins = ["pytester"]

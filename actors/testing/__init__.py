@@ -1,1 +1,19 @@
-"""Testing kit."""
+"""The testing kit: probes, virtual time, and the pytest plugin's fixtures.
+
+- ``TestProbe``: a ref whose messages a test can ``expect``.
+- ``VirtualTimeLoop``, ``virtual_time()``, ``run_virtual()``: run the runtime on a clock that
+  jumps to the next timer whenever every task is idle, so restart windows, backoff, timers
+  and timeouts are tested exactly and instantly.
+- The pytest plugin (installed with the package) adds the fixtures ``actor_system``,
+  ``virtual_time`` and ``actors_loop`` and the ``actors`` marker.
+"""
+
+from actors.testing._probe import TestProbe
+from actors.testing._virtual_time import (
+    VirtualTimeLoop,
+    new_virtual_loop,
+    run_virtual,
+    virtual_time,
+)
+
+__all__ = ["TestProbe", "VirtualTimeLoop", "new_virtual_loop", "run_virtual", "virtual_time"]

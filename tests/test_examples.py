@@ -1,0 +1,30 @@
+"""Every runnable example runs (the docs include their code)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from examples import quickstart
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def test_the_quickstart_counts_restarts_and_reports_the_dead_letter() -> None:
+    outcome = await quickstart.main()
+    assert outcome == {"count": 0, "dead_letters": 1}
+
+
+def test_the_quickstart_runs_as_a_module() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "examples.quickstart"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "count: 3" in result.stdout
+    assert "count after restart: 0" in result.stdout
+    assert "dead letters: {'failed': 1}" in result.stdout
