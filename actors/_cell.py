@@ -323,7 +323,11 @@ class ActorCell:
         self._cancel_timers()
         await self._stop_children()
         self.instance = None
-        error = ActorStartError(f"actor failed to start: {exc!r}", path=self.path)
+        if isinstance(exc, ActorStartError):
+            reason = f"a child failed to start: {exc}"
+        else:
+            reason = f"actor failed to start: {exc!r}"
+        error = ActorStartError(reason, path=self.path)
         error.__cause__ = exc
         logger.error(
             "actor.start_failed",

@@ -58,6 +58,13 @@ class Context:
         return self._cell.system
 
     @property
+    def is_stopping(self) -> bool:
+        """True once this actor has begun stopping for good (it will not be restarted)."""
+        from actors._cell import State
+
+        return self._cell.state >= State.STOPPING
+
+    @property
     def children(self) -> tuple[ActorRef, ...]:
         """The live children, in start order."""
         return tuple(child.ref for child in self._cell.children.values())

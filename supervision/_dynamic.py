@@ -1,0 +1,152 @@
+"""``DynamicSupervisor``: children started and stopped at run time from one template."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from typing import Any, ClassVar
+
+import attrs
+
+from actors import ActorRef, ActorStartError
+from supervision._errors import SupervisionError
+from supervision._spec import ChildSpec
+from supervision._strategy import OneForOne
+from supervision._supervisor import Supervisor
+
+__all__ = ["DynamicSupervisor", "StartChild", "StopChild", "start_child", "stop_child"]
+
+
+@attrs.frozen
+class StartChild:
+    """Ask a ``DynamicSupervisor`` to start a child from its template, the template's
+    factory called with ``args`` and ``kwargs``. Prefer the ``start_child`` helper."""
+
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = attrs.field(factory=dict)
+    name: str | None = None
+
+
+@attrs.frozen
+class StopChild:
+    """Ask a supervisor to stop the child named ``name`` for good and forget it. Prefer the
+    ``stop_child`` helper."""
+
+    name: str
+
+
+@attrs.frozen
+class _Refused:
+    error: BaseException
+
+
+class DynamicSupervisor(Supervisor):
+    """A supervisor whose children are started at run time from one template (Erlang's
+    ``simple_one_for_one``), each restarted by the template's restart type under
+    ``one_for_one`` and the supervisor's restart intensity.
+
+    Declare ``child_spec`` (its ``name`` is the prefix of generated child names) and, if you
+    want a bound, ``max_children``. Start children with ``await start_child(sup, *args,
+    **kwargs)`` and stop them with ``await stop_child(sup, child)``.
+    """
+
+    child_spec: ClassVar[ChildSpec]
+    max_children: ClassVar[int | None] = None
+    strategy = OneForOne()
+
+    async def on_start(self) -> None:
+        spec = getattr(self, "child_spec", None)
+        if not isinstance(spec, ChildSpec):
+            raise TypeError(f"{type(self).__name__}.child_spec must be a ChildSpec, got {spec!r}")
+        if not isinstance(self.strategy, OneForOne):
+            raise ValueError(
+                f"{type(self).__name__}: a DynamicSupervisor restarts its children one for one;"
+                f" got {self.strategy.name}"
+            )
+        if self.children:
+            raise ValueError(f"{type(self).__name__}: a DynamicSupervisor starts with no children")
+        limit = self.max_children
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise ValueError(f"max_children must be an int >= 0 or None, got {limit!r}")
+        self._numbers = itertools.count(1)
+        await super().on_start()
+
+    async def handle(self, message: Any) -> Any:
+        match message:
+            case StartChild():
+                return await self._start_dynamic(message)
+            case StopChild(name=name):
+                record = self._records.get(name)
+                if record is None:
+                    return _Refused(LookupError(f"{self.context.path} has no child {name!r}"))
+                await self._stop_for_good(record)
+                return None
+        return await super().handle(message)
+
+    async def _start_dynamic(self, request: StartChild) -> ActorRef | _Refused:
+        limit = self.max_children
+        if limit is not None and len(self._records) >= limit:
+            return _Refused(
+                SupervisionError(
+                    f"{self.context.path} already has max_children={limit} children",
+                    path=self.context.path,
+                )
+            )
+        template = self.child_spec
+        name = request.name
+        if name is None:
+            name = f"{template.name}-{next(self._numbers)}"
+            while name in self._records:
+                name = f"{template.name}-{next(self._numbers)}"
+        elif name in self._records:
+            return _Refused(ValueError(f"{self.context.path} already has a child named {name!r}"))
+        factory = template.factory
+        if request.args or request.kwargs:
+            factory = functools.partial(factory, *request.args, **request.kwargs)
+        try:
+            spec = attrs.evolve(template, name=name, factory=factory)
+            record = await self._spawn_child(spec)
+        except (ActorStartError, ValueError, TypeError) as error:
+            return _Refused(error)
+        return record.ref
+
+
+async def start_child(
+    supervisor: ActorRef,
+    *args: Any,
+    name: str | None = None,
+    timeout: float | None = 5.0,
+    **kwargs: Any,
+) -> ActorRef:
+    """Start a child of the ``DynamicSupervisor`` behind ``supervisor`` from its template,
+    calling the template's factory with ``args`` and ``kwargs``; returns the child's ref once
+    its ``on_start`` finished.
+
+    Raises:
+        ActorStartError: the child's factory or ``on_start`` raised (cause attached).
+        SupervisionError: the supervisor already has ``max_children`` children.
+        ValueError: ``name`` is taken or invalid.
+        AskTimeout, ActorStopped: as ``ActorRef.ask``.
+    """
+    answer = await supervisor.ask(StartChild(args=args, kwargs=kwargs, name=name), timeout=timeout)
+    if isinstance(answer, _Refused):
+        raise answer.error
+    assert isinstance(answer, ActorRef)
+    return answer
+
+
+async def stop_child(
+    supervisor: ActorRef, child: ActorRef | str, *, timeout: float | None = 5.0
+) -> None:
+    """Stop a child of ``supervisor`` for good (it is not restarted) and forget it; returns
+    once it has stopped.
+
+    Raises LookupError when the supervisor has no such child; AskTimeout or ActorStopped as
+    ``ActorRef.ask``.
+    """
+    name = child if isinstance(child, str) else child.name
+    answer = await supervisor.ask(StopChild(name), timeout=timeout)
+    if isinstance(answer, _Refused):
+        raise answer.error

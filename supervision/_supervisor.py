@@ -1,0 +1,363 @@
+"""``Supervisor``: an actor that starts children from specs and restarts them by a strategy.
+
+The supervisor drives the kernel's child mechanisms (``Context.restart_child``,
+``halt_child``, ``resume_child``, ``stop_child``) from the pure decisions of
+``plan_restart``, ``RestartIntensity`` and ``BackoffState``. Everything it does runs in its
+own task, one step at a time, so a stop request (served first, through the system lane) is
+seen between any two steps of a restart loop, and a backoff is a timer, not a sleep.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import attrs
+import structlog
+
+from actors import (
+    Actor,
+    ActorRef,
+    ActorStartError,
+    ActorStopped,
+    ChildFailure,
+    MailboxFull,
+    Terminated,
+)
+from supervision._backoff import BackoffState
+from supervision._errors import RestartIntensityExceeded, SupervisionError
+from supervision._intensity import RestartIntensity
+from supervision._spec import ChildSpec
+from supervision._strategy import (
+    ChildState,
+    Directive,
+    OneForOne,
+    Restart,
+    Strategy,
+    plan_restart,
+)
+
+__all__ = ["ChildInfo", "Supervisor", "WhichChildren"]
+
+logger = structlog.get_logger("supervision")
+
+
+@attrs.frozen
+class WhichChildren:
+    """Ask a supervisor for its children: ``await sup.ask(WhichChildren())`` answers a tuple
+    of ``ChildInfo`` in start order."""
+
+
+@attrs.frozen
+class ChildInfo:
+    """One child of a supervisor, as ``WhichChildren`` reports it.
+
+    ``state`` is ``running``, ``restarting`` (halted, its restart under way), or ``backoff``
+    (halted, waiting for its backoff delay; messages to it queue meanwhile). ``ref`` stays
+    the same across restarts; it changes only when a permanent child that stopped on its own
+    is started again.
+    """
+
+    name: str
+    ref: ActorRef
+    state: str
+    restart: Restart
+
+
+@attrs.frozen
+class _RestartDue:
+    token: int
+
+
+@attrs.frozen
+class _StartFailed:
+    name: str
+    ref: ActorRef
+    error: ActorStartError
+
+
+class _Child:
+    """The supervisor's record of one child (mutable, private)."""
+
+    __slots__ = ("backoff", "ref", "spec", "state")
+
+    def __init__(self, spec: ChildSpec, ref: ActorRef) -> None:
+        self.spec = spec
+        self.ref = ref
+        self.state = "running"
+        self.backoff: BackoffState | None = None
+
+
+class Supervisor(Actor):
+    """An actor that starts children from ``ChildSpec``s and keeps them running.
+
+    Subclass it and declare ``strategy`` and ``children`` (class attributes, or instance
+    attributes set in ``__init__``)::
+
+        class Shop(Supervisor):
+            strategy = OneForOne(max_restarts=3, within=5.0)
+            children = [ChildSpec("orders", OrderDesk), ChildSpec("payments", Payments)]
+
+    Children start in declaration order, each after the previous one's ``on_start`` finished;
+    ``spawn`` of the supervisor returns once all have started, or raises ``ActorStartError``
+    (the child's error as cause) after stopping those already started. They stop in reverse
+    order, each within its ``shutdown`` time.
+
+    A failed child is handled by ``strategy.decide(error)``: ``RESUME`` keeps its instance,
+    ``STOP`` stops it for good, ``ESCALATE`` fails the supervisor with ``SupervisionError``
+    (cause: the child's error), ``RESTART`` restarts it and, by the strategy, its siblings.
+    More than ``max_restarts`` restarts within ``within`` seconds and the supervisor gives up:
+    it stops its children in reverse start order and fails with ``RestartIntensityExceeded``.
+
+    Answers ``WhichChildren()`` with a tuple of ``ChildInfo``.
+    """
+
+    strategy: ClassVar[Strategy] = OneForOne()
+    children: ClassVar[Sequence[ChildSpec]] = ()
+
+    _records: dict[str, _Child]
+    _intensity: RestartIntensity
+    _scheduled: dict[int, tuple[str, ...]]
+    _status: str
+
+    async def on_start(self) -> None:
+        strategy = self.strategy
+        if not isinstance(strategy, Strategy):
+            raise TypeError(
+                f"{type(self).__name__}.strategy must be OneForOne, OneForAll or RestForOne,"
+                f" got {strategy!r}"
+            )
+        specs = list(self.children)
+        names: set[str] = set()
+        for spec in specs:
+            if not isinstance(spec, ChildSpec):
+                raise TypeError(f"{type(self).__name__}.children holds {spec!r}, not a ChildSpec")
+            if spec.name in names:
+                raise ValueError(
+                    f"{type(self).__name__}.children has two children named {spec.name!r}"
+                )
+            names.add(spec.name)
+        self._records = {}
+        self._intensity = RestartIntensity(strategy.max_restarts, strategy.within)
+        self._scheduled = {}
+        self._tokens = itertools.count(1)
+        self._status = "running"
+        for spec in specs:
+            await self._spawn_child(spec)
+
+    # ---------------------------------------------------------------- messages
+
+    async def receive(self, message: Any) -> Any:
+        match message:
+            case WhichChildren():
+                return self.which_children()
+            case Terminated(ref=ref):
+                await self._on_terminated(ref)
+            case _RestartDue(token=token):
+                names = self._scheduled.pop(token, ())
+                if not self._scheduled and self._status == "backoff":
+                    self._status = "running"
+                await self._start_group(names)
+            case _StartFailed(name=name, ref=ref, error=error):
+                record = self._records.get(name)
+                if record is not None and record.ref == ref and record.state != "running":
+                    await self._on_failure(record, error)
+            case _:
+                return await self.handle(message)
+        return None
+
+    async def handle(self, message: Any) -> Any:
+        """Handle a message that is not one of the supervisor's own; override to add
+        behaviour. The default logs it as unhandled and answers ``None``."""
+        logger.warning(
+            "supervisor.unhandled_message",
+            actor=self.context.path,
+            message_type=type(message).__name__,
+        )
+        return None
+
+    def which_children(self) -> tuple[ChildInfo, ...]:
+        """The children in start order, as ``WhichChildren`` reports them."""
+        return tuple(
+            ChildInfo(name, record.ref, record.state, record.spec.restart)
+            for name, record in self._records.items()
+        )
+
+    @property
+    def status(self) -> str:
+        """``running``, ``restarting``, ``backoff`` or ``gave_up``."""
+        return self._status
+
+    def restarts_in_window(self) -> int:
+        """How many restarts fall in the current intensity window (against ``max_restarts``)."""
+        return self._intensity.restarts_in_window(self.context.system.loop.time())
+
+    # ---------------------------------------------------------------- failures
+
+    async def on_child_failed(self, failure: ChildFailure) -> None:
+        record = self._records.get(failure.child.name)
+        if record is None or record.ref != failure.child:
+            self.context.stop_child(failure.child)
+            return
+        await self._on_failure(record, failure.error)
+
+    async def _on_failure(self, record: _Child, error: BaseException) -> None:
+        directive = self.strategy.decide(error)
+        if directive is Directive.RESUME and record.state == "running":
+            self.context.resume_child(record.ref)
+        elif directive is Directive.STOP:
+            await self._stop_for_good(record)
+        elif directive is Directive.ESCALATE:
+            logger.error(
+                "supervisor.escalating",
+                actor=self.context.path,
+                child=record.ref.path,
+                error=repr(error),
+            )
+            raise SupervisionError(
+                f"child {record.ref.path} failed and the decider escalated",
+                path=self.context.path,
+            ) from error
+        else:
+            await self._terminated(record, error, abnormal=True)
+
+    async def _on_terminated(self, ref: ActorRef) -> None:
+        if self.context.is_stopping:
+            return
+        record = self._records.get(ref.name)
+        if record is None or record.ref != ref:
+            return  # stopped by this supervisor, or an older slot of the same name
+        await self._terminated(record, None, abnormal=False)
+
+    async def _terminated(
+        self, record: _Child, error: BaseException | None, *, abnormal: bool
+    ) -> None:
+        name = record.spec.name
+        states = [ChildState(n, r.spec.restart) for n, r in self._records.items()]
+        plan = plan_restart(self.strategy, states, name, abnormal)
+        if not plan.start:
+            for removed in plan.remove:
+                await self._stop_for_good(self._records[removed])
+            return
+        now = self.context.system.loop.time()
+        if self._intensity.add_restart(now):
+            await self._give_up(record, error)
+        self._status = "restarting"
+        logger.warning(
+            "supervisor.restarting",
+            actor=self.context.path,
+            child=record.ref.path,
+            strategy=self.strategy.name,
+            group=list(plan.start),
+            error=None if error is None else repr(error),
+        )
+        for stopped in plan.stop:
+            bystander = self._records[stopped]
+            if stopped in plan.remove:
+                await self._stop_for_good(bystander)
+            else:
+                await self._halt(bystander)
+        await self._halt(record)
+        delay = self._backoff_delay(record, now)
+        if delay > 0:
+            token = next(self._tokens)
+            self._scheduled[token] = plan.start
+            for waiting in plan.start:
+                self._records[waiting].state = "backoff"
+            self._status = "backoff"
+            self.context.schedule_once(delay, _RestartDue(token))
+            return
+        await self._start_group(plan.start)
+        if not self._scheduled:
+            self._status = "running"
+
+    def _backoff_delay(self, record: _Child, now: float) -> float:
+        backoff = self.strategy.backoff
+        if backoff is None:
+            return 0.0
+        if record.backoff is None:
+            record.backoff = BackoffState(backoff)
+        return record.backoff.next_delay(now)
+
+    async def _give_up(self, record: _Child, error: BaseException | None) -> None:
+        self._status = "gave_up"
+        strategy = self.strategy
+        logger.error(
+            "supervisor.gave_up",
+            actor=self.context.path,
+            child=record.ref.path,
+            max_restarts=strategy.max_restarts,
+            within=strategy.within,
+            error=None if error is None else repr(error),
+        )
+        for child in reversed(list(self._records.values())):
+            await self._stop_for_good(child)
+        raise RestartIntensityExceeded(
+            f"gave up after more than {strategy.max_restarts} restarts within"
+            f" {strategy.within}s (last: {record.ref.path})",
+            path=self.context.path,
+        ) from error
+
+    # ---------------------------------------------------------------- mechanics
+
+    async def _spawn_child(self, spec: ChildSpec) -> _Child:
+        ref = await self.context.spawn(
+            spec.factory,
+            name=spec.name,
+            capacity=spec.capacity,
+            overflow=spec.overflow,
+            shutdown=spec.shutdown_timeout,
+        )
+        self.context.watch(ref)
+        record = _Child(spec, ref)
+        self._records[spec.name] = record
+        return record
+
+    async def _halt(self, record: _Child) -> None:
+        record.state = "restarting"
+        if record.ref.is_alive:
+            await self.context.halt_child(record.ref, timeout=record.spec.shutdown_timeout)
+
+    async def _start_group(self, names: Sequence[str]) -> None:
+        for name in names:
+            record = self._records.get(name)
+            if record is None or record.state == "running":
+                continue
+            try:
+                await self._start(record)
+            except ActorStopped:
+                continue  # stopped by someone else meanwhile; its Terminated will tell us
+            except ActorStartError as error:
+                # A restart that fails counts as a failure too. It is handled as a message, so
+                # a stop request (served first) is seen between two attempts of a restart loop.
+                # The rest of the group stays halted; the plan for this failure restarts it.
+                self._retry_later(_StartFailed(name, record.ref, error))
+                return
+
+    async def _start(self, record: _Child) -> None:
+        if record.ref.is_alive:
+            await self.context.restart_child(record.ref, timeout=record.spec.shutdown_timeout)
+        else:
+            # A permanent child that stopped on its own: a new slot under the same name.
+            del self._records[record.spec.name]
+            fresh = await self._spawn_child(record.spec)
+            fresh.backoff = record.backoff
+            record = fresh
+        record.state = "running"
+        if record.backoff is not None:
+            record.backoff.running_since(self.context.system.loop.time())
+
+    def _retry_later(self, failed: _StartFailed) -> None:
+        try:
+            self.context.ref.tell_nowait(failed)
+        except MailboxFull:
+            self.context.schedule_once(0.0, failed)
+
+    async def _stop_for_good(self, record: _Child) -> None:
+        self._records.pop(record.spec.name, None)
+        ref = record.ref
+        if ref.is_alive:
+            self.context.unwatch(ref)
+            self.context.stop_child(ref, timeout=record.spec.shutdown_timeout)
+            await ref.wait_stopped()
