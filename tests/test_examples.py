@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from examples import quickstart
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,3 +30,19 @@ def test_the_quickstart_runs_as_a_module() -> None:
     assert "count: 3" in result.stdout
     assert "count after restart: 0" in result.stdout
     assert "dead letters: {'failed': 1}" in result.stdout
+
+
+def test_the_supervision_tutorial_restarts_then_gives_up_with_the_chain(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from actors.testing import run_virtual
+    from examples.supervision import tree
+
+    assert run_virtual(tree.main()) == {"closed": True}
+    out = capsys.readouterr().out
+    assert "charge failed: https://pay.example refused to charge -5" in out
+    assert "balance: 42" in out
+    assert "the shop gave up:" in out
+    chain = out.split("the shop gave up:")[1]
+    assert chain.index("actor=/shop)") < chain.index("actor=/shop/payments)")
+    assert "TypeError: the ledger does not understand" in chain
