@@ -1,9 +1,11 @@
-"""Actors for asyncio: bounded mailboxes, supervision hooks, ask/tell, dead letters.
+"""Actors for asyncio: bounded mailboxes, supervision hooks, ask/tell, dead letters, an
+event bus and worker pools.
 
 The public names are re-exported here; the modules that define them are private.
 """
 
 from actors._actor import Actor, ChildFailure
+from actors._bus import EventBus, Publish, Subscribe, Unsubscribe
 from actors._context import Context
 from actors._dead_letters import DeadLetters
 from actors._errors import (
@@ -16,6 +18,7 @@ from actors._errors import (
 )
 from actors._mailbox import MailboxStatistics
 from actors._messages import DeadLetter, Overflow, Terminated
+from actors._pool import Pool, RestartPolicy, Routing
 from actors._ref import ActorRef
 from actors._system import ActorSystem
 from actors._timers import Timer
@@ -33,9 +36,16 @@ __all__ = [
     "Context",
     "DeadLetter",
     "DeadLetters",
+    "EventBus",
     "MailboxFull",
     "MailboxStatistics",
     "Overflow",
+    "Pool",
+    "Publish",
+    "RestartPolicy",
+    "Routing",
+    "Subscribe",
     "Terminated",
     "Timer",
+    "Unsubscribe",
 ]

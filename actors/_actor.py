@@ -44,9 +44,15 @@ class Actor:
     Class attributes:
         blocking: when True, ``receive`` must be a plain ``def``; it runs in the system's
             bounded thread pool so a blocking library does not freeze the event loop.
+        subscriptions: event bus patterns (``("orders.>",)``) the runtime subscribes the
+            actor to on ``system.bus`` after ``on_start``, at spawn and after every restart,
+            so they are active when ``spawn`` returns. An invalid pattern makes the start
+            fail with ``ActorStartError`` (``__cause__`` the ``ValueError``). The overflow
+            policy is the default one unless the actor subscribed itself with another.
     """
 
     blocking: ClassVar[bool] = False
+    subscriptions: ClassVar[tuple[str, ...]] = ()
 
     _context: Context | None = None
 

@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 from actors import _log
 from actors._actor import Actor, ChildFailure
 from actors._envelope import Envelope, next_message_id
-from actors._errors import ActorError, ActorFailed, ActorStartError, ActorStopped, MailboxFull
+from actors._errors import (
+    ActorError,
+    ActorFailed,
+    ActorStartError,
+    ActorStopped,
+    MailboxFull,
+    SupervisionError,
+)
 from actors._log import logger
 from actors._mailbox import Mailbox, MailboxStatistics
 from actors._messages import Overflow, Terminated
@@ -294,6 +301,8 @@ class ActorCell:
             self.instance = instance
             self._bind_receive(instance)
             await instance.on_start()
+            if instance.subscriptions:
+                await self.system._subscribe_declared(self.ref, instance.subscriptions)
         except Exception as exc:
             await self._abort_start(exc, started)
             return False
@@ -426,7 +435,10 @@ class ActorCell:
         )
         if self.state is State.STOPPING:
             return  # keep draining; a stopping actor is not restarted
-        self._suspend_and_report(ChildFailure(self.ref, exc, envelope.message, False))
+        # A SupervisionError means the actor failed because of its children (a supervisor
+        # gave up while handling a child's end): that is an escalation wherever it is raised.
+        escalated = isinstance(exc, SupervisionError)
+        self._suspend_and_report(ChildFailure(self.ref, exc, envelope.message, escalated))
 
     def _suspend_and_report(self, failure: ChildFailure) -> None:
         self.state = State.SUSPENDED

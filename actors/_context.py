@@ -112,11 +112,15 @@ class Context:
         capacity: int = 1000,
         overflow: Overflow = Overflow.BLOCK,
         shutdown: float | None = 5.0,
+        position: int | None = None,
     ) -> ActorRef:
         """Spawn a child of this actor; see ``ActorSystem.spawn`` for the arguments.
 
         The child's path is this actor's path plus ``/name``. It stops when this actor stops
-        or restarts, and its failures are handled by this actor's ``on_child_failed``.
+        or restarts (children stop in reverse start order), and its failures are handled by
+        this actor's ``on_child_failed``. ``position`` places it in the start order (an index
+        into ``children``; default: last), for a child re-created in the place of one that
+        stopped.
         """
         return await self._cell.system._spawn(
             self._cell,
@@ -125,6 +129,7 @@ class Context:
             capacity=capacity,
             overflow=overflow,
             shutdown=shutdown,
+            position=position,
         )
 
     def watch(self, ref: ActorRef) -> None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from actors._bus import EventBus, Publish, Subscribe, Unsubscribe, _Declared
 from actors._cell import ActorCell, State, current_cell
 from actors._dead_letters import DeadLetters
 from actors._errors import ActorStopped
 from actors._log import logger
 from actors._messages import Overflow
+from actors._pool import Pool, RestartPolicy, Routing
 from actors._timers import check_delay
+from actors._topics import validate_topic
 
 if TYPE_CHECKING:
     from actors._actor import Actor, ChildFailure
@@ -24,6 +27,12 @@ if TYPE_CHECKING:
 __all__ = ["ActorSystem"]
 
 _NAME = re.compile(r"[^/\s]+")
+
+# The runtime's own actors live under /system (Akka's convention): the top-level name
+# "system" is reserved, and ActorSystem.actors lists only the application's actors.
+_RUNTIME_NAME = "system"
+_RUNTIME_PREFIX = f"/{_RUNTIME_NAME}/"
+_BUS_PATH = f"{_RUNTIME_PREFIX}bus"
 
 
 def _check_name(name: object) -> str:
@@ -43,6 +52,10 @@ class ActorSystem:
 
     Use it as ``async with ActorSystem("shop") as system:``; leaving the block shuts down
     gracefully. A system belongs to the event loop it is first used on.
+
+    The runtime's own actors live under ``/system`` (the event bus is ``/system/bus``); they
+    can be looked up but are not listed in ``actors``, and the top-level name ``system`` is
+    reserved for them.
 
     Args:
         name: a label for logs and metrics.
@@ -82,6 +95,14 @@ class ActorSystem:
         self._active = 0
         self._idle_waiters: list[asyncio.Future[None]] = []
         self.overflows = 0
+        # The event bus, started on first use (it needs the running loop) and stopped after
+        # every application actor. After `_bus_closed` is set, no bus is started any more.
+        self._bus_cell: ActorCell | None = None
+        self._bus_instance: EventBus | None = None
+        self._bus_closed = False
+        # The bus's mailbox bound. Its handler never waits, so the bound only makes
+        # publishers wait while the bus catches up; tests lower it.
+        self._bus_capacity = 10_000
 
     def __repr__(self) -> str:
         return f"<ActorSystem {self.name!r} actors={len(self._registry)}>"
@@ -171,6 +192,7 @@ class ActorSystem:
         capacity: int,
         overflow: Overflow,
         shutdown: float | None,
+        position: int | None = None,
     ) -> ActorRef:
         loop = self.loop
         if self._closing:
@@ -187,6 +209,11 @@ class ActorSystem:
             name = f"${next(self._generated_names)}"
         else:
             _check_name(name)
+            if parent is None and name == _RUNTIME_NAME:
+                raise ValueError(
+                    f"the top-level name {_RUNTIME_NAME!r} is reserved for the runtime's own"
+                    f" actors (such as the event bus at {_BUS_PATH})"
+                )
         siblings = self._top if parent is None else parent.children
         if name in siblings:
             where = "/" if parent is None else parent.path
@@ -194,7 +221,15 @@ class ActorSystem:
         path = f"/{name}" if parent is None else f"{parent.path}/{name}"
         del loop
         cell = ActorCell(self, parent, name, path, factory, capacity, overflow, shutdown)
-        siblings[name] = cell
+        if position is None or position >= len(siblings):
+            siblings[name] = cell
+        else:
+            # Keep start order: a child re-created in place (a supervisor's permanent child
+            # that stopped on its own) must still stop before its earlier siblings.
+            ordered = list(siblings.items())
+            ordered.insert(max(position, 0), (name, cell))
+            siblings.clear()
+            siblings.update(ordered)
         self._registry[path] = cell
         started = cell.start_incarnation()
         try:
@@ -203,6 +238,49 @@ class ActorSystem:
             cell.kill()
             raise
         return cell.ref
+
+    async def spawn_pool(
+        self,
+        factory: Callable[[], Actor],
+        *,
+        size: int,
+        routing: Routing = Routing.ROUND_ROBIN,
+        name: str | None = None,
+        key: Callable[[Any], Hashable] | None = None,
+        capacity: int = 1000,
+        overflow: Overflow = Overflow.BLOCK,
+        routee_capacity: int = 1000,
+        routee_overflow: Overflow = Overflow.BLOCK,
+        strategy: RestartPolicy | None = None,
+        shutdown: float | None = 5.0,
+    ) -> ActorRef:
+        """Start a ``Pool`` of ``size`` routees built by ``factory`` and return the pool's ref.
+
+        ``tell`` and ``ask`` on the ref are routed to one routee by ``routing`` (with ``key``
+        for ``CONSISTENT_HASH``); an ask is answered by the routee that handled it. When the
+        chosen routee is full the pool waits, its own mailbox (``capacity``, ``overflow``)
+        fills, and then senders to the pool wait or follow its overflow policy. Failed
+        routees are restarted by ``strategy`` (default: 3 restarts within 5 s).
+
+        Raises:
+            ValueError: ``size < 1``, ``CONSISTENT_HASH`` without ``key``, or an invalid
+                name or capacity.
+            TypeError: ``routing`` is not a ``Routing``.
+            ActorStartError: a routee failed to start (cause attached).
+        """
+        pool_factory = Pool.factory(
+            factory,
+            size,
+            routing,
+            key=key,
+            routee_capacity=routee_capacity,
+            routee_overflow=routee_overflow,
+            strategy=strategy,
+        )
+        pool_factory()  # validates the arguments here, before anything starts
+        return await self.spawn(
+            pool_factory, name=name, capacity=capacity, overflow=overflow, shutdown=shutdown
+        )
 
     def _unregister(self, cell: ActorCell) -> None:
         if self._registry.get(cell.path) is cell:
@@ -220,8 +298,178 @@ class ActorSystem:
 
     @property
     def actors(self) -> tuple[ActorRef, ...]:
-        """Every live actor, parents before their children."""
-        return tuple(cell.ref for cell in self._registry.values())
+        """Every live actor of the application, parents before their children (the
+        runtime's own actors under ``/system``, such as the event bus, are not listed)."""
+        return tuple(
+            cell.ref
+            for cell in self._registry.values()
+            if not cell.path.startswith(_RUNTIME_PREFIX)
+        )
+
+    # ------------------------------------------------------------------ event bus
+
+    @property
+    def bus(self) -> ActorRef:
+        """The ref of the system's ``EventBus`` (path ``/system/bus``).
+
+        The bus is started on first use (of this property, ``publish``, ``subscribe``,
+        ``unsubscribe``, or an actor declaring ``subscriptions``), so it must be first used
+        from a coroutine running on the system's event loop; messages sent to it before it
+        finished starting queue in its mailbox. It stops after every application actor when
+        the system shuts down.
+
+        Raises:
+            ActorStopped: the system has shut down and the bus was never started.
+            RuntimeError: called without a running event loop, or on another loop than the
+                system's.
+        """
+        cell = self._bus_cell
+        if cell is None:
+            cell = self._start_bus()
+        return cell.ref
+
+    def _start_bus(self) -> ActorCell:
+        loop = self.loop
+        if self._bus_closed:
+            raise ActorStopped(f"{self!r} is shut down; its event bus is stopped")
+
+        def make_bus() -> EventBus:
+            bus = EventBus(publish_dead_letters=True)
+            self._bus_instance = bus
+            return bus
+
+        cell = ActorCell(
+            self, None, "bus", _BUS_PATH, make_bus, self._bus_capacity, Overflow.BLOCK, 5.0
+        )
+        self._bus_cell = cell
+        self._registry[cell.path] = cell
+        started = cell.start_incarnation()
+        # Nothing awaits the start: the bus's on_start cannot fail, but never leave a
+        # future's exception unretrieved.
+        started.add_done_callback(_retrieve)
+        del loop
+        return cell
+
+    def _running_bus(self) -> EventBus | None:
+        """The bus, when an event can be fanned out from the caller's task: it is running
+        and nothing is queued for it, so no earlier publish is waiting (publish order)."""
+        cell = self._bus_cell
+        if cell is None or cell.state is not State.RUNNING or cell.mailbox.user:
+            return None
+        return self._bus_instance
+
+    async def publish(
+        self, topic: str, event: Any, *, correlation_id: int | str | None = None
+    ) -> None:
+        """Publish ``event`` on ``topic`` through the system's bus.
+
+        Every actor subscribed to a matching pattern receives ``event`` itself, once, with
+        ``self.context.topic == topic``; each subscriber receives the events of one publisher
+        in publish order. When the bus is idle the event goes straight into the subscribers'
+        mailboxes from the caller's task (one mailbox put per subscriber, no waiting);
+        otherwise it queues behind what the bus has to do, waiting for room in the bus's
+        mailbox if that is full. It never waits for a subscriber: a full subscriber is
+        handled by its subscription's overflow policy (see ``Subscribe``), and the publisher
+        then only yields to the event loop once, so that subscribers can catch up.
+        Publishing on a topic nobody subscribes to is cheap and not an error. Inside a
+        handler the event inherits the handled message's correlation id unless
+        ``correlation_id`` is given.
+
+        Raises:
+            ValueError: ``topic`` is not a valid topic (empty token, wildcard, whitespace).
+            TypeError: ``topic`` is not a ``str``.
+        """
+        bus = self._running_bus()
+        if bus is not None:
+            if bus._publish_direct(topic, event, correlation_id):
+                # A subscriber is full. Let the subscribers (and the tasks feeding their
+                # backlogs) run before this publisher goes on, so that a publishing loop
+                # gives them a chance to catch up instead of outrunning them into drops.
+                await asyncio.sleep(0)
+        elif self._bus_cell is None:
+            validate_topic(topic)  # no bus yet, so no subscriber: nothing to deliver
+        else:
+            await self._bus_cell.ref.tell(Publish(topic, event), correlation_id=correlation_id)
+
+    def publish_nowait(
+        self, topic: str, event: Any, *, correlation_id: int | str | None = None
+    ) -> None:
+        """Publish like ``publish``, without ever waiting (for plain ``def`` handlers).
+
+        Raises:
+            MailboxFull: the event had to queue behind the bus's work and the bus's mailbox
+                is full; ``.message`` is the ``Publish``.
+            ValueError: ``topic`` is not a valid topic.
+            TypeError: ``topic`` is not a ``str``.
+        """
+        bus = self._running_bus()
+        if bus is not None:
+            bus._publish_direct(topic, event, correlation_id)
+        elif self._bus_cell is None:
+            validate_topic(topic)
+        else:
+            self._bus_cell.ref.tell_nowait(Publish(topic, event), correlation_id=correlation_id)
+
+    async def subscribe(
+        self,
+        ref: ActorRef,
+        pattern: str,
+        *,
+        overflow: Overflow = Overflow.BLOCK,
+        timeout: float | None = 5.0,
+    ) -> None:
+        """Subscribe ``ref`` to the topics matching ``pattern``; returns once the subscription
+        is active, so an event published afterwards reaches ``ref``.
+
+        ``overflow`` and ``timeout`` say what happens to an event that finds ``ref``'s
+        mailbox full (see ``Subscribe``): by default it waits for room at most ``timeout``
+        seconds without holding up other subscribers, then becomes a dead letter naming
+        ``ref``. Subscribing twice to one pattern is the same as once. ``ref`` is
+        unsubscribed automatically when it stops for good.
+
+        Raises:
+            ValueError: ``pattern`` is not a valid pattern, ``overflow`` is ``REJECT``,
+                ``timeout`` is not positive, or ``ref`` belongs to another system.
+            TypeError: an argument has the wrong type.
+            ActorStopped: the system's bus has stopped.
+        """
+        request = Subscribe(ref, pattern, overflow, timeout)
+        self._check_own(ref)
+        await self.bus.ask(request, timeout=None)
+
+    async def unsubscribe(self, ref: ActorRef, pattern: str | None = None) -> None:
+        """Remove ``ref``'s subscription to ``pattern``, or all of its subscriptions when
+        ``pattern`` is ``None``. Events already queued for ``ref`` are still delivered;
+        unsubscribing what is not subscribed does nothing.
+
+        Raises:
+            ValueError: ``pattern`` is not a valid pattern, or ``ref`` belongs to another
+                system.
+            TypeError: an argument has the wrong type.
+            ActorStopped: the system's bus has stopped.
+        """
+        request = Unsubscribe(ref, pattern)
+        self._check_own(ref)
+        await self.bus.ask(request, timeout=None)
+
+    def _check_own(self, ref: ActorRef) -> None:
+        if ref._cell.system is not self:
+            raise ValueError(f"{ref!r} belongs to another actor system than {self!r}")
+
+    async def _subscribe_declared(self, ref: ActorRef, patterns: object) -> None:
+        """Subscribe an actor to the patterns of its ``subscriptions`` class attribute.
+
+        Called by the actor's cell after ``on_start`` (at spawn and after every restart);
+        raising makes the start fail with ``ActorStartError``. Keeps the overflow policy of
+        a subscription the actor made itself.
+        """
+        if not isinstance(patterns, tuple | list) or not all(
+            isinstance(pattern, str) for pattern in patterns
+        ):
+            raise TypeError(f"subscriptions must be a tuple of patterns (str), got {patterns!r}")
+        for pattern in patterns:
+            _ = Subscribe(ref, pattern)  # raises ValueError for an invalid pattern
+        await self.bus.ask(_Declared(ref, tuple(patterns)), timeout=None)
 
     # ------------------------------------------------------------------ failures
 
@@ -279,6 +527,7 @@ class ActorSystem:
         """
         if self._loop is None:
             self._closing = True
+            self._bus_closed = True
             return
         loop = self.loop
         assert self._closed is not None
@@ -301,12 +550,28 @@ class ActorSystem:
             limit = remaining if own is None else own if remaining is None else min(own, remaining)
             top.request_stop(limit)
             await top.wait_stopped()
+        await self._stop_bus(deadline)
         await self._reap()
         if self._executor_instance is not None:
             self._executor_instance.shutdown(wait=False, cancel_futures=True)
         logger.info("system.shutdown", system=self.name, dead_letters=self.dead_letters.count)
         if not self._closed.done():
             self._closed.set_result(None)
+
+    async def _stop_bus(self, deadline: float | None) -> None:
+        """Stop the bus after every application actor, so their ``on_stop`` can publish."""
+        self._bus_closed = True
+        cell = self._bus_cell
+        if cell is not None:
+            remaining = None if deadline is None else deadline - self.loop.time()
+            if remaining is not None and remaining <= 0:
+                cell.kill()
+            else:
+                own = cell.shutdown_timeout
+                cell.request_stop(own if remaining is None or own is None else min(own, remaining))
+                await cell.wait_stopped()
+        if self._bus_instance is not None:
+            self._bus_instance._close()  # its on_stop did, unless it was killed
 
     async def _reap(self) -> None:
         """Wait (briefly) for incarnation tasks that were cancelled to finish."""
@@ -360,11 +625,19 @@ class ActorSystem:
         now = loop.time()
         for cell in self._registry.values():
             mailbox = cell.mailbox
-            if mailbox.control or mailbox.putters:
+            if mailbox.control:
                 return False
-            if (mailbox.user or mailbox.notices) and cell.state is State.RUNNING:
+            # Queued messages and blocked senders are work only for an actor that will drain
+            # them; a failed or halted one waits on its parent's decision (control, above).
+            if (mailbox.user or mailbox.notices or mailbox.putters) and cell.state is State.RUNNING:
                 return False
             for timer in cell.timers:
                 if timer._due <= now:
                     return False
-        return True
+        bus = self._bus_instance
+        return bus is None or not bus._backlogged
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()

@@ -27,8 +27,8 @@ from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
+from actors._intensity import validate_max_restarts, validate_within
 from supervision._backoff import Backoff
-from supervision._intensity import validate_max_restarts, validate_within
 
 __all__ = [
     "ChildState",

@@ -25,9 +25,9 @@ from actors import (
     MailboxFull,
     Terminated,
 )
+from actors._intensity import RestartIntensity
 from supervision._backoff import BackoffState
 from supervision._errors import RestartIntensityExceeded, SupervisionError
-from supervision._intensity import RestartIntensity
 from supervision._spec import ChildSpec
 from supervision._strategy import (
     ChildState,
@@ -301,17 +301,31 @@ class Supervisor(Actor):
 
     # ---------------------------------------------------------------- mechanics
 
-    async def _spawn_child(self, spec: ChildSpec) -> _Child:
+    async def _spawn_child(self, spec: ChildSpec, *, replacing: _Child | None = None) -> _Child:
+        """Spawn a child; ``replacing`` a record whose slot is gone keeps its start position."""
+        position = None
+        if replacing is not None:
+            names = list(self._records)
+            earlier = names[: names.index(spec.name)]
+            position = sum(1 for name in earlier if self._records[name].ref.is_alive)
         ref = await self.context.spawn(
             spec.factory,
             name=spec.name,
             capacity=spec.capacity,
             overflow=spec.overflow,
             shutdown=spec.shutdown_timeout,
+            position=position,
         )
         self.context.watch(ref)
         record = _Child(spec, ref)
-        self._records[spec.name] = record
+        if replacing is None:
+            self._records[spec.name] = record
+        else:
+            record.backoff = replacing.backoff
+            self._records = {
+                name: record if name == spec.name else other
+                for name, other in self._records.items()
+            }
         return record
 
     async def _halt(self, record: _Child) -> None:
@@ -339,11 +353,9 @@ class Supervisor(Actor):
         if record.ref.is_alive:
             await self.context.restart_child(record.ref, timeout=record.spec.shutdown_timeout)
         else:
-            # A permanent child that stopped on its own: a new slot under the same name.
-            del self._records[record.spec.name]
-            fresh = await self._spawn_child(record.spec)
-            fresh.backoff = record.backoff
-            record = fresh
+            # A permanent child that stopped on its own: a new slot under the same name, in
+            # the same place in the start order.
+            record = await self._spawn_child(record.spec, replacing=record)
         record.state = "running"
         if record.backoff is not None:
             record.backoff.running_since(self.context.system.loop.time())

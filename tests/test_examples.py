@@ -46,3 +46,28 @@ def test_the_supervision_tutorial_restarts_then_gives_up_with_the_chain(
     chain = out.split("the shop gave up:")[1]
     assert chain.index("actor=/shop)") < chain.index("actor=/shop/payments)")
     assert "TypeError: the ledger does not understand" in chain
+
+
+def test_the_pool_example_routes_and_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from examples.pools import resize
+
+    results = asyncio.run(resize.main())
+    assert len(results) == 8
+    assert {line.split(" by ")[1] for line in results} == {f"routee-{i}" for i in range(4)}
+    out = capsys.readouterr().out
+    [pair] = [line for line in out.splitlines() if " | " in line]
+    first, again = pair.split(" | ")
+    assert first.split(" by ")[1] == again.split(" by ")[1]
+
+
+async def test_a_pool_works_as_a_child_in_a_supervision_tree() -> None:
+    from actors import ActorSystem
+    from examples.pools import resize
+
+    async with ActorSystem("media") as system:
+        await system.spawn(resize.Media, name="media")
+        pool = system.lookup("/media/thumbnails")
+        assert pool is not None
+        assert (await pool.ask(("x.jpg", 32))).startswith("x.jpg@32px by routee-")

@@ -185,3 +185,35 @@ def test_the_plugin_fixtures_give_a_system_on_virtual_time_and_shut_it_down(
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+async def test_wait_idle_returns_while_a_sender_waits_on_a_failed_actor(
+    actor_system: ActorSystem,
+) -> None:
+    from actors import ChildFailure
+
+    class Undecided(Actor):
+        """Leaves a failed child suspended: its queue and its blocked senders must wait."""
+
+        async def on_start(self) -> None:
+            self.kid = await self.context.spawn(Recorder, name="kid", capacity=1)
+
+        def receive(self, message: Any) -> Any:
+            return None
+
+        async def on_child_failed(self, failure: ChildFailure) -> None:
+            pass
+
+    await actor_system.spawn(Undecided, name="parent")
+    kid = actor_system.lookup("/parent/kid")
+    assert kid is not None
+    await kid.tell("boom")
+    await actor_system.wait_idle()
+    await kid.tell("queued")
+    blocked = asyncio.create_task(kid.tell("blocked"))
+    await asyncio.sleep(0)
+    await actor_system.wait_idle()  # returns: nothing can happen until the parent decides
+    assert not blocked.done()
+    blocked.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await blocked

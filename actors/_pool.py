@@ -1,0 +1,253 @@
+"""Worker pools: one ref in front of N routees, with routing, backpressure and supervision.
+
+A pool is an actor whose children are its routees. It forwards each message to one routee
+(or all, for ``BROADCAST``) with its sender, correlation and reply intact, so the routee's
+return value answers an ``ask`` made to the pool, and routees work in parallel. When the
+routee a message must go to is full (``BLOCK``), the pool's handler waits for room; its own
+mailbox then fills and senders to the pool wait in turn: backpressure, nothing dropped.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol
+
+from actors._actor import Actor, ChildFailure
+from actors._cell import ActorCell
+from actors._envelope import Envelope, next_message_id
+from actors._errors import RestartIntensityExceeded, SupervisionError
+from actors._intensity import RestartIntensity
+from actors._log import logger
+from actors._messages import Overflow, Terminated
+from actors._ref import ActorRef
+
+__all__ = ["Pool", "RestartPolicy", "Routing"]
+
+
+class Routing(enum.Enum):
+    """How a pool picks the routee for a message."""
+
+    ROUND_ROBIN = "round_robin"
+    """Routees in turn, skipping a full one when another has room."""
+    LEAST_LOADED = "least_loaded"
+    """The routee with the fewest messages queued or in hand."""
+    CONSISTENT_HASH = "consistent_hash"
+    """The routee chosen by ``key(message)``: the same key always reaches the same routee."""
+    BROADCAST = "broadcast"
+    """Every routee gets every message; an ``ask`` is answered by the first routee."""
+
+
+class RestartPolicy(Protocol):
+    """What a pool needs from a restart strategy: ``supervision.OneForOne`` fits.
+
+    ``decide`` returns a directive whose ``value`` is ``"resume"``, ``"restart"``, ``"stop"``
+    or ``"escalate"`` (``supervision.Directive``).
+    """
+
+    @property
+    def max_restarts(self) -> int: ...
+
+    @property
+    def within(self) -> float: ...
+
+    def decide(self, error: BaseException) -> Any: ...
+
+
+def _stable_hash(key: Hashable) -> int:
+    # Python's hash() of a str varies between processes; that is fine for "the same key
+    # reaches the same routee while the pool is unchanged", and it is fast. Spread it out so
+    # consecutive integer keys do not map to consecutive routees only.
+    value = hash(key) & 0xFFFFFFFFFFFFFFFF
+    value ^= value >> 33
+    value = (value * 0xFF51AFD7ED558CCD) & 0xFFFFFFFFFFFFFFFF
+    return value ^ (value >> 33)
+
+
+class Pool(Actor):
+    """A routing actor in front of ``size`` routees built by ``factory``.
+
+    Use ``ActorSystem.spawn_pool`` or, in a supervision tree, ``Pool.factory(...)`` as a
+    child's factory. Routees are the pool's children (``/pool/routee-0`` ...). A failed
+    routee is handled by ``strategy`` (default: restart, at most 3 restarts within 5 s);
+    past its restart intensity the pool stops its routees and fails with
+    ``RestartIntensityExceeded``, which its parent handles. A routee that stops on its own is
+    started again in its place.
+
+    Raises (at start, as ``ActorStartError``): ValueError for ``size < 1`` or a
+    ``CONSISTENT_HASH`` pool without ``key``; TypeError for an unknown ``routing``.
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[], Actor],
+        size: int,
+        routing: Routing = Routing.ROUND_ROBIN,
+        *,
+        key: Callable[[Any], Hashable] | None = None,
+        routee_capacity: int = 1000,
+        routee_overflow: Overflow = Overflow.BLOCK,
+        strategy: RestartPolicy | None = None,
+    ) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"a pool needs size >= 1 routees, got {size!r}")
+        if not isinstance(routing, Routing):
+            raise TypeError(f"routing must be a Routing member, got {routing!r}")
+        if routing is Routing.CONSISTENT_HASH and key is None:
+            raise ValueError("a CONSISTENT_HASH pool needs key=callable(message) -> hashable")
+        self._factory = factory
+        self._size = size
+        self._routing = routing
+        self._key = key
+        self._routee_capacity = routee_capacity
+        self._routee_overflow = routee_overflow
+        self._strategy = strategy
+        max_restarts = 3 if strategy is None else strategy.max_restarts
+        within = 5.0 if strategy is None else strategy.within
+        self._intensity = RestartIntensity(max_restarts, within)
+        self._routees: list[ActorRef] = []
+        self._next = 0
+
+    @classmethod
+    def factory(
+        cls,
+        factory: Callable[[], Actor],
+        size: int,
+        routing: Routing = Routing.ROUND_ROBIN,
+        **options: Any,
+    ) -> Callable[[], Pool]:
+        """A zero-argument factory for this pool, to use as a ``ChildSpec`` factory."""
+        return functools.partial(cls, factory, size, routing, **options)
+
+    @property
+    def routees(self) -> tuple[ActorRef, ...]:
+        """The routees, in order."""
+        return tuple(self._routees)
+
+    async def on_start(self) -> None:
+        for index in range(self._size):
+            self._routees.append(await self._spawn_routee(index))
+
+    async def _spawn_routee(self, index: int, position: int | None = None) -> ActorRef:
+        ref = await self.context.spawn(
+            self._factory,
+            name=f"routee-{index}",
+            capacity=self._routee_capacity,
+            overflow=self._routee_overflow,
+            position=position,
+        )
+        self.context.watch(ref)
+        return ref
+
+    # ------------------------------------------------------------------ routing
+
+    async def receive(self, message: Any) -> Any:
+        if isinstance(message, Terminated):
+            await self._routee_stopped(message.ref)
+            return None
+        cell = self.context._cell
+        envelope = cell.current
+        assert envelope is not None
+        if not self._routees:
+            cell._refuse(envelope, "stopped")
+            envelope.reply = None
+            return None
+        routing = self._routing
+        if routing is Routing.BROADCAST:
+            for index, routee in enumerate(self._routees):
+                await self._forward(envelope, routee._cell, keep_reply=index == 0)
+        else:
+            await self._forward(envelope, self._choose(message), keep_reply=True)
+        return None
+
+    def _choose(self, message: Any) -> ActorCell:
+        routees = self._routees
+        routing = self._routing
+        if routing is Routing.CONSISTENT_HASH:
+            assert self._key is not None
+            return routees[_stable_hash(self._key(message)) % len(routees)]._cell
+        if routing is Routing.LEAST_LOADED:
+            return min((routee._cell for routee in routees), key=_load)
+        # Round robin: the next routee with room, or the next one in turn if all are full.
+        count = len(routees)
+        start = self._next % count
+        self._next = start + 1
+        for offset in range(count):
+            cell = routees[(start + offset) % count]._cell
+            if cell.mailbox.has_room:
+                self._next = start + offset + 1
+                return cell
+        return routees[start]._cell
+
+    async def _forward(self, envelope: Envelope, target: ActorCell, *, keep_reply: bool) -> None:
+        reply = envelope.reply if keep_reply else None
+        if keep_reply:
+            envelope.reply = None  # the routee answers it, not the pool's return value
+        forwarded = Envelope(
+            envelope.message,
+            envelope.sender,
+            reply,
+            next_message_id(),
+            envelope.correlation_id,
+            envelope.message_id,
+            target.loop.time(),
+            envelope.topic,
+        )
+        if not target.offer(forwarded):
+            await target.offer_waiting(forwarded, None)
+
+    # ------------------------------------------------------------------ supervision
+
+    async def on_child_failed(self, failure: ChildFailure) -> None:
+        routee = failure.child
+        strategy = self._strategy
+        directive = "restart" if strategy is None else strategy.decide(failure.error).value
+        if directive == "resume":
+            self.context.resume_child(routee)
+        elif directive == "stop":
+            self._routees = [r for r in self._routees if r != routee]
+            self.context.unwatch(routee)
+            self.context.stop_child(routee)
+        elif directive == "escalate":
+            raise SupervisionError(
+                f"routee {routee.path} failed and the pool's strategy escalated",
+                path=self.context.path,
+            ) from failure.error
+        else:
+            self._count_restart(routee, failure.error)
+            await self.context.restart_child(routee)
+
+    async def _routee_stopped(self, ref: ActorRef) -> None:
+        if self.context.is_stopping or ref not in self._routees:
+            return
+        index = self._routees.index(ref)
+        self._count_restart(ref, None)
+        self._routees[index] = await self._spawn_routee(int(ref.name.split("-")[1]), index)
+
+    def _count_restart(self, routee: ActorRef, error: BaseException | None) -> None:
+        now = self.context.system.loop.time()
+        if not self._intensity.add_restart(now):
+            return
+        intensity = self._intensity
+        logger.error(
+            "supervisor.gave_up",
+            actor=self.context.path,
+            child=routee.path,
+            max_restarts=intensity.max_restarts,
+            within=intensity.within,
+            error=None if error is None else repr(error),
+        )
+        for ref in reversed(self._routees):
+            self.context.unwatch(ref)
+            self.context.stop_child(ref)
+        self._routees = []
+        raise RestartIntensityExceeded(
+            f"gave up after more than {intensity.max_restarts} routee restarts within"
+            f" {intensity.within}s (last: {routee.path})",
+            path=self.context.path,
+        ) from error
+
+
+def _load(cell: ActorCell) -> int:
+    return len(cell.mailbox.user) + (cell.current is not None)

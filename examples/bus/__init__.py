@@ -1,0 +1,1 @@
+"""The event bus example (docs/how-to/event-bus.md)."""
