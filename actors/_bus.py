@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from actors._actor import Actor
-from actors._cell import ActorCell, State
+from actors._cell import RUNNING, STOPPING, ActorCell
 from actors._envelope import Envelope, next_message_id
 from actors._errors import ActorFailed
 from actors._log import logger
@@ -271,7 +271,7 @@ class EventBus(Actor):
         """Whether some event waits for room in a running subscriber's mailbox (one that will
         drain; a failed subscriber's backlog waits on its parent's decision, not on work)."""
         return any(
-            subscriber.backlog and subscriber.cell.state is State.RUNNING
+            subscriber.backlog and subscriber.cell.state is RUNNING
             for subscriber in self._subscribers.values()
         )
 
@@ -291,7 +291,7 @@ class EventBus(Actor):
                     next_message_id(),
                     request.correlation_id,
                     request.causation_id,
-                    request.enqueued_at,
+                    0.0,
                     message.topic,
                 ),
                 None,
@@ -425,9 +425,7 @@ class EventBus(Actor):
         if not subscribers:
             return
         message_id = next_message_id()
-        envelope = Envelope(
-            letter, None, None, message_id, message_id, None, self.context._cell.loop.time(), topic
-        )
+        envelope = Envelope(letter, None, None, message_id, message_id, None, 0.0, topic)
         self._fan_out(envelope, subscribers)
 
     def _fan_out(self, envelope: Envelope, subscribers: list[_Subscriber] | None) -> None:
@@ -440,7 +438,7 @@ class EventBus(Actor):
             self._pending.append(envelope)
             return
         self._fanning = True
-        stopping = State.STOPPING
+        stopping = STOPPING
         try:
             while True:
                 if subscribers is None:
@@ -468,7 +466,7 @@ class EventBus(Actor):
     def _overflow(self, subscriber: _Subscriber, envelope: Envelope) -> None:
         """The subscriber cannot take the event now: apply its subscription's policy."""
         cell = subscriber.cell
-        if cell.state >= State.STOPPING:
+        if cell.state >= STOPPING:
             cell._refuse(envelope, "stopped")
             return
         backlog = subscriber.backlog
@@ -528,7 +526,7 @@ class EventBus(Actor):
         loop = cell.loop
         try:
             while backlog:
-                if cell.state >= State.STOPPING:
+                if cell.state >= STOPPING:
                     while backlog:
                         cell._refuse(backlog.popleft()[0], "stopped")
                     break
@@ -548,7 +546,7 @@ class EventBus(Actor):
                 if (
                     granted
                     and backlog
-                    and cell.state < State.STOPPING
+                    and cell.state < STOPPING
                     and len(mailbox.user) < mailbox.capacity
                 ):
                     mailbox.append(backlog.popleft()[0])

@@ -30,9 +30,10 @@ from actors._errors import (
     MailboxFull,
     SupervisionError,
 )
-from actors._log import logger
+from actors._log import ACTOR_VAR, CORRELATION_VAR, logger
 from actors._mailbox import Mailbox, MailboxStatistics
 from actors._messages import Overflow, Terminated
+from actors._timings import TIMING_SAMPLE, Timings
 
 if TYPE_CHECKING:
     from actors._context import Context
@@ -56,6 +57,15 @@ class State(enum.IntEnum):
     STOPPING = 4  # graceful stop; the mailbox refuses new messages
     STOPPED = 5  # final: deregistered, watchers told, stopped future done
 
+
+# Module constants: reading an enum member through its class costs a metaclass lookup
+# (over 100 ns), several times per message on the hot path.
+STARTING = State.STARTING
+RUNNING = State.RUNNING
+SUSPENDED = State.SUSPENDED
+HALTED = State.HALTED
+STOPPING = State.STOPPING
+STOPPED = State.STOPPED
 
 _ASYNC, _SYNC, _BLOCKING = 0, 1, 2
 
@@ -120,7 +130,7 @@ class ActorCell:
         # The task serving the current incarnation; None when HALTED or STOPPED. A task that
         # finds it is no longer `self.task` has been taken over and must do nothing more.
         self.task: asyncio.Task[None] | None = None
-        self.state = State.STARTING
+        self.state = STARTING
         self.incarnation = 0
         # The envelope being handled; None between messages. Cleared by whoever finishes it,
         # so a handler that returns after being abandoned can tell it no longer owns it.
@@ -134,6 +144,12 @@ class ActorCell:
         self._drain = False  # whether a graceful stop processes what is queued
         self._stop_handle: asyncio.TimerHandle | None = None
         self._deferred: list[_ChildFailed] = []  # child failures that came while SUSPENDED
+        # Metrics: 1 in (timing_mask + 1) accepted messages is timed (mailbox wait and
+        # handling time), so timing costs little per message; counts below are exact.
+        self.timing = system.metrics_enabled
+        self.timing_mask = TIMING_SAMPLE - 1
+        self.clock = self.loop.time
+        self.timings: Timings | None = None
         # Ledger (see MailboxStatistics) and counters, plain ints on the hot path.
         self.processed = 0
         self.failed = 0
@@ -161,7 +177,7 @@ class ActorCell:
                 message_id,
                 message_id if correlation_id is None else correlation_id,
                 None,
-                self.loop.time(),
+                0.0,
             )
         handling = sender_cell.current
         if handling is None:
@@ -170,15 +186,68 @@ class ActorCell:
         else:
             causation = handling.message_id
             correlation = handling.correlation_id if correlation_id is None else correlation_id
-        return Envelope(
-            message,
-            sender_cell.ref,
-            reply,
-            message_id,
-            correlation,
-            causation,
-            self.loop.time(),
-        )
+        return Envelope(message, sender_cell.ref, reply, message_id, correlation, causation, 0.0)
+
+    def post(self, message: Any, correlation_id: int | str | None) -> Envelope | None:
+        """``envelope`` and ``offer`` in one call, for ``tell``: the hot path.
+
+        Returns None when the message was handled (accepted, or refused to dead letters), or
+        its envelope when the mailbox is full and its overflow is BLOCK. Raises MailboxFull
+        for REJECT.
+        """
+        message_id = next_message_id()
+        sender_cell = current_cell.get()
+        if sender_cell is None:
+            envelope = Envelope(
+                message,
+                None,
+                None,
+                message_id,
+                message_id if correlation_id is None else correlation_id,
+                None,
+                0.0,
+            )
+        else:
+            handling = sender_cell.current
+            if handling is None:
+                causation = None
+                correlation = message_id if correlation_id is None else correlation_id
+            else:
+                causation = handling.message_id
+                correlation = handling.correlation_id if correlation_id is None else correlation_id
+            envelope = Envelope(
+                message, sender_cell.ref, None, message_id, correlation, causation, 0.0
+            )
+        if self.state < STOPPING:
+            mailbox = self.mailbox
+            user = mailbox.user
+            depth = len(user)
+            if depth < mailbox.capacity and not mailbox.putters:
+                # _accepted(), inlined: this is the hot path of every tell.
+                user.append(envelope)
+                accepted = mailbox.accepted + 1
+                mailbox.accepted = accepted
+                if not accepted & self.timing_mask and self.timing:
+                    envelope.enqueued_at = self.clock()
+                if depth >= mailbox.high_water_mark:
+                    mailbox.high_water_mark = depth + 1
+                waiter = mailbox.waiter
+                if waiter is not None and mailbox.waiting_for_user and not waiter.done():
+                    waiter.set_result(None)
+                return None
+        return None if self.offer(envelope) else envelope
+
+    def _accepted(self, mailbox: Mailbox, envelope: Envelope, depth: int) -> None:
+        """Bookkeeping for a user message just appended: ledger, sampling, wake the task."""
+        accepted = mailbox.accepted + 1
+        mailbox.accepted = accepted
+        if not accepted & self.timing_mask and self.timing:
+            envelope.enqueued_at = self.clock()
+        if depth > mailbox.high_water_mark:
+            mailbox.high_water_mark = depth
+        waiter = mailbox.waiter
+        if waiter is not None and mailbox.waiting_for_user and not waiter.done():
+            waiter.set_result(None)
 
     def offer(self, envelope: Envelope) -> bool:
         """Deliver without waiting.
@@ -187,12 +256,14 @@ class ActorCell:
         waits or raises). Refusals by other policies and by a stopped actor become dead
         letters (and fail a pending ask). Raises MailboxFull for REJECT.
         """
-        if self.state >= State.STOPPING:
+        if self.state >= STOPPING:
             self._refuse(envelope, "stopped")
             return True
         mailbox = self.mailbox
-        if len(mailbox.user) < mailbox.capacity and not mailbox.putters:
-            mailbox.append(envelope)
+        user = mailbox.user
+        if len(user) < mailbox.capacity and not mailbox.putters:
+            user.append(envelope)
+            self._accepted(mailbox, envelope, len(user))
             return True
         overflow = mailbox.overflow
         if overflow is Overflow.BLOCK:
@@ -206,7 +277,8 @@ class ActorCell:
         evicted = mailbox.evict_oldest()
         self.dead_lettered += 1
         self._refuse(evicted, "mailbox_full")
-        mailbox.append(envelope)
+        user.append(envelope)
+        self._accepted(mailbox, envelope, len(user))
         return True
 
     async def offer_waiting(self, envelope: Envelope, timeout: float | None) -> None:
@@ -222,11 +294,12 @@ class ActorCell:
             if remaining is not None and remaining <= 0:
                 raise self._full_error(envelope, f"no room in the mailbox within {timeout}s")
             room = await mailbox.wait_for_room(remaining)
-            if self.state >= State.STOPPING:
+            if self.state >= STOPPING:
                 self._refuse(envelope, "stopped")
                 return
             if room and len(mailbox.user) < mailbox.capacity:
-                mailbox.append(envelope)
+                mailbox.user.append(envelope)
+                self._accepted(mailbox, envelope, len(mailbox.user))
                 return
 
     def _full_error(self, envelope: Envelope, reason: str) -> MailboxFull:
@@ -256,7 +329,7 @@ class ActorCell:
 
     def deliver_notice(self, message: Any) -> None:
         """Queue a runtime notice (Terminated) for the handler, ahead of user messages."""
-        if self.state >= State.STOPPING:
+        if self.state >= STOPPING:
             return
         message_id = next_message_id()
         envelope = Envelope(message, None, None, message_id, message_id, None, self.loop.time())
@@ -268,7 +341,7 @@ class ActorCell:
         """Start a new incarnation task; the returned future completes when on_start finished
         (or fails with ActorStartError)."""
         started: asyncio.Future[None] = self.loop.create_future()
-        self.state = State.STARTING
+        self.state = STARTING
         self.incarnation += 1
         self.task = self.loop.create_task(self._main(started), name=f"actor {self.path}")
         self.system._track(self.task)
@@ -276,6 +349,7 @@ class ActorCell:
 
     async def _main(self, started: asyncio.Future[None]) -> None:
         current_cell.set(self)
+        ACTOR_VAR.set(self.path)
         me = self.task
         system = self.system
         system._idle_leave()
@@ -306,8 +380,8 @@ class ActorCell:
         except Exception as exc:
             await self._abort_start(exc, started)
             return False
-        if self.state is State.STARTING:
-            self.state = State.RUNNING
+        if self.state is STARTING:
+            self.state = RUNNING
         if not started.done():
             started.set_result(None)
         if _log.debug_enabled:
@@ -344,71 +418,91 @@ class ActorCell:
             actor_class=_name_of(self.factory),
             exc_info=exc,
         )
-        if self.incarnation == 1 or self.state is State.STOPPING:
+        if self.incarnation == 1 or self.state is STOPPING:
             self._finalize("stopped")
         else:
-            self.state = State.HALTED
+            self.state = HALTED
             self.task = None
         if not started.done():
             started.set_exception(error)
 
     async def _serve(self) -> None:
+        # The hot loop. Handling a message is inlined here (no coroutine per message); the
+        # rare paths (control messages, failures, idling) are method calls.
         mailbox = self.mailbox
         control = mailbox.control
         notices = mailbox.notices
         user = mailbox.user
+        putters = mailbox.putters
         me = self.task
+        receive = self._receive
+        assert receive is not None
+        mode = self._receive_mode
+        set_correlation = CORRELATION_VAR.set
         while self.task is me:
             if control:
                 if await self._handle_control(control.popleft()):
                     return
                 continue
             state = self.state
-            if state is State.RUNNING or (state is State.STOPPING and self._drain):
+            if state is RUNNING or (state is STOPPING and self._drain):
                 if notices:
-                    await self._process(notices.popleft())
+                    envelope = notices.popleft()
+                elif user:
+                    envelope = user.popleft()
+                    if putters:
+                        mailbox.wake_one_putter()
+                else:
+                    envelope = None
+                if envelope is not None:
+                    self.current = envelope
+                    set_correlation(envelope.correlation_id)
+                    enqueued = envelope.enqueued_at
+                    started = self.clock() if enqueued else 0.0
+                    try:
+                        if mode == _ASYNC:
+                            result = await receive(envelope.message)
+                        elif mode == _SYNC:
+                            result = receive(envelope.message)
+                        else:
+                            result = await self._receive_in_thread(receive, envelope.message)
+                    except Exception as exc:
+                        if self.current is envelope:
+                            self._handler_failed(envelope, exc)
+                        continue
+                    if self.current is not envelope:
+                        continue  # abandoned: whoever took over accounted for it
+                    self.current = None
+                    self.processed += 1
+                    if enqueued:
+                        self._observe(enqueued, started)
+                    reply = envelope.reply
+                    if reply is not None:
+                        if reply.done():
+                            self.late_replies += 1
+                        else:
+                            reply.set_result(result)
                     continue
-                if user:
-                    await self._process(mailbox.take())
-                    continue
-            if state is State.STOPPING:
+            if state is STOPPING:
                 await self._finish_stop()
                 return
             self.system._idle_enter()
             try:
-                await mailbox.wait(for_user=state is State.RUNNING)
+                await mailbox.wait(for_user=state is RUNNING)
             finally:
                 self.system._idle_leave()
 
-    async def _process(self, envelope: Envelope) -> None:
-        self.current = envelope
-        try:
-            mode = self._receive_mode
-            receive = self._receive
-            assert receive is not None
-            if mode == _ASYNC:
-                result = await receive(envelope.message)
-            elif mode == _SYNC:
-                result = receive(envelope.message)
-            else:
-                context = contextvars.copy_context()
-                result = await self.loop.run_in_executor(
-                    self.system._executor, context.run, receive, envelope.message
-                )
-        except Exception as exc:
-            if self.current is envelope:
-                self._handler_failed(envelope, exc)
-            return
-        if self.current is not envelope:
-            return  # abandoned: whoever took over has accounted for this envelope
-        self.current = None
-        self.processed += 1
-        reply = envelope.reply
-        if reply is not None:
-            if reply.done():
-                self.late_replies += 1
-            else:
-                reply.set_result(result)
+    async def _receive_in_thread(self, receive: Callable[[Any], Any], message: Any) -> Any:
+        context = contextvars.copy_context()
+        return await self.loop.run_in_executor(self.system._executor, context.run, receive, message)
+
+    def _observe(self, enqueued: float, started: float) -> None:
+        """Record one sampled message's time in mailbox and handling time (histograms)."""
+        finished = self.clock()
+        timings = self.timings
+        if timings is None:
+            timings = self.timings = Timings()
+        timings.observe(started - enqueued, finished - started)
 
     def _handler_failed(self, envelope: Envelope, exc: Exception) -> None:
         self.current = None
@@ -433,7 +527,7 @@ class ActorCell:
             correlation_id=envelope.correlation_id,
             exc_info=exc,
         )
-        if self.state is State.STOPPING:
+        if self.state is STOPPING:
             return  # keep draining; a stopping actor is not restarted
         # A SupervisionError means the actor failed because of its children (a supervisor
         # gave up while handling a child's end): that is an escalation wherever it is raised.
@@ -441,7 +535,7 @@ class ActorCell:
         self._suspend_and_report(ChildFailure(self.ref, exc, envelope.message, escalated))
 
     def _suspend_and_report(self, failure: ChildFailure) -> None:
-        self.state = State.SUSPENDED
+        self.state = SUSPENDED
         parent = self.parent
         if parent is None:
             self.system._top_level_failed(self, failure)
@@ -453,18 +547,18 @@ class ActorCell:
         if isinstance(item, _ChildFailed):
             await self._on_child_failed(item)
         elif isinstance(item, _Halt):
-            if self.state < State.STOPPING:
+            if self.state < STOPPING:
                 await self._end_incarnation()
-                if self.state < State.STOPPING:
-                    self.state = State.HALTED
+                if self.state < STOPPING:
+                    self.state = HALTED
                     self.task = None
                 else:
                     self._finalize("stopped")
             if not item.done.done():
                 item.done.set_result(None)
             return True
-        elif item is _RESUME and self.state is State.SUSPENDED:
-            self.state = State.RUNNING
+        elif item is _RESUME and self.state is SUSPENDED:
+            self.state = RUNNING
             for deferred in self._deferred:
                 self.mailbox.put_control(deferred)
             self._deferred.clear()
@@ -472,13 +566,13 @@ class ActorCell:
 
     async def _on_child_failed(self, item: _ChildFailed) -> None:
         child = item.child
-        if child.parent is not self or child.state is not State.SUSPENDED:
+        if child.parent is not self or child.state is not SUSPENDED:
             return  # stale: the child was stopped or restarted meanwhile
-        if self.state is State.SUSPENDED:
+        if self.state is SUSPENDED:
             self._deferred.append(item)
             return
         instance = self.instance
-        if self.state >= State.STOPPING or instance is None:
+        if self.state >= STOPPING or instance is None:
             child.request_stop(child.shutdown_timeout)
             return
         try:
@@ -492,7 +586,7 @@ class ActorCell:
                 child=child.path,
                 exc_info=exc,
             )
-            if self.state < State.STOPPING:
+            if self.state < STOPPING:
                 self._suspend_and_report(ChildFailure(self.ref, exc, None, True))
 
     async def _end_incarnation(self) -> None:
@@ -533,7 +627,7 @@ class ActorCell:
         Waits for the message in flight to finish; past ``timeout`` the incarnation is
         abandoned: its task is cancelled and whatever it was handling is dead-lettered.
         """
-        if self.task is None or self.state >= State.STOPPING:
+        if self.task is None or self.state >= STOPPING:
             return
         done: asyncio.Future[None] = self.loop.create_future()
         self.mailbox.put_control(_Halt(done))
@@ -553,8 +647,8 @@ class ActorCell:
             child.kill()
         self.instance = None
         self.task = None
-        if self.state < State.STOPPING:
-            self.state = State.HALTED
+        if self.state < STOPPING:
+            self.state = HALTED
         if task is not None:
             task.cancel()
 
@@ -565,7 +659,7 @@ class ActorCell:
         is then HALTED, its messages still queued), ActorStopped if the actor is stopping.
         """
         await self.halt(halt_timeout)
-        if self.state >= State.STOPPING:
+        if self.state >= STOPPING:
             raise ActorStopped("cannot restart a stopped actor", path=self.path)
         self.restarts += 1
         await self.start_incarnation()
@@ -573,11 +667,11 @@ class ActorCell:
 
     def request_stop(self, timeout: float | None) -> None:
         """Begin a graceful stop (idempotent); ``stopped`` completes when it is over."""
-        if self.state >= State.STOPPING:
+        if self.state >= STOPPING:
             return
         # A failed or halted actor has no healthy instance to drain the queue with.
-        self._drain = self.state in (State.RUNNING, State.STARTING)
-        self.state = State.STOPPING
+        self._drain = self.state in (RUNNING, STARTING)
+        self.state = STOPPING
         # Blocked senders wake, see STOPPING and dead-letter their messages.
         self.mailbox.wake_putters()
         if self.task is None:
@@ -589,7 +683,7 @@ class ActorCell:
 
     def _stop_overdue(self, timeout: float) -> None:
         self._stop_handle = None
-        if self.state is State.STOPPED:
+        if self.state is STOPPED:
             return
         logger.warning(
             "actor.stop_timeout",
@@ -613,9 +707,9 @@ class ActorCell:
 
     def _finalize(self, reason: str) -> None:
         """Make the slot STOPPED, synchronously. Idempotent."""
-        if self.state is State.STOPPED:
+        if self.state is STOPPED:
             return
-        self.state = State.STOPPED
+        self.state = STOPPED
         if self._stop_handle is not None:
             self._stop_handle.cancel()
             self._stop_handle = None
@@ -664,7 +758,7 @@ class ActorCell:
         if target in self.watching:
             return
         self.watching.add(target)
-        if target.state is State.STOPPED:
+        if target.state is STOPPED:
             self.deliver_notice(Terminated(target.ref))
         else:
             target.watchers.add(self)

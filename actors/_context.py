@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from actors._cell import STOPPING
 from actors._messages import Overflow
 from actors._timers import Timer, check_delay
 
@@ -60,9 +61,8 @@ class Context:
     @property
     def is_stopping(self) -> bool:
         """True once this actor has begun stopping for good (it will not be restarted)."""
-        from actors._cell import State
 
-        return self._cell.state >= State.STOPPING
+        return self._cell.state >= STOPPING
 
     @property
     def children(self) -> tuple[ActorRef, ...]:

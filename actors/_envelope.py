@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from actors._ref import ActorRef
+import msgspec
 
 __all__ = ["Envelope", "next_message_id"]
 
@@ -15,45 +13,31 @@ __all__ = ["Envelope", "next_message_id"]
 next_message_id = itertools.count(1).__next__
 
 
-class Envelope:
+class Envelope(msgspec.Struct):
     """One message on its way to (or inside) an actor.
 
-    A plain slotted class rather than attrs: one is built per message on the hot path.
+    A msgspec Struct rather than a Python class: one is built per message on the hot path,
+    and a Struct's C-level constructor costs less than half of a slotted class's ``__init__``.
+    It stays mutable and tracked by the garbage collector (messages may form cycles).
+
+    Fields:
+        reply: the asker's future; ``None`` for a tell. Whoever finishes the envelope
+            (handler returned, handler raised, actor stopped) completes it unless it is
+            already done.
+        causation_id: the id of the message whose handler sent this one (``None`` from
+            outside any handler).
+        enqueued_at: loop time when the mailbox accepted it, for the sampled 1 in
+            ``TIMING_SAMPLE`` messages; ``0.0`` for the others.
     """
 
-    __slots__ = (
-        "causation_id",
-        "correlation_id",
-        "enqueued_at",
-        "message",
-        "message_id",
-        "reply",
-        "sender",
-        "topic",
-    )
-
-    def __init__(
-        self,
-        message: Any,
-        sender: ActorRef | None,
-        reply: asyncio.Future[Any] | None,
-        message_id: int,
-        correlation_id: int | str,
-        causation_id: int | None,
-        enqueued_at: float,
-        topic: str | None = None,
-    ) -> None:
-        self.message = message
-        self.sender = sender
-        # The asker's future; None for a tell. Whoever finishes the envelope (handler
-        # returned, handler raised, actor stopped) completes it unless it is already done.
-        self.reply = reply
-        self.message_id = message_id
-        self.correlation_id = correlation_id
-        # The id of the message whose handler sent this one (None from outside any handler).
-        self.causation_id = causation_id
-        self.enqueued_at = enqueued_at
-        self.topic = topic
+    message: Any
+    sender: Any  # ActorRef | None
+    reply: Any  # asyncio.Future[Any] | None
+    message_id: int
+    correlation_id: int | str
+    causation_id: int | None
+    enqueued_at: float
+    topic: str | None = None
 
     def __repr__(self) -> str:
         return f"<Envelope #{self.message_id} {type(self.message).__name__}>"

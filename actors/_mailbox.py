@@ -109,13 +109,18 @@ class Mailbox:
     def take(self) -> Envelope:
         """Remove and return the oldest user message, waking one blocked sender."""
         envelope = self.user.popleft()
+        if self.putters:
+            self.wake_one_putter()
+        return envelope
+
+    def wake_one_putter(self) -> None:
+        """Hand the room just made to the oldest blocked sender still waiting."""
         putters = self.putters
         while putters:
             putter = putters.popleft()
             if not putter.done():
                 putter.set_result(True)
-                break
-        return envelope
+                return
 
     def put_control(self, item: Any) -> None:
         """Queue a system message; never bounded, always wakes the consumer."""

@@ -191,7 +191,7 @@ class Pool(Actor):
             next_message_id(),
             envelope.correlation_id,
             envelope.message_id,
-            target.loop.time(),
+            0.0,
             envelope.topic,
         )
         if not target.offer(forwarded):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from actors._cell import State, current_cell
+from actors._cell import STOPPING, current_cell
 from actors._errors import ActorError, AskTimeout, MailboxFull
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class ActorRef:
     @property
     def is_alive(self) -> bool:
         """True until the actor has stopped for good (a restart keeps it alive)."""
-        return self._cell.state < State.STOPPING
+        return self._cell.state < STOPPING
 
     async def tell(
         self,
@@ -67,8 +67,8 @@ class ActorRef:
                 made within ``timeout``; ``.message`` is the undelivered message.
         """
         cell = self._cell
-        envelope = cell.envelope(message, None, correlation_id)
-        if not cell.offer(envelope):
+        envelope = cell.post(message, correlation_id)
+        if envelope is not None:
             await cell.offer_waiting(envelope, timeout)
 
     def tell_nowait(self, message: Any, *, correlation_id: int | str | None = None) -> None:
@@ -79,8 +79,8 @@ class ActorRef:
                 ``.message`` is the undelivered message. Other policies drop to dead letters.
         """
         cell = self._cell
-        envelope = cell.envelope(message, None, correlation_id)
-        if not cell.offer(envelope):
+        envelope = cell.post(message, correlation_id)
+        if envelope is not None:
             raise MailboxFull(
                 "mailbox full",
                 message=message,
@@ -118,31 +118,29 @@ class ActorRef:
                 path=cell.path,
                 message_type=type(message).__name__,
             )
-        loop = cell.loop
-        reply: asyncio.Future[Any] = loop.create_future()
+        reply: asyncio.Future[Any] = cell.loop.create_future()
         envelope = cell.envelope(message, reply, correlation_id)
-        handle = None
         if timeout is not None:
             if timeout <= 0:
                 raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
-            handle = loop.call_later(timeout, _ask_expired, reply, cell, envelope, timeout)
-        try:
-            if not cell.offer(envelope):
-                try:
-                    await cell.offer_waiting(envelope, timeout)
-                except MailboxFull as full:
-                    if reply.done() and not reply.cancelled():
-                        reply.exception()  # the expiry's AskTimeout, superseded below
-                    raise AskTimeout(
-                        f"no room in the mailbox within the ask timeout of {timeout}s",
-                        path=cell.path,
-                        message_type=type(message).__name__,
-                        correlation_id=envelope.correlation_id,
-                    ) from full
-            return await reply
-        finally:
-            if handle is not None:
-                handle.cancel()
+            cell.system._ask_deadlines().add(
+                timeout, reply, cell, type(message).__name__, envelope.correlation_id
+            )
+        if not cell.offer(envelope):
+            try:
+                await cell.offer_waiting(envelope, timeout)
+            except MailboxFull as full:
+                if reply.done() and not reply.cancelled():
+                    reply.exception()  # the expiry's AskTimeout, superseded below
+                else:
+                    reply.cancel()
+                raise AskTimeout(
+                    f"no room in the mailbox within the ask timeout of {timeout}s",
+                    path=cell.path,
+                    message_type=type(message).__name__,
+                    correlation_id=envelope.correlation_id,
+                ) from full
+        return await reply
 
     async def stop(self, timeout: float | None = 5.0) -> None:
         """Stop gracefully and wait until the actor has stopped.
@@ -169,19 +167,3 @@ class ActorRef:
     def statistics(self) -> MailboxStatistics:
         """A snapshot of the mailbox and the message ledger (see ``MailboxStatistics``)."""
         return self._cell.statistics()
-
-
-def _ask_expired(
-    reply: asyncio.Future[Any], cell: ActorCell, envelope: Any, timeout: float
-) -> None:
-    if reply.done():
-        return
-    cell.ask_timeouts += 1
-    reply.set_exception(
-        AskTimeout(
-            f"no reply within {timeout}s",
-            path=cell.path,
-            message_type=type(envelope.message).__name__,
-            correlation_id=envelope.correlation_id,
-        )
-    )

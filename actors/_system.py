@@ -11,8 +11,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from actors._bus import EventBus, Publish, Subscribe, Unsubscribe, _Declared
-from actors._cell import ActorCell, State, current_cell
+from actors._cell import RUNNING, STOPPING, ActorCell, current_cell
 from actors._dead_letters import DeadLetters
+from actors._deadlines import AskDeadlines
 from actors._errors import ActorStopped
 from actors._log import logger
 from actors._messages import Overflow
@@ -69,6 +70,7 @@ class ActorSystem:
         *,
         blocking_threads: int = 8,
         dead_letter_buffer: int = 1000,
+        metrics: bool = True,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"system name must be a non-empty str, got {name!r}")
@@ -77,6 +79,7 @@ class ActorSystem:
         if blocking_threads < 1:
             raise ValueError(f"blocking_threads must be >= 1, got {blocking_threads}")
         self.name = name
+        self.metrics_enabled = bool(metrics)
         self.dead_letters = DeadLetters(dead_letter_buffer)
         self._blocking_threads = blocking_threads
         self._executor_instance: ThreadPoolExecutor | None = None
@@ -94,6 +97,7 @@ class ActorSystem:
         # Incarnation tasks that are running (not waiting on an empty mailbox).
         self._active = 0
         self._idle_waiters: list[asyncio.Future[None]] = []
+        self._deadlines: AskDeadlines | None = None
         self.overflows = 0
         # The event bus, started on first use (it needs the running loop) and stopped after
         # every application actor. After `_bus_closed` is set, no bus is started any more.
@@ -127,6 +131,12 @@ class ActorSystem:
                 max_workers=self._blocking_threads, thread_name_prefix=f"actors-{self.name}"
             )
         return self._executor_instance
+
+    def _ask_deadlines(self) -> AskDeadlines:
+        deadlines = self._deadlines
+        if deadlines is None:
+            deadlines = self._deadlines = AskDeadlines(self.loop)
+        return deadlines
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
@@ -203,7 +213,7 @@ class ActorSystem:
             raise TypeError(f"overflow must be an Overflow member, got {overflow!r}")
         if shutdown is not None:
             shutdown = check_delay("shutdown", shutdown, allow_zero=True)
-        if parent is not None and parent.state >= State.STOPPING:
+        if parent is not None and parent.state >= STOPPING:
             raise ActorStopped(f"cannot spawn a child of {parent.path}: it is stopping")
         if name is None:
             name = f"${next(self._generated_names)}"
@@ -354,7 +364,7 @@ class ActorSystem:
         """The bus, when an event can be fanned out from the caller's task: it is running
         and nothing is queued for it, so no earlier publish is waiting (publish order)."""
         cell = self._bus_cell
-        if cell is None or cell.state is not State.RUNNING or cell.mailbox.user:
+        if cell is None or cell.state is not RUNNING or cell.mailbox.user:
             return None
         return self._bus_instance
 
@@ -554,6 +564,8 @@ class ActorSystem:
         await self._reap()
         if self._executor_instance is not None:
             self._executor_instance.shutdown(wait=False, cancel_futures=True)
+        if self._deadlines is not None:
+            self._deadlines.close()
         logger.info("system.shutdown", system=self.name, dead_letters=self.dead_letters.count)
         if not self._closed.done():
             self._closed.set_result(None)
@@ -629,7 +641,7 @@ class ActorSystem:
                 return False
             # Queued messages and blocked senders are work only for an actor that will drain
             # them; a failed or halted one waits on its parent's decision (control, above).
-            if (mailbox.user or mailbox.notices or mailbox.putters) and cell.state is State.RUNNING:
+            if (mailbox.user or mailbox.notices or mailbox.putters) and cell.state is RUNNING:
                 return False
             for timer in cell.timers:
                 if timer._due <= now:

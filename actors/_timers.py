@@ -6,7 +6,7 @@ import asyncio
 import math
 from typing import TYPE_CHECKING, Any
 
-from actors._cell import State
+from actors._cell import STOPPING
 from actors._envelope import Envelope, next_message_id
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class Timer:
     def _fire(self) -> None:
         cell = self._cell
         self._handle = None
-        if not self.active or cell.incarnation != self._incarnation or cell.state >= State.STOPPING:
+        if not self.active or cell.incarnation != self._incarnation or cell.state >= STOPPING:
             self.cancel()
             return
         if self._interval is None:
@@ -69,9 +69,7 @@ class Timer:
             self._due += self._interval
             self._handle = cell.loop.call_at(self._due, self._fire)
         message_id = next_message_id()
-        envelope = Envelope(
-            self._message, cell.ref, None, message_id, message_id, None, cell.loop.time()
-        )
+        envelope = Envelope(self._message, cell.ref, None, message_id, message_id, None, 0.0)
         if not cell.offer(envelope):
             cell.system._note_overflow(cell, cell.mailbox.overflow)
             cell._refuse(envelope, "mailbox_full")
