@@ -16,6 +16,7 @@ from actors._errors import (
     AskTimeout,
     MailboxFull,
 )
+from actors._health import Health, SupervisorHealth
 from actors._mailbox import MailboxStatistics
 from actors._messages import DeadLetter, Overflow, Terminated
 from actors._pool import Pool, RestartPolicy, Routing
@@ -37,6 +38,7 @@ __all__ = [
     "DeadLetter",
     "DeadLetters",
     "EventBus",
+    "Health",
     "MailboxFull",
     "MailboxStatistics",
     "Overflow",
@@ -45,6 +47,7 @@ __all__ = [
     "RestartPolicy",
     "Routing",
     "Subscribe",
+    "SupervisorHealth",
     "Terminated",
     "Timer",
     "Unsubscribe",

@@ -37,7 +37,7 @@ import attrs
 
 from actors._actor import Actor
 from actors._cell import RUNNING, STOPPING, ActorCell
-from actors._envelope import Envelope, next_message_id
+from actors._envelope import NOT_TIMED, Envelope, next_message_id
 from actors._errors import ActorFailed
 from actors._log import logger
 from actors._messages import DeadLetter, Overflow, Terminated
@@ -291,7 +291,7 @@ class EventBus(Actor):
                     next_message_id(),
                     request.correlation_id,
                     request.causation_id,
-                    0.0,
+                    NOT_TIMED,
                     message.topic,
                 ),
                 None,
@@ -425,7 +425,7 @@ class EventBus(Actor):
         if not subscribers:
             return
         message_id = next_message_id()
-        envelope = Envelope(letter, None, None, message_id, message_id, None, 0.0, topic)
+        envelope = Envelope(letter, None, None, message_id, message_id, None, NOT_TIMED, topic)
         self._fan_out(envelope, subscribers)
 
     def _fan_out(self, envelope: Envelope, subscribers: list[_Subscriber] | None) -> None:

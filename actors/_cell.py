@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from actors import _log
 from actors._actor import Actor, ChildFailure
-from actors._envelope import Envelope, next_message_id
+from actors._envelope import NOT_TIMED, Envelope, next_message_id
 from actors._errors import (
     ActorError,
     ActorFailed,
@@ -30,7 +30,7 @@ from actors._errors import (
     MailboxFull,
     SupervisionError,
 )
-from actors._log import ACTOR_VAR, CORRELATION_VAR, logger
+from actors._log import ACTOR_VAR, CORRELATION_VAR, error_fields, log_limited, logger
 from actors._mailbox import Mailbox, MailboxStatistics
 from actors._messages import Overflow, Terminated
 from actors._timings import TIMING_SAMPLE, Timings
@@ -157,6 +157,9 @@ class ActorCell:
         self.restarts = 0
         self.late_replies = 0
         self.ask_timeouts = 0
+        self.overflows = 0
+        # The metrics label: the factory's name until an instance exists, then its class.
+        self.actor_class = _name_of(factory)
 
     def __repr__(self) -> str:
         return f"<ActorCell {self.path} {self.state.name}>"
@@ -177,7 +180,7 @@ class ActorCell:
                 message_id,
                 message_id if correlation_id is None else correlation_id,
                 None,
-                0.0,
+                NOT_TIMED,
             )
         handling = sender_cell.current
         if handling is None:
@@ -186,7 +189,9 @@ class ActorCell:
         else:
             causation = handling.message_id
             correlation = handling.correlation_id if correlation_id is None else correlation_id
-        return Envelope(message, sender_cell.ref, reply, message_id, correlation, causation, 0.0)
+        return Envelope(
+            message, sender_cell.ref, reply, message_id, correlation, causation, NOT_TIMED
+        )
 
     def post(self, message: Any, correlation_id: int | str | None) -> Envelope | None:
         """``envelope`` and ``offer`` in one call, for ``tell``: the hot path.
@@ -205,7 +210,7 @@ class ActorCell:
                 message_id,
                 message_id if correlation_id is None else correlation_id,
                 None,
-                0.0,
+                NOT_TIMED,
             )
         else:
             handling = sender_cell.current
@@ -216,7 +221,7 @@ class ActorCell:
                 causation = handling.message_id
                 correlation = handling.correlation_id if correlation_id is None else correlation_id
             envelope = Envelope(
-                message, sender_cell.ref, None, message_id, correlation, causation, 0.0
+                message, sender_cell.ref, None, message_id, correlation, causation, NOT_TIMED
             )
         if self.state < STOPPING:
             mailbox = self.mailbox
@@ -372,6 +377,7 @@ class ActorCell:
                     f"the factory {self.factory!r} returned {type(instance).__name__}, not an Actor"
                 )
             instance._context = self.context
+            self.actor_class = type(instance).__name__
             self.instance = instance
             self._bind_receive(instance)
             await instance.on_start()
@@ -412,11 +418,13 @@ class ActorCell:
             reason = f"actor failed to start: {exc!r}"
         error = ActorStartError(reason, path=self.path)
         error.__cause__ = exc
-        logger.error(
+        log_limited(
+            "error",
             "actor.start_failed",
+            self.path,
             actor=self.path,
-            actor_class=_name_of(self.factory),
-            exc_info=exc,
+            actor_class=self.actor_class,
+            **error_fields(exc),
         )
         if self.incarnation == 1 or self.state is STOPPING:
             self._finalize("stopped")
@@ -458,7 +466,7 @@ class ActorCell:
                     self.current = envelope
                     set_correlation(envelope.correlation_id)
                     enqueued = envelope.enqueued_at
-                    started = self.clock() if enqueued else 0.0
+                    started = self.clock() if enqueued >= 0.0 else 0.0
                     try:
                         if mode == _ASYNC:
                             result = await receive(envelope.message)
@@ -474,7 +482,7 @@ class ActorCell:
                         continue  # abandoned: whoever took over accounted for it
                     self.current = None
                     self.processed += 1
-                    if enqueued:
+                    if enqueued >= 0.0:
                         self._observe(enqueued, started)
                     reply = envelope.reply
                     if reply is not None:
@@ -519,13 +527,16 @@ class ActorCell:
             )
             error.__cause__ = exc
             reply.set_exception(error)
-        logger.error(
+        # Rate-limited per actor: a failing actor in a restart loop must not flood the log.
+        log_limited(
+            "error",
             "actor.failed",
+            self.path,
             actor=self.path,
-            actor_class=self._class_name(),
+            actor_class=self.actor_class,
             message_type=type(envelope.message).__name__,
             correlation_id=envelope.correlation_id,
-            exc_info=exc,
+            **error_fields(exc),
         )
         if self.state is STOPPING:
             return  # keep draining; a stopping actor is not restarted
@@ -579,12 +590,14 @@ class ActorCell:
             await instance.on_child_failed(item.failure)
         except Exception as exc:
             self.failed += 1
-            logger.error(
+            log_limited(
+                "error",
                 "actor.escalated",
+                self.path,
                 actor=self.path,
-                actor_class=self._class_name(),
+                actor_class=self.actor_class,
                 child=child.path,
-                exc_info=exc,
+                **error_fields(exc),
             )
             if self.state < STOPPING:
                 self._suspend_and_report(ChildFailure(self.ref, exc, None, True))
@@ -598,11 +611,13 @@ class ActorCell:
             try:
                 await instance.on_stop()
             except Exception as exc:
-                logger.error(
+                log_limited(
+                    "error",
                     "actor.stop_failed",
+                    self.path,
                     actor=self.path,
-                    actor_class=self._class_name(),
-                    exc_info=exc,
+                    actor_class=self.actor_class,
+                    **error_fields(exc),
                 )
         self.instance = None
 
@@ -663,7 +678,14 @@ class ActorCell:
             raise ActorStopped("cannot restart a stopped actor", path=self.path)
         self.restarts += 1
         await self.start_incarnation()
-        logger.info("actor.restarted", actor=self.path, actor_class=self._class_name())
+        log_limited(
+            "info",
+            "actor.restarted",
+            self.path,
+            actor=self.path,
+            actor_class=self.actor_class,
+            restarts=self.restarts,
+        )
 
     def request_stop(self, timeout: float | None) -> None:
         """Begin a graceful stop (idempotent); ``stopped`` completes when it is over."""
@@ -742,6 +764,7 @@ class ActorCell:
             if self in watcher.watching:
                 watcher.deliver_notice(Terminated(self.ref))
         self.watchers.clear()
+        self.system._retire(self)
         if not self.stopped.done():
             self.stopped.set_result(None)
         if _log.debug_enabled:
@@ -784,10 +807,7 @@ class ActorCell:
     # ----------------------------------------------------------------- introspection
 
     def _class_name(self) -> str:
-        instance = self.instance
-        if instance is not None:
-            return type(instance).__name__
-        return _name_of(self.factory)
+        return self.actor_class
 
     def statistics(self) -> MailboxStatistics:
         mailbox = self.mailbox

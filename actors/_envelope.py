@@ -7,7 +7,10 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Envelope", "next_message_id"]
+__all__ = ["NOT_TIMED", "Envelope", "next_message_id"]
+
+# The enqueued_at of a message that is not in the timing sample (loop time can be 0.0).
+NOT_TIMED = -1.0
 
 # Ids come from one process-wide counter: unique, ordered and far cheaper than uuid4().
 next_message_id = itertools.count(1).__next__
@@ -27,7 +30,7 @@ class Envelope(msgspec.Struct):
         causation_id: the id of the message whose handler sent this one (``None`` from
             outside any handler).
         enqueued_at: loop time when the mailbox accepted it, for the sampled 1 in
-            ``TIMING_SAMPLE`` messages; ``0.0`` for the others.
+            ``TIMING_SAMPLE`` messages; ``NOT_TIMED`` for the others.
     """
 
     message: Any

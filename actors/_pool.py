@@ -16,8 +16,9 @@ from typing import Any, Protocol
 
 from actors._actor import Actor, ChildFailure
 from actors._cell import ActorCell
-from actors._envelope import Envelope, next_message_id
+from actors._envelope import NOT_TIMED, Envelope, next_message_id
 from actors._errors import RestartIntensityExceeded, SupervisionError
+from actors._health import SupervisorHealth
 from actors._intensity import RestartIntensity
 from actors._log import logger
 from actors._messages import Overflow, Terminated
@@ -191,7 +192,7 @@ class Pool(Actor):
             next_message_id(),
             envelope.correlation_id,
             envelope.message_id,
-            0.0,
+            NOT_TIMED,
             envelope.topic,
         )
         if not target.offer(forwarded):
@@ -224,6 +225,18 @@ class Pool(Actor):
         index = self._routees.index(ref)
         self._count_restart(ref, None)
         self._routees[index] = await self._spawn_routee(int(ref.name.split("-")[1]), index)
+
+    def supervision_health(self) -> SupervisorHealth:
+        """This pool's part of ``ActorSystem.health()``."""
+        intensity = self._intensity
+        now = self.context.system.loop.time()
+        return SupervisorHealth(
+            self.context.path,
+            "running" if self._routees else "gave_up",
+            intensity.restarts_in_window(now),
+            intensity.max_restarts,
+            intensity.within,
+        )
 
     def _count_restart(self, routee: ActorRef, error: BaseException | None) -> None:
         now = self.context.system.loop.time()

@@ -10,16 +10,21 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CollectorRegistry
+
+from actors._accounting import Accounting
 from actors._bus import EventBus, Publish, Subscribe, Unsubscribe, _Declared
-from actors._cell import RUNNING, STOPPING, ActorCell, current_cell
+from actors._cell import RUNNING, STOPPING, SUSPENDED, ActorCell, current_cell
 from actors._dead_letters import DeadLetters
 from actors._deadlines import AskDeadlines
 from actors._errors import ActorStopped
-from actors._log import logger
-from actors._messages import Overflow
+from actors._health import Health, SupervisorHealth
+from actors._log import log_limited, logger
+from actors._messages import DeadLetter, Overflow
 from actors._pool import Pool, RestartPolicy, Routing
 from actors._timers import check_delay
 from actors._topics import validate_topic
+from actors.metrics import RuntimeCollector
 
 if TYPE_CHECKING:
     from actors._actor import Actor, ChildFailure
@@ -71,6 +76,7 @@ class ActorSystem:
         blocking_threads: int = 8,
         dead_letter_buffer: int = 1000,
         metrics: bool = True,
+        registry: CollectorRegistry | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"system name must be a non-empty str, got {name!r}")
@@ -81,6 +87,12 @@ class ActorSystem:
         self.name = name
         self.metrics_enabled = bool(metrics)
         self.dead_letters = DeadLetters(dead_letter_buffer)
+        self.dead_letters.add_listener(self._log_dead_letter)
+        self._accounting = Accounting()
+        self._registry_instance: CollectorRegistry | None = None
+        if self.metrics_enabled:
+            self._registry_instance = CollectorRegistry() if registry is None else registry
+            self._registry_instance.register(RuntimeCollector(self))
         self._blocking_threads = blocking_threads
         self._executor_instance: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -505,6 +517,73 @@ class ActorSystem:
 
     def _note_overflow(self, cell: ActorCell, overflow: Overflow) -> None:
         self.overflows += 1
+        cell.overflows += 1
+        log_limited(
+            "warning",
+            "mailbox.overflow",
+            cell.path,
+            actor=cell.path,
+            actor_class=cell.actor_class,
+            overflow=overflow.value,
+            capacity=cell.mailbox.capacity,
+        )
+
+    def _log_dead_letter(self, letter: DeadLetter) -> None:
+        recipient = letter.recipient
+        fields: dict[str, Any] = {
+            "reason": letter.reason,
+            "message_type": type(letter.message).__name__,
+        }
+        if recipient is not None:
+            fields["actor"] = recipient.path
+            fields["actor_class"] = recipient._cell.actor_class
+        if letter.error is not None:
+            fields["error_type"] = type(letter.error).__name__
+        log_limited("info", "dead_letter", letter.reason, **fields)
+
+    def _retire(self, cell: ActorCell) -> None:
+        self._accounting.retire(cell)
+
+    # ------------------------------------------------------------------ observability
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """The Prometheus registry holding this system's metrics (see ``actors.metrics``).
+
+        Raises RuntimeError when the system was created with ``metrics=False``.
+        """
+        if self._registry_instance is None:
+            raise RuntimeError(f"{self!r} was created with metrics=False")
+        return self._registry_instance
+
+    def health(self) -> Health:
+        """The system's health, derived from the supervision tree (see ``Health``).
+
+        Each supervisor (and pool) reports its status and its restarts in the current window
+        against its budget. Overall ``failed`` when one gave up or the system shut down on a
+        failure; ``degraded`` while restarts are under way or recent, or a failed actor
+        awaits its parent's decision; ``ok`` otherwise.
+        """
+        reports: list[SupervisorHealth] = []
+        failed_actors = 0
+        live = 0
+        for cell in self._registry.values():
+            live += 1
+            if cell.state is SUSPENDED:
+                failed_actors += 1
+            reporter = getattr(cell.instance, "supervision_health", None)
+            if reporter is not None:
+                report = reporter()
+                if isinstance(report, SupervisorHealth):
+                    reports.append(report)
+        error = None if self._fatal is None else repr(self._fatal)
+        if error is not None or any(r.status == "gave_up" for r in reports):
+            status = "failed"
+        elif failed_actors or any(r.status != "running" or r.restarts for r in reports):
+            status = "degraded"
+        else:
+            status = "ok"
+        return Health(status, live, failed_actors, tuple(reports), error)
 
     # ------------------------------------------------------------------ idle tracking
 

@@ -7,7 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from actors._cell import STOPPING
-from actors._envelope import Envelope, next_message_id
+from actors._envelope import NOT_TIMED, Envelope, next_message_id
 
 if TYPE_CHECKING:
     from actors._cell import ActorCell
@@ -69,7 +69,7 @@ class Timer:
             self._due += self._interval
             self._handle = cell.loop.call_at(self._due, self._fire)
         message_id = next_message_id()
-        envelope = Envelope(self._message, cell.ref, None, message_id, message_id, None, 0.0)
+        envelope = Envelope(self._message, cell.ref, None, message_id, message_id, None, NOT_TIMED)
         if not cell.offer(envelope):
             cell.system._note_overflow(cell, cell.mailbox.overflow)
             cell._refuse(envelope, "mailbox_full")

@@ -25,7 +25,9 @@ from actors import (
     MailboxFull,
     Terminated,
 )
+from actors._health import SupervisorHealth
 from actors._intensity import RestartIntensity
+from actors._log import error_fields
 from supervision._backoff import BackoffState
 from supervision._errors import RestartIntensityExceeded, SupervisionError
 from supervision._spec import ChildSpec
@@ -189,6 +191,16 @@ class Supervisor(Actor):
         """``running``, ``restarting``, ``backoff`` or ``gave_up``."""
         return self._status
 
+    def supervision_health(self) -> SupervisorHealth:
+        """This supervisor's part of ``ActorSystem.health()``."""
+        return SupervisorHealth(
+            self.context.path,
+            self._status,
+            self.restarts_in_window(),
+            self.strategy.max_restarts,
+            self.strategy.within,
+        )
+
     def restarts_in_window(self) -> int:
         """How many restarts fall in the current intensity window (against ``max_restarts``)."""
         return self._intensity.restarts_in_window(self.context.system.loop.time())
@@ -212,8 +224,9 @@ class Supervisor(Actor):
             logger.error(
                 "supervisor.escalating",
                 actor=self.context.path,
+                actor_class=type(self).__name__,
                 child=record.ref.path,
-                error=repr(error),
+                **error_fields(error),
             )
             raise SupervisionError(
                 f"child {record.ref.path} failed and the decider escalated",
@@ -244,13 +257,18 @@ class Supervisor(Actor):
         if self._intensity.add_restart(now):
             await self._give_up(record, error)
         self._status = "restarting"
+        # Not rate-limited: the restart budget already bounds how often this can happen.
         logger.warning(
             "supervisor.restarting",
             actor=self.context.path,
+            actor_class=type(self).__name__,
             child=record.ref.path,
             strategy=self.strategy.name,
             group=list(plan.start),
-            error=None if error is None else repr(error),
+            reason="failed" if abnormal else "exited",
+            restarts=self._intensity.restarts_in_window(now),
+            max_restarts=self.strategy.max_restarts,
+            **({} if error is None else error_fields(error)),
         )
         for stopped in plan.stop:
             bystander = self._records[stopped]
@@ -286,10 +304,11 @@ class Supervisor(Actor):
         logger.error(
             "supervisor.gave_up",
             actor=self.context.path,
+            actor_class=type(self).__name__,
             child=record.ref.path,
             max_restarts=strategy.max_restarts,
             within=strategy.within,
-            error=None if error is None else repr(error),
+            **({} if error is None else error_fields(error)),
         )
         for child in reversed(list(self._records.values())):
             await self._stop_for_good(child)

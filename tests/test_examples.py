@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,26 @@ async def test_a_pool_works_as_a_child_in_a_supervision_tree() -> None:
         pool = system.lookup("/media/thumbnails")
         assert pool is not None
         assert (await pool.ask(("x.jpg", 32))).startswith("x.jpg@32px by routee-")
+
+
+def test_the_observability_example_logs_json_with_correlation_and_serves_metrics() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "examples.observability.service"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    logs = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    started = [line for line in logs if line["event"] == "checkout.started"]
+    assert [(line["correlation_id"], line["actor"]) for line in started] == [
+        ("req-17", "/shop/checkout"),
+        ("req-18", "/shop/checkout"),
+    ]
+    [failed] = [line for line in logs if line["event"] == "actor.failed"]
+    assert failed["correlation_id"] == "req-18"
+    assert failed["exception"][0]["exc_type"] == "ValueError"
+    assert 'actors_messages_processed_total{actor_class="Checkout"} 1.0' in result.stdout
+    assert 'actors_messages_failed_total{actor_class="Checkout"} 1.0' in result.stdout
+    assert '"status": "degraded"' in result.stdout  # a restart within the window

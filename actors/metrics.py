@@ -1,0 +1,223 @@
+"""Prometheus metrics and health endpoints for an ``ActorSystem``.
+
+The runtime's hot path only bumps plain integers on each actor's record;
+``RuntimeCollector`` turns them into metric families when the registry is scraped. Every
+system registers one in its own registry (``system.registry``; pass ``registry=`` to
+``ActorSystem`` to use another), so several systems in a process never clash.
+
+Serve the metrics with ``asgi_app(system)`` inside an ASGI application, or with
+``await serve(system, port)`` (what ``supervise run --metrics-port`` does): both answer
+``/metrics`` (Prometheus text format) and ``/healthz`` (JSON; 200 when ``ok`` or
+``degraded``, 503 when ``failed``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from actors import _log
+from actors._timings import BUCKETS
+
+if TYPE_CHECKING:
+    from actors._system import ActorSystem
+
+__all__ = ["FAMILIES", "RuntimeCollector", "asgi_app", "serve"]
+
+FAMILIES: dict[str, str] = {
+    "actors_messages_processed_total": "Messages handled without raising, by actor class.",
+    "actors_messages_failed_total": "Messages whose handler raised, by actor class.",
+    "actors_message_processing_seconds": (
+        "Time handling a message, by actor class (histogram of a 1-in-16 sample)."
+    ),
+    "actors_mailbox_wait_seconds": (
+        "Time a message waited in the mailbox, by actor class (histogram of a 1-in-16 sample)."
+    ),
+    "actors_mailbox_depth": "Messages queued now, summed by actor class.",
+    "actors_mailbox_capacity": "Mailbox capacity, summed by actor class.",
+    "actors_mailbox_overflows_total": "Messages refused or dropped by a full mailbox.",
+    "actors_restarts_total": "Restarts, by supervisor path and actor class.",
+    "actors_dead_letters_total": "Dead letters, by reason.",
+    "actors_live": "Live actors, by actor class.",
+    "actors_ask_timeouts_total": "Asks that timed out, by the asked actor's class.",
+    "actors_late_replies_total": "Replies discarded because their ask had timed out.",
+    "actors_log_lines_suppressed_total": "Log lines held back by the runtime's rate limit.",
+}
+
+
+def _counter(name: str, labels: list[str]) -> CounterMetricFamily:
+    # prometheus_client adds the _total suffix itself.
+    return CounterMetricFamily(name.removesuffix("_total"), FAMILIES[name], labels=labels)
+
+
+class RuntimeCollector(Collector):
+    """Reads a system's counters at scrape time; registered by ``ActorSystem`` itself."""
+
+    def __init__(self, system: ActorSystem) -> None:
+        self._system = system
+
+    def describe(self) -> list[Metric]:
+        return []  # not known before the first scrape; avoids auto-describe collecting
+
+    def collect(self) -> Iterator[Metric]:
+        system = self._system
+        totals, restarts = system._accounting.snapshot(system._registry.values())
+        label = ["actor_class"]
+        processed = _counter("actors_messages_processed_total", label)
+        failed = _counter("actors_messages_failed_total", label)
+        timeouts = _counter("actors_ask_timeouts_total", label)
+        late = _counter("actors_late_replies_total", label)
+        overflows = _counter("actors_mailbox_overflows_total", label)
+        live = GaugeMetricFamily("actors_live", FAMILIES["actors_live"], labels=label)
+        depth = GaugeMetricFamily(
+            "actors_mailbox_depth", FAMILIES["actors_mailbox_depth"], labels=label
+        )
+        capacity = GaugeMetricFamily(
+            "actors_mailbox_capacity", FAMILIES["actors_mailbox_capacity"], labels=label
+        )
+        handling = HistogramMetricFamily(
+            "actors_message_processing_seconds",
+            FAMILIES["actors_message_processing_seconds"],
+            labels=label,
+        )
+        waiting = HistogramMetricFamily(
+            "actors_mailbox_wait_seconds", FAMILIES["actors_mailbox_wait_seconds"], labels=label
+        )
+        for actor_class, entry in sorted(totals.items()):
+            labels = [actor_class]
+            processed.add_metric(labels, entry.processed)
+            failed.add_metric(labels, entry.failed)
+            timeouts.add_metric(labels, entry.ask_timeouts)
+            late.add_metric(labels, entry.late_replies)
+            overflows.add_metric(labels, entry.overflows)
+            live.add_metric(labels, entry.live)
+            depth.add_metric(labels, entry.depth)
+            capacity.add_metric(labels, entry.capacity)
+            timings = entry.timings
+            handling.add_metric(labels, _buckets(timings.handling), sum_value=timings.handling_sum)
+            waiting.add_metric(labels, _buckets(timings.wait), sum_value=timings.wait_sum)
+        restarts_family = _counter("actors_restarts_total", ["supervisor", "actor_class"])
+        for (supervisor, actor_class), count in sorted(restarts.items()):
+            restarts_family.add_metric([supervisor, actor_class], count)
+        dead = _counter("actors_dead_letters_total", ["reason"])
+        for reason, count in sorted(system.dead_letters.by_reason.items()):
+            dead.add_metric([reason], count)
+        suppressed = _counter("actors_log_lines_suppressed_total", [])
+        suppressed.add_metric([], _log.limiter.suppressed_total)
+        yield from (
+            processed,
+            failed,
+            handling,
+            waiting,
+            depth,
+            capacity,
+            overflows,
+            restarts_family,
+            dead,
+            live,
+            timeouts,
+            late,
+            suppressed,
+        )
+
+
+def _buckets(counts: list[int]) -> list[tuple[str, float]]:
+    cumulative = 0
+    result: list[tuple[str, float]] = []
+    for bound, count in zip(BUCKETS, counts, strict=False):
+        cumulative += count
+        result.append((repr(bound), cumulative))
+    result.append(("+Inf", cumulative + counts[-1]))
+    return result
+
+
+def _respond(system: ActorSystem, path: str) -> tuple[int, str, bytes]:
+    if path == "/metrics":
+        return 200, CONTENT_TYPE_LATEST, generate_latest(system.registry)
+    if path == "/healthz":
+        health = system.health()
+        body = json.dumps(health.to_dict()).encode()
+        return (200 if health.healthy else 503), "application/json", body
+    return 404, "text/plain; charset=utf-8", b"not found: try /metrics or /healthz\n"
+
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+def asgi_app(system: ActorSystem) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """An ASGI application serving ``/metrics`` and ``/healthz`` for ``system``.
+
+    Mount it in your ASGI framework (or serve it alone); it answers GET requests on those two
+    paths and 404 elsewhere, and acknowledges lifespan events.
+
+    Raises RuntimeError (when called) if the system was created with ``metrics=False``.
+    """
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                event = await receive()
+                if event["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif event["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        status, content_type, body = _respond(system, scope["path"])
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", content_type.encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+async def serve(system: ActorSystem, port: int, host: str = "127.0.0.1") -> asyncio.Server:
+    """Serve ``/metrics`` and ``/healthz`` over HTTP on ``host:port`` (``port=0``: any free
+    port; read it from ``server.sockets``). Close the returned server to stop.
+
+    A minimal HTTP/1.0 server on the system's event loop, for ``supervise run``; inside an
+    ASGI service, prefer ``asgi_app``. Raises OSError when the port cannot be bound.
+    """
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await reader.readline()
+            while (await reader.readline()).strip():
+                pass  # headers are not needed
+            parts = request.decode("latin-1").split()
+            if len(parts) < 2 or parts[0] != "GET":
+                status, content_type, body = 405, "text/plain", b"only GET\n"
+            else:
+                status, content_type, body = _respond(system, parts[1].split("?")[0])
+            reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed"}.get(
+                status, "Service Unavailable"
+            )
+            writer.write(
+                f"HTTP/1.0 {status} {reason}\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, host, port)
