@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m examples.quickstart
+	$(BIN)/supervise run examples/shop/tree.toml --for 3
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""The shop demo: an order pipeline declared in a configuration file."""

@@ -1,0 +1,193 @@
+"""The shop demo's actors: an order pipeline whose tree is declared in ``tree.toml``.
+
+``make demo`` runs it: ``supervise run examples/shop/tree.toml --for 3``.
+
+    source --"orders.created"--> workers (a pool) --Charge--> gateway --Credit--> ledger
+                                     |
+                                     +-- asks chaos whether to fail, now and then
+
+The ledger also subscribes to every order and to the dead letters, so that when it stops
+(last, since it starts first) it can check that every order was charged or is a dead
+letter with a reason: nothing lost.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import msgspec
+
+from actors import Actor, ActorRef, DeadLetter
+
+
+# --8<-- [start:messages]
+class Order(msgspec.Struct, frozen=True):
+    """An order, published on the bus under ``orders.created``."""
+
+    id: int
+    cents: int
+
+
+class Charge(msgspec.Struct, frozen=True):
+    """Ask the gateway to charge an order."""
+
+    order: Order
+
+
+class Credit(msgspec.Struct, frozen=True):
+    """Tell the ledger that an order was charged."""
+
+    order_id: int
+    cents: int
+
+
+class Roll(msgspec.Struct, frozen=True):
+    """Ask the chaos switch whether handling this order fails."""
+
+    order_id: int
+
+
+class ChaosError(Exception):
+    """A failure injected on purpose by the chaos switch."""
+
+
+# --8<-- [end:messages]
+
+
+def lookup(actor: Actor, path: str) -> ActorRef:
+    """The actor at ``path``, looked up for each use: a restarted subtree has new refs."""
+    ref = actor.context.system.lookup(path)
+    if ref is None:
+        raise LookupError(f"no actor at {path}")
+    return ref
+
+
+# --8<-- [start:source]
+class OrderSource(Actor):
+    """Publishes a new order every ``interval`` seconds (amounts from a seeded generator)."""
+
+    def __init__(self, interval: float = 0.05, seed: int = 1) -> None:
+        self.interval = interval
+        self.amounts = random.Random(seed)
+        self.published = 0
+
+    async def on_start(self) -> None:
+        self.context.schedule_every(self.interval, "tick")
+
+    async def receive(self, message: Any) -> None:
+        self.published += 1
+        order = Order(self.published, self.amounts.randint(500, 20_000))
+        await self.context.system.publish("orders.created", order)
+
+
+# --8<-- [end:source]
+
+
+# --8<-- [start:worker]
+class OrderWorker(Actor):
+    """Charges the orders the pool routes to it; fails when the chaos switch says so."""
+
+    def __init__(self, gateway: str, chaos: str) -> None:
+        self.gateway = gateway
+        self.chaos = chaos
+
+    async def receive(self, order: Order) -> None:
+        if await lookup(self, self.chaos).ask(Roll(order.id)):
+            raise ChaosError(f"order {order.id}: failure injected")
+        await lookup(self, self.gateway).ask(Charge(order))
+
+
+# --8<-- [end:worker]
+
+
+# --8<-- [start:payments]
+class Gateway(Actor):
+    """The payment provider's client: charges an order, then credits the ledger."""
+
+    def __init__(self, ledger: str) -> None:
+        self.ledger = ledger
+
+    async def receive(self, message: Charge) -> str:
+        order = message.order
+        await lookup(self, self.ledger).tell(Credit(order.id, order.cents))
+        return "charged"
+
+
+class Ledger(Actor):
+    """Keeps the balance, and accounts for every order: charged, or a dead letter."""
+
+    def __init__(self) -> None:
+        self.orders: dict[int, int] = {}  # every order published: id -> cents
+        self.charged: set[int] = set()
+        self.dead: dict[int, str] = {}  # order id -> the dead letter's reason
+        self.balance = 0
+
+    def receive(self, message: Any) -> Any:
+        match message:
+            case Order(id=order_id, cents=cents):  # from the bus: "orders.created"
+                self.orders[order_id] = cents
+            case Credit(order_id=order_id, cents=cents):
+                self.balance += cents
+                self.charged.add(order_id)
+            case DeadLetter(message=Order(id=order_id), reason=reason):  # "system.dead_letters"
+                self.dead[order_id] = reason
+            case "report":
+                return self.report()
+        return None
+
+    def report(self) -> str:
+        unaccounted = self.orders.keys() - self.charged - self.dead.keys()
+        reasons: dict[str, int] = {}
+        for reason in self.dead.values():
+            reasons[reason] = reasons.get(reason, 0) + 1
+        expected = sum(self.orders[order_id] for order_id in self.charged)
+        verdict = "nothing lost" if not unaccounted and expected == self.balance else "LOST"
+        by_reason = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
+        return (
+            f"ledger: {len(self.orders)} orders, {len(self.charged)} charged,"
+            f" {len(self.dead)} dead letter{'' if len(self.dead) == 1 else 's'}"
+            f"{f' ({by_reason})' if by_reason else ''},"
+            f" {len(unaccounted)} unaccounted: {verdict};"
+            f" balance {self.balance / 100:.2f} (charged orders: {expected / 100:.2f})"
+        )
+
+    async def on_stop(self) -> None:
+        print(self.report(), flush=True)
+
+
+# --8<-- [end:payments]
+
+
+# --8<-- [start:chaos]
+class Chaos(Actor):
+    """The chaos switch: answers ``Roll`` with True for about ``rate`` of the orders.
+
+    The verdict depends only on the seed and the order, so a run is reproducible whichever
+    worker asks first. Tell it ``"off"`` or ``"on"`` to flip it.
+    """
+
+    def __init__(self, rate: float = 0.05, seed: int = 7) -> None:
+        self.rate = rate
+        self.seed = seed
+        self.enabled = True
+        self.injected = 0
+
+    def receive(self, message: Any) -> Any:
+        match message:
+            case Roll(order_id=order_id):
+                fails = (
+                    self.enabled and random.Random(f"{self.seed}:{order_id}").random() < self.rate
+                )
+                self.injected += fails
+                return fails
+            case "on" | "off":
+                self.enabled = message == "on"
+        return None
+
+    async def on_stop(self) -> None:
+        failures = "failure" if self.injected == 1 else "failures"
+        print(f"chaos: {self.injected} {failures} injected (rate {self.rate:.0%})", flush=True)
+
+
+# --8<-- [end:chaos]

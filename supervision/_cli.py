@@ -1,0 +1,425 @@
+"""The ``supervise`` command (also ``python -m supervision``): check or run a tree from a file.
+
+Exit codes:
+
+- 0: ``check``: the file is valid. ``run``: the tree ran and shut down gracefully (after
+  SIGINT or SIGTERM, or after ``--for`` seconds, or because its root stopped normally).
+- 1: ``run``: the tree failed to start, or its root gave up (the cause chain is printed), or
+  the metrics port could not be opened.
+- 2: the file is not valid (every problem is printed), or the command line is wrong.
+- 128 + N: a second signal N (130 for SIGINT, 143 for SIGTERM) stopped the process at once,
+  in the middle of a graceful shutdown.
+
+Status lines go to stdout (``supervise: started /shop ...``), problems and logs to stderr.
+
+Logging is configured here, with structlog: ``--log-format console`` (short exception lines
+unless ``--log-level debug``) or ``json`` (full tracebacks as data), filtered by
+``--log-level``. The runtime's log events are also counted for the closing summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import importlib
+import logging
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TextIO
+
+import structlog
+
+from actors import ActorStartError, ActorSystem
+from actors import _log as actors_log
+from supervision._config import load_tree
+from supervision._config_build import create_system, spawn_tree
+from supervision._config_error import ConfigError
+from supervision._config_spec import (
+    INFINITY,
+    ChildNode,
+    DynamicSupervisorSpec,
+    PoolSpec,
+    SupervisorSpec,
+    TreeSpec,
+)
+from supervision._config_warnings import tree_warnings
+
+__all__ = ["main"]
+
+PROGRAM = "supervise"
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
+_METHOD_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "msg": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``supervise`` command with ``argv`` (default: ``sys.argv[1:]``); return the
+    exit code (see the module docstring)."""
+    parser = _parser()
+    options = parser.parse_args(argv)
+    # Modules named in the file are looked up from the current directory first, as with
+    # `python -m`; a console script's sys.path starts at its own directory instead.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        if options.command == "check":
+            return _check(options.file)
+        return _run(options)
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Check or run a supervision tree declared in a TOML, YAML or JSON file.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = commands.add_parser(
+        "check", help="validate FILE; print the tree and the warnings (exit 0, or 2 if invalid)"
+    )
+    check.add_argument("file", metavar="FILE")
+    run = commands.add_parser(
+        "run",
+        help="run the tree in FILE until SIGINT/SIGTERM (graceful; a second signal stops at"
+        " once) or until its root gives up (exit 1)",
+    )
+    run.add_argument("file", metavar="FILE")
+    run.add_argument(
+        "--for",
+        dest="for_seconds",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="shut down gracefully after SECONDS",
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=_port,
+        metavar="N",
+        help="serve /metrics (Prometheus) and /healthz on 127.0.0.1:N (0: any free port)",
+    )
+    run.add_argument("--log-format", choices=("console", "json"), default="console")
+    run.add_argument("--log-level", choices=tuple(_LEVELS), default="info")
+    return parser
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {value}")
+    return value
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    print(f"{PROGRAM}: {text}", file=stream or sys.stdout, flush=True)
+
+
+# ---------------------------------------------------------------------------- check
+
+
+def _check(file: str) -> int:
+    try:
+        spec = load_tree(file)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"{file}: valid")
+    for line in render_tree(spec):
+        print(line)
+    warnings = tree_warnings(spec)
+    for warning in warnings:
+        print(f"warning: {warning.message}")
+    print(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+    return 0
+
+
+def render_tree(spec: TreeSpec) -> list[str]:
+    """The tree as ``check`` prints it: one line per node with its kind, strategy or actor
+    class, and restart type."""
+    system = spec.system
+    lines = [f"system {system.name!r} (graceful shutdown within {_seconds(system.shutdown)})"]
+    rows: list[tuple[str, str]] = [(spec.tree.name, _describe(spec.tree, root=True))]
+    _rows(spec.tree, "", rows)
+    width = max(len(label) for label, _ in rows)
+    lines.extend(f"{label.ljust(width)}  {text}" for label, text in rows)
+    return lines
+
+
+def _rows(node: SupervisorSpec, prefix: str, rows: list[tuple[str, str]]) -> None:
+    for index, child in enumerate(node.children):
+        last = index == len(node.children) - 1
+        rows.append((f"{prefix}{'└── ' if last else '├── '}{child.name}", _describe(child)))
+        if isinstance(child, SupervisorSpec):
+            _rows(child, prefix + ("    " if last else "│   "), rows)
+
+
+def _describe(node: ChildNode, *, root: bool = False) -> str:
+    if isinstance(node, SupervisorSpec):
+        text = f"supervisor {node.strategy} (max_restarts {node.max_restarts} within"
+        text += f" {node.within:g}s"
+        if node.backoff is not None:
+            text += f", backoff {node.backoff.min:g}s..{node.backoff.max:g}s"
+        text += ")"
+    elif isinstance(node, DynamicSupervisorSpec):
+        limit = "" if node.max_children is None else f", at most {node.max_children}"
+        text = f"dynamic_supervisor of {node.template.actor} (max_restarts"
+        text += f" {node.max_restarts} within {node.within:g}s{limit})"
+    elif isinstance(node, PoolSpec):
+        text = f"pool of {node.pool.size} {node.actor} ({node.pool.routing})"
+    else:
+        text = f"worker {node.actor}"
+    if not root:
+        text += f", {node.restart}"
+    if node.shutdown is not None:
+        text += f", shutdown {_seconds(node.shutdown)}"
+    if not isinstance(node, SupervisorSpec | DynamicSupervisorSpec) and node.subscribe:
+        text += f", subscribes to {', '.join(node.subscribe)}"
+    return text
+
+
+def _seconds(value: float | str) -> str:
+    return "no limit" if value == INFINITY else f"{float(value):g}s"
+
+
+# ---------------------------------------------------------------------------- run
+
+
+class _Tally:
+    """A structlog processor that counts the runtime's log events by name."""
+
+    def __init__(self) -> None:
+        self.events: collections.Counter[str] = collections.Counter()
+
+    def __call__(self, logger: Any, method: str, event: Any) -> Any:
+        self.events[str(event.get("event"))] += 1
+        return event
+
+
+def _configure_logging(log_format: str, level_name: str, tally: _Tally) -> None:
+    level = _LEVELS[level_name]
+
+    def below_level(logger: Any, method: str, event: Any) -> Any:
+        if _METHOD_LEVELS.get(method, logging.INFO) < level:
+            raise structlog.DropEvent
+        return event
+
+    processors: list[Any] = [
+        tally,
+        below_level,
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True)
+        if log_format == "json"
+        else structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False),
+    ]
+    if log_format == "json":
+        processors += [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+    else:
+        processors.append(
+            structlog.dev.ConsoleRenderer(
+                colors=sys.stderr.isatty(),
+                exception_formatter=(
+                    structlog.dev.plain_traceback if level <= logging.DEBUG else _one_line
+                ),
+            )
+        )
+    structlog.configure(
+        processors=processors,
+        # Info events are let through to the tally even when the chosen level is higher;
+        # `below_level` drops them after they are counted.
+        wrapper_class=structlog.make_filtering_bound_logger(min(level, logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    actors_log.debug_enabled = level <= logging.DEBUG
+
+
+def _one_line(stream: TextIO, exc_info: Any) -> None:
+    lines = traceback.format_exception_only(exc_info[0], exc_info[1])
+    stream.write("\n  " + lines[-1].strip())
+
+
+def _run(options: argparse.Namespace) -> int:
+    tally = _Tally()
+    _configure_logging(options.log_format, options.log_level, tally)
+    try:
+        spec = load_tree(options.file)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return asyncio.run(_serve(spec, options, tally))
+
+
+class _Signals:
+    """SIGINT and SIGTERM: the first asks for a graceful shutdown, a second one exits at once
+    (``128 + signal``), whatever the shutdown is waiting for."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.requested = asyncio.Event()
+        self.received: int | None = None
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, self._on_signal, signum)
+            except NotImplementedError:  # an event loop without signal support (Windows)
+                signal.signal(
+                    signum, lambda number, _: loop.call_soon_threadsafe(self._on_signal, number)
+                )
+
+    def _on_signal(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if self.received is not None:
+            _say(f"{name} again: stopping at once", sys.stderr)
+            sys.stdout.flush()
+            os._exit(128 + signum)
+        self.received = signum
+        _say(f"{name}: shutting down gracefully (send it again to stop at once)")
+        self.requested.set()
+
+
+async def _serve(spec: TreeSpec, options: argparse.Namespace, tally: _Tally) -> int:
+    loop = asyncio.get_running_loop()
+    signals = _Signals(loop)
+    system = create_system(spec)
+    shutdown = spec.system.shutdown
+    timeout = None if shutdown == INFINITY else float(shutdown)
+    close_metrics = None
+    if options.metrics_port is not None:
+        close_metrics = await _serve_metrics(system, options.metrics_port)
+        if close_metrics is None:
+            return 1
+    started = loop.time()
+    try:
+        try:
+            root = await spawn_tree(system, spec)
+        except ActorStartError as error:
+            _print_chain("the tree failed to start:", error)
+            await system.shutdown(timeout)
+            return 1
+        _say(f"started {root.path} ({len(system.actors)} actors) from {options.file}")
+        closed = asyncio.ensure_future(system.wait_closed())
+        timer = None
+        if options.for_seconds is not None:
+            timer = asyncio.ensure_future(asyncio.sleep(options.for_seconds))
+        waits = {
+            closed,
+            asyncio.ensure_future(signals.requested.wait()),
+            asyncio.ensure_future(root.wait_stopped()),
+            *([] if timer is None else [timer]),
+        }
+        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if signals.received is None and not closed.done():
+            if timer is not None and timer.done():
+                _say(f"{options.for_seconds:g}s elapsed: shutting down gracefully")
+            elif not root.is_alive:
+                _say(f"{root.path} stopped: shutting down")
+        await system.shutdown(timeout)
+        for waiting in pending - {closed}:
+            waiting.cancel()
+        await asyncio.gather(*(pending - {closed}), return_exceptions=True)
+        code = 0
+        try:
+            await closed
+        except Exception as error:
+            _print_chain(f"{root.path} gave up:", error)
+            code = 1
+        _summary(system, root.path, loop.time() - started, tally)
+        return code
+    finally:
+        if close_metrics is not None:
+            await close_metrics()
+
+
+async def _serve_metrics(system: ActorSystem, port: int) -> Callable[[], Awaitable[None]] | None:
+    """Serve metrics on ``port`` (127.0.0.1); return how to stop, or None if it failed.
+
+    The runtime's own metrics and health endpoint come from ``actors.metrics``; where that
+    module is missing, prometheus-client serves the process's metrics only.
+    """
+    try:
+        metrics: Any = importlib.import_module("actors.metrics")
+    except ImportError:
+        metrics = None
+    try:
+        if metrics is not None:
+            server = await metrics.serve(system, port)
+            bound = server.sockets[0].getsockname()[1]
+            _say(f"serving metrics on port {bound} at /metrics and /healthz")
+
+            async def close_server() -> None:
+                server.close()
+                await server.wait_closed()
+
+            return close_server
+        from prometheus_client import start_http_server
+
+        http, _ = start_http_server(port, addr="127.0.0.1")
+    except OSError as error:
+        _say(f"cannot serve metrics on port {port}: {error.strerror or error}", sys.stderr)
+        return None
+    _say(
+        f"serving metrics on port {http.server_port} at /metrics (the process's metrics only:"
+        " this version of actors has no actors.metrics)"
+    )
+
+    async def close_http() -> None:
+        await asyncio.to_thread(http.shutdown)
+
+    return close_http
+
+
+def _print_chain(title: str, error: BaseException) -> None:
+    _say(title, sys.stderr)
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        print(f"  {type(link).__name__}: {link}", file=sys.stderr, flush=True)
+        cause = link.__cause__
+        if cause is None and not link.__suppress_context__:
+            cause = link.__context__
+        link = cause
+
+
+def _summary(system: ActorSystem, root: str, elapsed: float, tally: _Tally) -> None:
+    letters = system.dead_letters.by_reason
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(letters.items()))
+    count = sum(letters.values())
+    restarts = tally.events["actor.restarted"]
+    failures = tally.events["actor.failed"]
+    _say(
+        f"stopped {root} after {elapsed:.1f}s: {failures} failure{'s' if failures != 1 else ''},"
+        f" {restarts} restart{'s' if restarts != 1 else ''},"
+        f" {count} dead letter{'s' if count != 1 else ''}" + (f" ({reasons})" if reasons else "")
+    )

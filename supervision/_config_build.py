@@ -1,0 +1,255 @@
+"""From typed specs to a running tree: supervisors, child specs and factories.
+
+Each supervisor node becomes a ``Supervisor`` subclass made here, whose ``strategy`` and
+``children`` class attributes are the node's; each worker becomes a ``ChildSpec`` whose
+factory is the actor class with the node's ``args``; a worker or pool that subscribes
+becomes a subclass of its class with ``subscriptions`` set, so that the runtime subscribes
+it after every start (the bus then follows restarts by itself).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar, cast
+
+from actors import Actor, ActorRef, ActorSystem, Overflow, Pool, Routing
+from supervision._backoff import Backoff
+from supervision._config_error import ConfigError, ConfigProblem
+from supervision._config_resolve import Unusable, fit_args, resolve_actor, resolve_callable
+from supervision._config_spec import (
+    INFINITY,
+    BackoffSpec,
+    ChildNode,
+    DynamicSupervisorSpec,
+    PoolSpec,
+    SupervisorSpec,
+    TemplateSpec,
+    TreeSpec,
+    WorkerSpec,
+)
+from supervision._dynamic import DynamicSupervisor
+from supervision._spec import DEFAULT_SHUTDOWN, ChildSpec
+from supervision._strategy import OneForAll, OneForOne, Restart, RestForOne, Strategy
+from supervision._supervisor import Supervisor
+
+__all__ = ["create_system", "spawn_tree"]
+
+_A = TypeVar("_A", bound=Actor)
+
+_STRATEGIES: dict[str, type[Strategy]] = {
+    "one_for_one": OneForOne,
+    "one_for_all": OneForAll,
+    "rest_for_one": RestForOne,
+}
+
+
+def create_system(spec: TreeSpec) -> ActorSystem:
+    """A new ``ActorSystem`` with the ``[system]`` settings of ``spec`` (name, threads,
+    dead-letter buffer). The graceful shutdown time is ``spec.system.shutdown``, for the
+    caller to pass to ``system.shutdown``."""
+    settings = spec.system
+    return ActorSystem(
+        settings.name,
+        blocking_threads=settings.blocking_threads,
+        dead_letter_buffer=settings.dead_letter_buffer,
+    )
+
+
+async def spawn_tree(system: ActorSystem, spec: TreeSpec) -> ActorRef:
+    """Start the tree of ``spec`` (from ``load_tree``) in ``system`` and return the root
+    supervisor's ref, once every child has started (in declaration order).
+
+    This is the documented equivalent of ``system.spawn_tree(spec)``: the kernel does not
+    know about supervision. The root is a top-level actor named ``spec.tree.name``; when it
+    gives up, ``system.wait_closed()`` raises ``RestartIntensityExceeded``.
+
+    Raises:
+        ConfigError: an actor class or key function named by a spec built by hand (not by
+            ``load_tree``, which checks them) cannot be used; nothing was started.
+        ActorStartError: a child's constructor or ``on_start`` raised (cause attached); the
+            children already started were stopped.
+        ValueError: the system already has a top-level actor of that name.
+    """
+    root = spec.tree
+    factory = build_root(spec)
+    return await system.spawn(
+        factory,
+        name=root.name,
+        capacity=root.mailbox.capacity,
+        overflow=Overflow(root.mailbox.overflow),
+        shutdown=None if root.shutdown in (None, INFINITY) else cast(float, root.shutdown),
+    )
+
+
+def build_root(spec: TreeSpec) -> Callable[[], Actor]:
+    """The root supervisor's factory (a ``Supervisor`` subclass). Raises ConfigError."""
+    builder = _Builder()
+    factory = builder.supervisor(spec.tree, "$.tree")
+    if builder.problems:
+        raise ConfigError(builder.problems)
+    return factory
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.problems: list[ConfigProblem] = []
+
+    def supervisor(self, node: SupervisorSpec, location: str) -> type[Supervisor]:
+        children = [
+            spec
+            for index, child in enumerate(node.children)
+            if (spec := self.child(child, f"{location}.children[{index}]")) is not None
+        ]
+        attributes = {
+            "strategy": _strategy(node.strategy, node.max_restarts, node.within, node.backoff),
+            "children": tuple(children),
+            "__module__": __name__,
+            "__doc__": f"The supervisor {node.name!r} declared at {location}.",
+        }
+        return cast(type[Supervisor], type("ConfiguredSupervisor", (Supervisor,), attributes))
+
+    def child(self, node: ChildNode, location: str) -> ChildSpec | None:
+        factory: Callable[[], Actor] | None
+        if isinstance(node, SupervisorSpec):
+            factory = self.supervisor(node, location)
+        elif isinstance(node, DynamicSupervisorSpec):
+            factory = self.dynamic(node, location)
+        elif isinstance(node, PoolSpec):
+            factory = self.pool(node, location)
+        else:
+            factory = self.worker(node, location)
+        if factory is None:
+            return None
+        return ChildSpec(
+            node.name,
+            factory,
+            restart=Restart(node.restart),
+            shutdown=_shutdown(node.shutdown),
+            capacity=node.mailbox.capacity,
+            overflow=Overflow(node.mailbox.overflow),
+        )
+
+    def worker(
+        self, node: WorkerSpec | TemplateSpec, location: str, *, partial: bool = False
+    ) -> Callable[[], Actor] | None:
+        cls = self.actor_class(node.actor, node.args, location, partial=partial)
+        if cls is None:
+            return None
+        args = fit_args(cls, node.args, partial=partial)
+        cls = _with_subscriptions(cls, node.subscribe)
+        return functools.partial(cls, **args) if args else cls
+
+    def pool(self, node: PoolSpec, location: str) -> Callable[[], Actor] | None:
+        cls = self.actor_class(node.actor, node.args, location, partial=False)
+        options = node.pool
+        key: Callable[[Any], Hashable] | None = None
+        if options.key is not None:
+            try:
+                key = resolve_callable(options.key)
+            except Unusable as problem:
+                self.unusable(f"{location}.pool.key", problem)
+        if cls is None:
+            return None
+        args = fit_args(cls, node.args)
+        routee: Callable[[], Actor] = functools.partial(cls, **args) if args else cls
+        pool_class = _with_subscriptions(Pool, node.subscribe)
+        return pool_class.factory(
+            routee,
+            options.size,
+            Routing(options.routing),
+            key=key,
+            routee_capacity=options.routee_mailbox.capacity,
+            routee_overflow=Overflow(options.routee_mailbox.overflow),
+            strategy=OneForOne(max_restarts=options.max_restarts, within=options.within),
+        )
+
+    def dynamic(self, node: DynamicSupervisorSpec, location: str) -> type[Supervisor] | None:
+        template = node.template
+        factory = self.worker(template, f"{location}.template", partial=True)
+        if factory is None:
+            return None
+        child_spec = ChildSpec(
+            template.name if template.name is not None else node.name,
+            factory,
+            restart=Restart(template.restart),
+            shutdown=_shutdown(template.shutdown),
+            capacity=template.mailbox.capacity,
+            overflow=Overflow(template.mailbox.overflow),
+        )
+        attributes = {
+            "strategy": _strategy("one_for_one", node.max_restarts, node.within, node.backoff),
+            "child_spec": child_spec,
+            "max_children": node.max_children,
+            "__module__": __name__,
+            "__doc__": f"The dynamic supervisor {node.name!r} declared at {location}.",
+        }
+        return cast(
+            type[Supervisor],
+            type("ConfiguredDynamicSupervisor", (DynamicSupervisor,), attributes),
+        )
+
+    def actor_class(
+        self, reference: str, args: dict[str, Any], location: str, *, partial: bool
+    ) -> type[Actor] | None:
+        try:
+            cls = resolve_actor(reference)
+        except Unusable as problem:
+            self.unusable(f"{location}.actor", problem)
+            return None
+        try:
+            fit_args(cls, args, partial=partial)
+        except Unusable as problem:
+            self.unusable(f"{location}.args", problem)
+            return None
+        return cls
+
+    def unusable(self, location: str, problem: Unusable) -> None:
+        self.problems.append(
+            ConfigProblem(location + problem.where, problem.expected, problem.found, problem.hint)
+        )
+
+
+def _strategy(name: str, max_restarts: int, within: float, backoff: BackoffSpec | None) -> Strategy:
+    return _STRATEGIES[name](
+        max_restarts=max_restarts,
+        within=float(within),
+        backoff=None if backoff is None else _backoff(backoff),
+    )
+
+
+def _backoff(spec: BackoffSpec) -> Backoff:
+    return Backoff(
+        min=spec.min,
+        max=spec.max,
+        factor=spec.factor,
+        jitter=spec.jitter,
+        reset_after=spec.reset_after,
+    )
+
+
+def _shutdown(value: float | str | None) -> Any:
+    if value is None:
+        return DEFAULT_SHUTDOWN  # by kind: 5 s for a worker, no limit for a supervisor
+    if value == INFINITY:
+        return None
+    return float(value)
+
+
+def _with_subscriptions(cls: type[_A], patterns: Sequence[str]) -> type[_A]:
+    """``cls`` itself, or a subclass of it that also subscribes to ``patterns``."""
+    if not patterns:
+        return cls
+    declared: tuple[str, ...] = tuple(cls.subscriptions)
+    combined = tuple(dict.fromkeys((*declared, *patterns)))
+    subclass = type(
+        cls.__name__,
+        (cls,),
+        {
+            "subscriptions": combined,
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__,
+        },
+    )
+    return cast(type[_A], subclass)

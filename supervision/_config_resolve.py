@@ -1,0 +1,249 @@
+"""Turning the names in a configuration file into Python objects, with tagged errors.
+
+``"package.module:Class"`` is imported and checked to be an ``Actor`` subclass; a child's
+``args`` are checked against the class's constructor: every name must be a parameter, every
+required parameter must be given, and a value whose parameter is annotated with a type msgspec
+can decode (``int``, ``float``, ``str``, ``list[...]``, ``tuple[...]``, ``Literal``, enums,
+datetimes, Structs, ...) is converted to it (strictly: ``"3"`` is not an ``int``). Values for
+parameters annotated otherwise (or not at all) are passed as they are.
+
+Each failure is an ``Unusable`` naming the sub-location (``""``, ``".url"``), what was
+expected and what was found, which the caller turns into a ``ConfigProblem``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib
+import inspect
+import re
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import msgspec
+
+from actors import Actor
+
+__all__ = ["Unusable", "did_you_mean", "fit_args", "resolve_actor", "resolve_callable", "show"]
+
+_REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+REFERENCE_SHAPE = "'package.module:Name'"
+
+
+class Unusable(Exception):
+    """A name or argument in a configuration file that cannot be used (internal)."""
+
+    def __init__(self, expected: str, found: str, hint: str = "", where: str = "") -> None:
+        super().__init__(expected, found, hint, where)
+        self.expected = expected
+        self.found = found
+        self.hint = hint
+        self.where = where
+
+
+def show(value: object) -> str:
+    """``value`` as a problem report names it: ``-1``, ``'abc'``, ``true``, ``a table``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= 80 else text[:77] + "...'"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
+    """``"did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _resolve(reference: object) -> tuple[object, str, str]:
+    if not isinstance(reference, str):
+        raise Unusable(f"a string {REFERENCE_SHAPE}", show(reference))
+    if not _REFERENCE.fullmatch(reference):
+        raise Unusable(REFERENCE_SHAPE, show(reference))
+    module_name, _, attribute_path = reference.partition(":")
+    try:
+        module = _import(module_name)
+    except Exception as error:
+        raise Unusable(
+            "an importable module", repr(module_name), f"{type(error).__name__}: {error}"
+        ) from None
+    except SystemExit as error:  # a module that exits while imported is still a bad module
+        raise Unusable(
+            "an importable module", repr(module_name), f"it called exit({error.code!r})"
+        ) from None
+    found: object = module
+    for part in attribute_path.split("."):
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            names = [name for name in dir(found) if not name.startswith("_")]
+            hint = did_you_mean(part, names)
+            owner = getattr(found, "__name__", module_name)
+            raise Unusable(
+                f"a name defined in {owner}", repr(part), hint or f"{owner} has no {part!r}"
+            ) from None
+    return found, module_name, attribute_path
+
+
+def _import(module_name: str) -> object:
+    return importlib.import_module(module_name)
+
+
+def resolve_actor(reference: object) -> type[Actor]:
+    """The ``Actor`` subclass named by ``reference`` (``"package.module:Class"``)."""
+    found, _, attribute_path = _resolve(reference)
+    if not isinstance(found, type):
+        raise Unusable(
+            "an Actor subclass", f"{type(found).__name__} {attribute_path!r}", "not a class"
+        )
+    if not issubclass(found, Actor):
+        raise Unusable(
+            "an Actor subclass", f"class {attribute_path!r}", "it does not subclass actors.Actor"
+        )
+    return found
+
+
+def resolve_callable(reference: object) -> Callable[..., Any]:
+    """The callable named by ``reference`` (``"package.module:function"``)."""
+    found, _, attribute_path = _resolve(reference)
+    if not callable(found):
+        raise Unusable("a callable", f"{type(found).__name__} {attribute_path!r}")
+    return found
+
+
+def fit_args(cls: type[Actor], args: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """``args`` checked against ``cls``'s constructor and converted to its annotations.
+
+    ``partial``: required parameters may be missing (a dynamic supervisor's template, whose
+    children get more arguments at run time). Raises ``Unusable`` for the first problem;
+    ``args_problems`` lists them all.
+    """
+    problems = list(args_problems(cls, args, partial=partial))
+    if problems:
+        raise problems[0]
+    return _convert(cls, args)
+
+
+def args_problems(
+    cls: type[Actor], args: Mapping[str, Any], *, partial: bool = False
+) -> Iterator[Unusable]:
+    """Every problem of ``args`` for ``cls``'s constructor (``where`` is ``.name`` or ``""``)."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return  # no signature to check against (a builtin, a C extension)
+    parameters = signature.parameters
+    by_name = {
+        name: parameter
+        for name, parameter in parameters.items()
+        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+    }
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    shown = f"an argument of {cls.__name__} ({', '.join(by_name)})"
+    if not by_name:
+        shown = f"no arguments ({cls.__name__} takes none)"
+    for key in args:
+        if key not in by_name and not takes_any:
+            yield Unusable(
+                shown,
+                repr(key),
+                did_you_mean(key, by_name),
+                where=_sub(key),
+            )
+    if not partial:
+        for name, parameter in parameters.items():
+            if parameter.default is not parameter.empty or name in args:
+                continue
+            if parameter.kind is parameter.POSITIONAL_ONLY:
+                yield Unusable(
+                    f"a class whose required arguments can be given by name ({cls.__name__}"
+                    f" takes {name!r} by position only)",
+                    "args given by name",
+                )
+            elif parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+                yield Unusable(
+                    f"the required argument {name!r} of {cls.__name__}",
+                    "nothing",
+                    "the key is required",
+                    where=_sub(name),
+                )
+    hints = _hints(cls)
+    for key, value in args.items():
+        hint = hints.get(key)
+        if hint is None or key not in by_name or not _decodable(hint):
+            continue
+        try:
+            msgspec.convert(value, hint)
+        except msgspec.ValidationError as error:
+            yield Unusable(
+                f"{_type_name(hint)} for {cls.__name__}({key}=...)",
+                show(value),
+                str(error),
+                where=_sub(key),
+            )
+        except Exception:  # a value msgspec cannot walk (a YAML alias cycle): not ours to judge
+            continue
+
+
+def _convert(cls: type[Actor], args: Mapping[str, Any]) -> dict[str, Any]:
+    hints = _hints(cls)
+    converted = dict(args)
+    for key, value in args.items():
+        hint = hints.get(key)
+        if hint is not None and _decodable(hint):
+            try:
+                converted[key] = msgspec.convert(value, hint)
+            except Exception:
+                continue  # checked by args_problems; a value it could not walk passes as is
+    return converted
+
+
+def _hints(cls: type[Actor]) -> dict[str, Any]:
+    init = cls.__init__
+    if init is object.__init__:
+        return {}
+    try:
+        return typing.get_type_hints(init, include_extras=True)
+    except Exception:
+        return {}  # unresolvable annotations (names imported only for type checking)
+
+
+@functools.lru_cache(maxsize=512)
+def _decodable_cached(hint: Any) -> bool:
+    try:
+        msgspec.json.schema(hint)
+    except Exception:
+        return False
+    return True
+
+
+def _decodable(hint: Any) -> bool:
+    """Whether msgspec knows ``hint`` through and through (no custom class inside)."""
+    try:
+        return _decodable_cached(hint)
+    except TypeError:  # an unhashable annotation
+        return False
+
+
+def _type_name(hint: Any) -> str:
+    if isinstance(hint, type):
+        return {"int": "an int", "float": "a number", "str": "a string", "bool": "a boolean"}.get(
+            hint.__name__, hint.__name__
+        )
+    return str(hint).replace("typing.", "")
+
+
+def _sub(key: str) -> str:
+    return f".{key}" if key.isidentifier() else f"[{key!r}]"

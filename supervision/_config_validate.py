@@ -1,0 +1,408 @@
+"""Checking a configuration's plain data, collecting every problem before anything starts.
+
+msgspec stops at the first problem; a person fixing a file wants all of them. So the parsed
+data is walked here first: every field is checked by its own small function (OTP's
+``valid*`` functions), each failure recorded with its location, and only a document without
+problems is decoded into the typed specs (``_config_spec``). Nothing here starts an actor;
+the only side effect is importing the modules that the file names.
+
+The constraints and defaults are those of ``_config_spec``; ``docs/reference/configuration.md``
+states them for users.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from actors import Actor
+from supervision._config_error import ConfigError, ConfigProblem
+from supervision._config_fields import BAD, NAME, FieldChecker, join
+from supervision._config_resolve import (
+    Unusable,
+    args_problems,
+    did_you_mean,
+    resolve_callable,
+    show,
+)
+from supervision._config_spec import (
+    KINDS,
+    OVERFLOWS,
+    RESTARTS,
+    ROUTINGS,
+    STRATEGIES,
+    TreeSpec,
+)
+
+__all__ = ["MAX_DEPTH", "check_document", "decode_document"]
+
+MAX_DEPTH = 32
+"""The deepest a tree may be: the root is level 1. Deeper is a mistake (or a YAML alias loop)."""
+
+# The root's name must not be the reserved "system" (the runtime's own actors' namespace).
+_RESERVED_ROOT = "system"
+
+_NODE = ("name", "kind")
+_CHILD = ("restart", "shutdown", "mailbox")
+_ACTOR = ("actor", "args", "subscribe")
+_BUDGET = ("max_restarts", "within", "backoff")
+_KEYS: dict[str, tuple[str, ...]] = {
+    "worker": (*_NODE, *_ACTOR, *_CHILD),
+    "pool": (*_NODE, *_ACTOR, "pool", *_CHILD),
+    "supervisor": (*_NODE, "strategy", *_BUDGET, "children", *_CHILD),
+    "dynamic_supervisor": (*_NODE, "template", "max_children", *_BUDGET, *_CHILD),
+}
+_ROOT_KEYS = tuple(key for key in _KEYS["supervisor"] if key != "restart")
+_TEMPLATE_KEYS = ("name", *_ACTOR, *_CHILD)
+_MAILBOX_KEYS = ("capacity", "overflow")
+_BACKOFF_KEYS = ("min", "max", "factor", "jitter", "reset_after")
+_POOL_KEYS = ("size", "routing", "key", "max_restarts", "within", "routee_mailbox")
+_SYSTEM_KEYS = ("name", "shutdown", "blocking_threads", "dead_letter_buffer")
+_TOP_KEYS = ("system", "tree")
+_KIND_NAMES = {
+    "worker": "a worker",
+    "pool": "a pool",
+    "supervisor": "a supervisor",
+    "dynamic_supervisor": "a dynamic supervisor",
+}
+_SUPERVISOR_MARKS = frozenset({"children", "strategy", "max_restarts", "within", "backoff"})
+_CHILD_SHAPES = (
+    "a child: a worker (with 'actor'), a supervisor ('children'), a dynamic supervisor"
+    " ('template') or a pool ('pool' and 'actor')"
+)
+
+
+def check_document(data: Any, source: str | None = None) -> dict[str, Any]:
+    """Check a parsed document and return it normalized (each child's ``kind`` filled in,
+    the root's name defaulted), ready for ``msgspec.convert(..., TreeSpec)``.
+
+    Raises ConfigError listing every problem.
+    """
+    checker = _Checker()
+    document = checker.document(data)
+    if checker.problems:
+        raise ConfigError(checker.problems, source=source)
+    return document
+
+
+def decode_document(data: Any, source: str | None = None) -> TreeSpec:
+    """Check a parsed document and decode it into a ``TreeSpec``. Raises ConfigError."""
+    document = check_document(data, source)
+    try:
+        return msgspec.convert(document, TreeSpec)
+    except msgspec.ValidationError as error:
+        # The checks above are meant to be msgspec's and more; should they ever let a
+        # document through that msgspec refuses, that is still the file's problem.
+        message, _, location = str(error).rpartition(" - at `")
+        raise ConfigError(
+            [ConfigProblem(location.rstrip("`") or "$", "a valid value", message or str(error))],
+            source=source,
+        ) from None
+
+
+class _Checker(FieldChecker):
+    # ------------------------------------------------------------------ document
+
+    def document(self, data: Any) -> dict[str, Any]:
+        expected = "a table with a [tree] (and optionally a [system]) table"
+        if data is None:
+            self.problem("$", expected, "an empty document")
+            return {}
+        top = self.table(data, "$", expected)
+        if top is None:
+            return {}
+        self.keys(top, "$", _TOP_KEYS, "the document")
+        system = self.system(top.get("system", {}), "$.system")
+        tree: dict[str, Any] = {}
+        if self.required(top, "tree", "$", "a [tree] table (the root supervisor)"):
+            tree = self.root(top["tree"], "$.tree", system.get("name", "actors"))
+        return {"system": system, "tree": tree}
+
+    def system(self, value: Any, location: str) -> dict[str, Any]:
+        table = self.table(value, location)
+        if table is None:
+            return {}
+        self.keys(table, location, _SYSTEM_KEYS, "[system]")
+        out: dict[str, Any] = {}
+        if "name" in table:
+            name = table["name"]
+            if not isinstance(name, str) or not name.strip():
+                self.problem(join(location, "name"), "a non-empty string", show(name))
+            else:
+                out["name"] = name
+        self.copy(table, out, "shutdown", location, self.shutdown)
+        self.copy(table, out, "blocking_threads", location, self.integer, minimum=1)
+        self.copy(table, out, "dead_letter_buffer", location, self.integer, minimum=0)
+        return out
+
+    # ------------------------------------------------------------------ nodes
+
+    def root(self, value: Any, location: str, default_name: str) -> dict[str, Any]:
+        table = self.table(value, location, "a table (the root supervisor)")
+        if table is None:
+            return {}
+        if "kind" in table and table["kind"] != "supervisor":
+            self.problem(
+                join(location, "kind"),
+                "'supervisor' ([tree] is the root supervisor)",
+                show(table["kind"]),
+                "put workers, pools and dynamic supervisors in [[tree.children]]",
+            )
+        self.keys(table, location, _ROOT_KEYS, "the root supervisor", root=True)
+        out: dict[str, Any] = {"kind": "supervisor"}
+        if "name" in table:
+            name = self.name(table["name"], join(location, "name"))
+            if name == _RESERVED_ROOT:
+                name = BAD
+                self.problem(
+                    join(location, "name"),
+                    "a root name other than 'system'",
+                    repr(_RESERVED_ROOT),
+                    "/system is reserved for the runtime's own actors",
+                )
+        elif NAME.fullmatch(default_name) and default_name != _RESERVED_ROOT:
+            name = default_name
+        else:
+            name = BAD
+            self.problem(
+                join(location, "name"),
+                "a name without '/' or whitespace (the root's name defaults to the system's)",
+                f"{default_name!r} (from $.system.name)",
+            )
+        if name is not BAD:
+            out["name"] = name
+        self.copy(table, out, "shutdown", location, self.shutdown)
+        self.copy(table, out, "mailbox", location, self.mailbox)
+        self.supervisor_body(table, location, out, depth=1)
+        return out
+
+    def child(self, value: Any, location: str, depth: int) -> dict[str, Any] | None:
+        table = self.table(value, location, _CHILD_SHAPES)
+        if table is None:
+            return None
+        kind = self.kind_of(table, location)
+        if kind is None:
+            return None
+        self.keys(table, location, _KEYS[kind], _KIND_NAMES[kind])
+        out: dict[str, Any] = {"kind": kind}
+        if self.required(table, "name", location, "a name"):
+            name = self.name(table["name"], join(location, "name"))
+            if name is not BAD:
+                out["name"] = name
+        self.copy(table, out, "restart", location, self.choice, options=RESTARTS)
+        self.copy(table, out, "shutdown", location, self.shutdown)
+        self.copy(table, out, "mailbox", location, self.mailbox)
+        if kind == "supervisor":
+            self.supervisor_body(table, location, out, depth)
+        elif kind == "dynamic_supervisor":
+            self.restart_budget(table, location, out)
+            self.copy(table, out, "max_children", location, self.integer, minimum=0)
+            if self.required(table, "template", location, "a template table (the children)"):
+                template = self.template(table["template"], join(location, "template"))
+                if template is not None:
+                    out["template"] = template
+        else:
+            cls = self.actor_fields(table, location, out, partial=False)
+            del cls
+            if kind == "pool" and self.required(
+                table, "pool", location, "a table such as { size = 4 }"
+            ):
+                options = self.pool_options(table["pool"], join(location, "pool"))
+                if options is not None:
+                    out["pool"] = options
+        return out
+
+    def kind_of(self, table: dict[str, Any], location: str) -> str | None:
+        if "kind" in table:
+            kind = self.choice(table["kind"], join(location, "kind"), options=KINDS)
+            return None if kind is BAD else str(kind)
+        if "pool" in table:
+            return "pool"
+        if "template" in table:
+            return "dynamic_supervisor"
+        if "actor" in table:
+            return "worker"
+        if _SUPERVISOR_MARKS.intersection(table):
+            return "supervisor"
+        keys = ", ".join(repr(key) for key in table) or "no keys"
+        self.problem(location, _CHILD_SHAPES, f"a table with {keys}")
+        return None
+
+    def supervisor_body(
+        self, table: dict[str, Any], location: str, out: dict[str, Any], depth: int
+    ) -> None:
+        self.copy(table, out, "strategy", location, self.choice, options=STRATEGIES)
+        self.restart_budget(table, location, out)
+        if "children" not in table:
+            return
+        where = join(location, "children")
+        children = table["children"]
+        if not isinstance(children, list):
+            self.problem(where, "a list of children (an array of tables)", show(children))
+            return
+        if children and depth >= MAX_DEPTH:
+            self.problem(
+                where,
+                f"a tree at most {MAX_DEPTH} levels deep",
+                f"children at level {depth + 1}",
+                "is a YAML alias making the tree contain itself?",
+            )
+            return
+        checked = []
+        first: dict[str, int] = {}
+        for index, value in enumerate(children):
+            child_location = f"{where}[{index}]"
+            child = self.child(value, child_location, depth + 1)
+            if child is None:
+                continue
+            checked.append(child)
+            name = child.get("name")
+            if isinstance(name, str):
+                if name in first:
+                    self.problem(
+                        join(child_location, "name"),
+                        "a name unique among its siblings",
+                        repr(name),
+                        f"{where}[{first[name]}] has it too",
+                    )
+                else:
+                    first[name] = index
+        out["children"] = checked
+
+    def restart_budget(self, table: dict[str, Any], location: str, out: dict[str, Any]) -> None:
+        self.copy(table, out, "max_restarts", location, self.integer, minimum=0)
+        self.copy(table, out, "within", location, self.number, above=0)
+        self.copy(table, out, "backoff", location, self.backoff)
+
+    def actor_fields(
+        self, table: dict[str, Any], location: str, out: dict[str, Any], *, partial: bool
+    ) -> type[Actor] | None:
+        cls: type[Actor] | None = None
+        if self.required(table, "actor", location, "an actor class 'package.module:Class'"):
+            cls = self.actor(table["actor"], join(location, "actor"))
+            if cls is not None:
+                out["actor"] = table["actor"]
+        if "args" in table:
+            where = join(location, "args")
+            args = self.table(table["args"], where, "a table of keyword arguments")
+            if args is not None:
+                out["args"] = args
+                if cls is not None:
+                    for problem in args_problems(cls, args, partial=partial):
+                        self.unusable(where, problem)
+        elif cls is not None and not partial:
+            for problem in args_problems(cls, {}, partial=False):
+                self.unusable(join(location, "args"), problem)
+        self.copy(table, out, "subscribe", location, self.patterns)
+        return cls
+
+    def template(self, value: Any, location: str) -> dict[str, Any] | None:
+        table = self.table(value, location, "a table: the children's actor, args, ...")
+        if table is None:
+            return None
+        self.keys(table, location, _TEMPLATE_KEYS, "a template")
+        out: dict[str, Any] = {}
+        if "name" in table:
+            name = self.name(table["name"], join(location, "name"))
+            if name is not BAD:
+                out["name"] = name
+        self.actor_fields(table, location, out, partial=True)
+        self.copy(table, out, "restart", location, self.choice, options=RESTARTS)
+        self.copy(table, out, "shutdown", location, self.shutdown)
+        self.copy(table, out, "mailbox", location, self.mailbox)
+        return out
+
+    def pool_options(self, value: Any, location: str) -> dict[str, Any] | None:
+        table = self.table(value, location, "a table such as { size = 4 }")
+        if table is None:
+            return None
+        self.keys(table, location, _POOL_KEYS, "a pool")
+        out: dict[str, Any] = {}
+        if self.required(table, "size", location, "the number of routees, an int >= 1"):
+            self.copy(table, out, "size", location, self.integer, minimum=1)
+        self.copy(table, out, "routing", location, self.choice, options=ROUTINGS)
+        self.copy(table, out, "max_restarts", location, self.integer, minimum=0)
+        self.copy(table, out, "within", location, self.number, above=0)
+        self.copy(table, out, "routee_mailbox", location, self.mailbox)
+        routing = table.get("routing", "round_robin")
+        if "key" in table:
+            where = join(location, "key")
+            if routing != "consistent_hash":
+                self.problem(
+                    where,
+                    "no key (a key function is for routing = 'consistent_hash')",
+                    show(table["key"]),
+                )
+            else:
+                try:
+                    resolve_callable(table["key"])
+                    out["key"] = table["key"]
+                except Unusable as problem:
+                    self.unusable(where, problem)
+        elif routing == "consistent_hash":
+            self.problem(
+                join(location, "key"),
+                "a key function 'package.module:function' for consistent_hash routing",
+                "nothing",
+            )
+        return out
+
+    # ------------------------------------------------------------------ tables
+
+    def mailbox(self, value: Any, location: str) -> Any:
+        table = self.table(value, location, "a table such as { capacity = 1000 }")
+        if table is None:
+            return BAD
+        self.keys(table, location, _MAILBOX_KEYS, "a mailbox")
+        out: dict[str, Any] = {}
+        self.copy(table, out, "capacity", location, self.integer, minimum=1)
+        self.copy(table, out, "overflow", location, self.choice, options=OVERFLOWS)
+        return out
+
+    def backoff(self, value: Any, location: str) -> Any:
+        table = self.table(value, location, "a table such as { min = 0.1, max = 5.0 }")
+        if table is None:
+            return BAD
+        self.keys(table, location, _BACKOFF_KEYS, "a backoff")
+        out: dict[str, Any] = {}
+        for key in ("min", "max"):
+            if self.required(table, key, location, "a number of seconds > 0"):
+                self.copy(table, out, key, location, self.number, above=0)
+        self.copy(table, out, "factor", location, self.number, at_least=1)
+        self.copy(table, out, "jitter", location, self.number, at_least=0, below=1)
+        self.copy(table, out, "reset_after", location, self.number, above=0)
+        if "min" in out and "max" in out and out["max"] < out["min"]:
+            self.problem(
+                join(location, "max"), f"a number >= min ({out['min']!r})", show(out["max"])
+            )
+        return out
+
+    def keys(
+        self,
+        table: dict[str, Any],
+        location: str,
+        allowed: tuple[str, ...],
+        what: str,
+        *,
+        root: bool = False,
+    ) -> None:
+        for key in table:
+            if key in allowed:
+                continue
+            hint = did_you_mean(key, allowed) or _owner_hint(key, what, root)
+            self.problem(
+                join(location, key), f"a key of {what} ({', '.join(allowed)})", repr(key), hint
+            )
+
+
+def _owner_hint(key: str, what: str, root: bool) -> str:
+    owners = [kind for kind, keys in _KEYS.items() if key in keys]
+    if not owners:
+        return ""
+    names = " or ".join(_KIND_NAMES[kind] for kind in owners)
+    if root:
+        return (
+            f"a key of {names}; [tree] is the root supervisor, its children go in [[tree.children]]"
+        )
+    return f"a key of {names}, not of {what}"

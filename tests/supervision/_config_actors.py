@@ -1,0 +1,102 @@
+"""Actors named by the configuration files of the config and CLI tests."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from actors import Actor
+from supervision import ChildSpec, OneForOne, Supervisor
+
+EVENTS: list[tuple[str, Any]] = []
+"""What actors started in this process saw (in-process tests read it)."""
+
+
+class Echo(Actor):
+    """Answers what it is asked; remembers bus events."""
+
+    def __init__(self, greeting: str = "hello", times: int = 1) -> None:
+        self.greeting = greeting
+        self.times = times
+
+    def receive(self, message: Any) -> Any:
+        if self.context.topic is not None:
+            EVENTS.append((self.context.path, message))
+            return None
+        if message == "boom":
+            raise RuntimeError(f"{self.context.path} boom")
+        return f"{self.greeting} {message}" * self.times
+
+
+class NeedsUrl(Actor):
+    def __init__(self, url: str, retries: int = 3, *, tags: tuple[str, ...] = ()) -> None:
+        self.url = url
+        self.retries = retries
+        self.tags = tags
+
+    def receive(self, message: Any) -> Any:
+        return (self.url, self.retries, self.tags)
+
+
+class Loud(Actor):
+    """Prints its start and stop, so a subprocess test can see the order."""
+
+    async def on_start(self) -> None:
+        print(f"start {self.context.path}", flush=True)
+
+    def receive(self, message: Any) -> Any:
+        return None
+
+    async def on_stop(self) -> None:
+        print(f"stop {self.context.path}", flush=True)
+
+
+class SlowStop(Actor):
+    """Takes a minute to stop (a test sends a second signal meanwhile)."""
+
+    def receive(self, message: Any) -> Any:
+        return None
+
+    async def on_stop(self) -> None:
+        print("slow stop begins", flush=True)
+        await asyncio.sleep(60)
+
+
+class Crasher(Actor):
+    """Fails right after every start."""
+
+    async def on_start(self) -> None:
+        self.context.schedule_once(0.0, "crash")
+
+    def receive(self, message: Any) -> Any:
+        raise ValueError("crashed on purpose")
+
+
+class FailsToStart(Actor):
+    async def on_start(self) -> None:
+        raise OSError("cannot open the database")
+
+    def receive(self, message: Any) -> Any:
+        return None
+
+
+class CodeSupervisor(Supervisor):
+    """A supervisor declared in code, named by a file as a worker."""
+
+    strategy = OneForOne()
+    children = [ChildSpec("inner", Echo)]
+
+
+class NotAnActor:
+    pass
+
+
+def helper() -> None:
+    """Not a class."""
+
+
+def first_letter(message: Any) -> str:
+    return str(message)[:1]
+
+
+NOT_CALLABLE = 42

@@ -1,0 +1,337 @@
+"""The ``supervise`` command, run as a subprocess: exit codes, signals, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOP = ROOT / "examples" / "shop"
+A = "tests.supervision._config_actors"
+SUPERVISE = [sys.executable, "-m", "supervision"]
+
+LOUD_TREE = f"""
+[system]
+name = "app"
+
+[tree]
+[[tree.children]]
+name = "first"
+actor = "{A}:Loud"
+[[tree.children]]
+name = "group"
+children = [ {{ name = "inner", actor = "{A}:Loud" }} ]
+[[tree.children]]
+name = "last"
+actor = "{A}:Loud"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "tree.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def supervise(*args: str | Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SUPERVISE, *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+class Running:
+    """A ``supervise`` subprocess whose stdout lines are read by a thread, so that a test
+    waits for a line with a deadline instead of hanging on a pipe."""
+
+    def __init__(self, *args: str | Path) -> None:
+        self.process = subprocess.Popen(
+            [*SUPERVISE, *map(str, args)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def read_until(self, marker: str, timeout: float = 30.0) -> str:
+        """Wait for the first stdout line containing ``marker`` and return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"{marker!r} not printed in {timeout}s: {self.seen}") from None
+            if line is None:
+                raise AssertionError(f"{marker!r} never printed: {self.seen}")
+            self.seen.append(line)
+            if marker in line:
+                return line
+
+    def send_signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def finish(self) -> tuple[int, str, str]:
+        """Wait for the exit; return the code, all of stdout, and stderr."""
+        assert self.process.stderr is not None
+        code = self.process.wait(timeout=30)
+        err = self.process.stderr.read()
+        self.reader.join(timeout=10)
+        while (line := self.lines.get(timeout=10)) is not None:
+            self.seen.append(line)
+        return code, "\n".join(self.seen), err
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        self.reader.join(timeout=10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def running() -> Iterator[Callable[..., Running]]:
+    """Start ``supervise`` subprocesses; any left running by the test is killed."""
+    started: list[Running] = []
+
+    def start(*args: str | Path) -> Running:
+        process = Running(*args)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.close()
+
+
+# ----------------------------------------------------------------------------- check
+
+
+def test_check_prints_the_tree_and_exits_0() -> None:
+    result = supervise("check", SHOP / "tree.toml")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{SHOP / 'tree.toml'}: valid"
+    assert lines[2].startswith("shop ")
+    assert "supervisor one_for_one" in lines[2]
+    names = [line.lstrip("├└│─ ").split()[0] for line in lines[2:9]]
+    assert names == ["shop", "payments", "ledger", "gateway", "chaos", "workers", "source"]
+    tree = "\n".join(lines)
+    assert "├── payments" in tree
+    assert "rest_for_one" in tree
+    assert "│   └── gateway" in tree
+    assert "transient" in tree
+    assert "workers" in tree
+    assert "pool of 4 examples.shop.actors:OrderWorker" in tree
+    assert lines[-1] == "0 warnings"
+
+
+def test_check_lists_every_error_and_exits_2(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[tree]\nstrategy = "one_for_al"\nmax_restarts = -1\n'
+        f'[[tree.children]]\nname = "a"\nactor = "{A}:Nope"\n',
+    )
+    result = supervise("check", path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{path}: 3 problems in the configuration",
+        "  $.tree.strategy: expected one of 'one_for_one', 'one_for_all', 'rest_for_one', got"
+        " 'one_for_al' (did you mean 'one_for_all'?)",
+        "  $.tree.max_restarts: expected an int >= 0, got -1",
+        f"  $.tree.children[0].actor: expected a name defined in {A}, got 'Nope'"
+        f" ({A} has no 'Nope')",
+    ]
+
+
+def test_check_prints_warnings_but_exits_0(tmp_path: Path) -> None:
+    path = write(tmp_path, "[tree]\nmax_restarts = 10\nwithin = 0.001\n")
+    result = supervise("check", path)
+    assert result.returncode == 0
+    assert "warning: $.tree.within: expected at least 0.1s for 10 restarts" in result.stdout
+    assert result.stdout.splitlines()[-1] == "1 warning"
+
+
+def test_the_console_script_is_the_same_command() -> None:
+    script = Path(sys.executable).with_name("supervise")
+    if not script.exists():
+        pytest.skip("the console script is not installed in this environment")
+    result = subprocess.run(
+        [str(script), "check", "examples/shop/tree.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("examples/shop/tree.yaml: valid\n")
+
+
+def test_a_usage_error_exits_2() -> None:
+    result = supervise("run")
+    assert result.returncode == 2
+    assert "usage: supervise" in result.stderr
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def test_run_for_a_fixed_time_then_shuts_down_in_reverse_order(tmp_path: Path) -> None:
+    result = supervise("run", write(tmp_path, LOUD_TREE), "--for", "0.2")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("start", "stop"))]
+    assert lines == [
+        "start /app/first",
+        "start /app/group/inner",
+        "start /app/last",
+        "stop /app/last",
+        "stop /app/group/inner",
+        "stop /app/first",
+    ]
+    assert "supervise: 0.2s elapsed: shutting down gracefully" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("supervise: stopped /app after")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_shuts_down_gracefully_and_exits_0(
+    tmp_path: Path, running: Callable[..., Running], signum: signal.Signals
+) -> None:
+    process = running("run", write(tmp_path, LOUD_TREE))
+    process.read_until("supervise: started /app (5 actors)")
+    process.send_signal(signum)
+    code, out, err = process.finish()
+    assert code == 0, err
+    assert f"supervise: {signum.name}: shutting down gracefully" in out
+    stops = [line for line in out.splitlines() if line.startswith("stop")]
+    assert stops == ["stop /app/last", "stop /app/group/inner", "stop /app/first"]
+
+
+def test_a_second_signal_stops_at_once(tmp_path: Path, running: Callable[..., Running]) -> None:
+    path = write(
+        tmp_path,
+        f'[tree]\nname = "app"\n[[tree.children]]\nname = "slow"\nactor = "{A}:SlowStop"\n'
+        'shutdown = "infinity"\n',
+    )
+    process = running("run", path)
+    process.read_until("supervise: started")
+    process.send_signal(signal.SIGINT)
+    process.read_until("slow stop begins")
+    process.send_signal(signal.SIGINT)
+    code, _, err = process.finish()
+    assert code == 128 + signal.SIGINT
+    assert "SIGINT again: stopping at once" in err
+
+
+def test_a_root_that_gives_up_prints_the_cause_chain_and_exits_1(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[tree]\nname = "app"\nmax_restarts = 1\nwithin = 60.0\n'
+        f'[[tree.children]]\nname = "crasher"\nactor = "{A}:Crasher"\n',
+    )
+    result = supervise("run", path, "--for", "30", "--log-level", "critical")
+    assert result.returncode == 1
+    err = result.stderr.splitlines()
+    start = err.index("supervise: /app gave up:")
+    assert err[start + 1].startswith("  RestartIntensityExceeded: gave up after more than 1")
+    assert err[start + 2] == "  ValueError: crashed on purpose"
+    assert "stopped /app after" in result.stdout
+
+
+def test_a_tree_that_fails_to_start_exits_1(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f'[tree]\nname = "app"\n[[tree.children]]\nname = "db"\nactor = "{A}:FailsToStart"\n',
+    )
+    result = supervise("run", path, "--log-level", "critical")
+    assert result.returncode == 1
+    assert "supervise: the tree failed to start:" in result.stderr
+    assert "OSError: cannot open the database" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_run_refuses_an_invalid_file_with_exit_2(tmp_path: Path) -> None:
+    result = supervise("run", write(tmp_path, "[tree]\nwithin = -1\n"))
+    assert result.returncode == 2
+    assert "$.tree.within: expected a number > 0, got -1" in result.stderr
+
+
+def test_json_logs_and_the_level_filter(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[tree]\nname = "app"\nmax_restarts = 1\nwithin = 60.0\n'
+        f'[[tree.children]]\nname = "crasher"\nactor = "{A}:Crasher"\n',
+    )
+    result = supervise("run", path, "--log-format", "json", "--log-level", "error")
+    assert result.returncode == 1
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert {event["level"] for event in events} <= {"error", "critical"}
+    failed = [event for event in events if event["event"] == "actor.failed"]
+    assert failed
+    assert failed[0]["actor"] == "/app/crasher"
+    assert failed[0]["exception"][0]["exc_type"] == "ValueError"
+    # Info events are filtered out of the output but still counted in the summary.
+    assert "2 failures, 1 restart" in result.stdout
+
+
+def test_metrics_are_served_on_the_requested_port(
+    tmp_path: Path, running: Callable[..., Running]
+) -> None:
+    process = running("run", write(tmp_path, LOUD_TREE), "--metrics-port", "0")
+    line = process.read_until("serving metrics on port")
+    port = int(line.split("serving metrics on port ")[1].split()[0])
+    process.read_until("supervise: started")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        assert response.status == 200
+        assert b"# HELP " in response.read()
+    process.send_signal(signal.SIGTERM)
+    code, _, err = process.finish()
+    assert code == 0, err
+
+
+def test_modules_are_found_from_the_current_directory(tmp_path: Path) -> None:
+    (tmp_path / "localactors.py").write_text(
+        "from actors import Actor\n\n"
+        "class Here(Actor):\n"
+        "    def receive(self, message):\n"
+        "        return None\n"
+    )
+    write(tmp_path, '[tree]\n[[tree.children]]\nname = "here"\nactor = "localactors:Here"\n')
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [*SUPERVISE, "check", "tree.toml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr

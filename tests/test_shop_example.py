@@ -1,0 +1,83 @@
+"""The shop demo (``make demo``), end to end: ``supervise run`` on the example's files."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOP = ROOT / "examples" / "shop"
+
+
+def run(tree: Path, seconds: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "supervision", "run", str(tree), "--for", seconds],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def summary(out: str) -> dict[str, int]:
+    chaos = re.search(r"chaos: (\d+) failures? injected", out)
+    ledger = re.search(
+        r"ledger: (\d+) orders, (\d+) charged, (\d+) dead letters?.*?, (\d+) unaccounted:"
+        r" nothing lost; balance ([\d.]+) \(charged orders: ([\d.]+)\)",
+        out,
+    )
+    final = re.search(
+        r"supervise: stopped /shop after [\d.]+s: (\d+) failures?, (\d+) restarts?,"
+        r" (\d+) dead letters?",
+        out,
+    )
+    assert chaos, out
+    assert ledger, out
+    assert final, out
+    assert ledger[5] == ledger[6]  # the balance is the sum of the charged orders
+    return {
+        "injected": int(chaos[1]),
+        "orders": int(ledger[1]),
+        "charged": int(ledger[2]),
+        "dead": int(ledger[3]),
+        "unaccounted": int(ledger[4]),
+        "failures": int(final[1]),
+        "restarts": int(final[2]),
+        "dead_letters": int(final[3]),
+    }
+
+
+@pytest.mark.parametrize("tree", ["tree.toml", "tree.yaml"])
+def test_the_shop_runs_loses_nothing_and_summarizes(tree: str) -> None:
+    result = run(SHOP / tree, "1")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"supervise: started /shop (11 actors) from {SHOP / tree}"
+    numbers = summary(result.stdout)
+    assert numbers["orders"] >= 10
+    assert numbers["unaccounted"] == 0
+    assert numbers["orders"] == numbers["charged"] + numbers["dead"]
+    # Order 7 fails by the demo's seed, so a one-second run has at least one failure.
+    assert numbers["injected"] >= 1
+    assert numbers["injected"] == numbers["failures"] == numbers["dead"]
+    assert numbers["dead_letters"] == numbers["dead"]
+    assert numbers["restarts"] <= numbers["failures"]  # a failure while stopping is not restarted
+    assert lines[-1].startswith("supervise: stopped /shop after")
+
+
+def test_more_chaos_restarts_more_workers_and_still_loses_nothing(tmp_path: Path) -> None:
+    text = (SHOP / "tree.toml").read_text().replace("rate = 0.05", "rate = 0.3")
+    tree = tmp_path / "tree.toml"
+    tree.write_text(text)
+    result = run(tree, "1")
+    assert result.returncode == 0, result.stderr
+    numbers = summary(result.stdout)
+    assert numbers["injected"] >= 3
+    assert numbers["unaccounted"] == 0
+    assert numbers["orders"] == numbers["charged"] + numbers["dead"]
+    assert numbers["restarts"] >= numbers["injected"] - 1
