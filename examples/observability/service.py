@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from actors import Actor, ActorSystem
+from actors import Actor, ActorFailed, ActorSystem
 from actors.logging import configure
 from actors.metrics import serve
 from supervision import ChildSpec, OneForOne, Supervisor
@@ -50,8 +50,8 @@ async def main() -> dict[str, Any]:
         total = await checkout.ask([3, 4], correlation_id="req-17")
         try:
             await checkout.ask([], correlation_id="req-18")  # fails; logged, restarted
-        except Exception:
-            pass
+        except ActorFailed as failure:
+            print("checkout failed:", failure.__cause__)
         # --8<-- [end:requests]
 
         # --8<-- [start:metrics]
