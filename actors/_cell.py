@@ -97,8 +97,53 @@ class _ChildFailed:
         self.failure = failure
 
 
+_NO_CELLS: frozenset[Any] = frozenset()
+
+
 class ActorCell:
     """The runtime's record of one actor slot. Private: users hold ``ActorRef``s."""
+
+    # Slots, and containers created on first use: an idle actor should cost less memory
+    # than a task with an asyncio.Queue.
+    __slots__ = (
+        "_deferred",
+        "_drain",
+        "_receive",
+        "_receive_mode",
+        "_stop_handle",
+        "_stopped",
+        "actor_class",
+        "ask_timeouts",
+        "children",
+        "clock",
+        "context",
+        "current",
+        "dead_lettered",
+        "factory",
+        "failed",
+        "incarnation",
+        "instance",
+        "late_replies",
+        "loop",
+        "mailbox",
+        "name",
+        "overflows",
+        "parent",
+        "path",
+        "processed",
+        "ref",
+        "restarts",
+        "shutdown_timeout",
+        "state",
+        "system",
+        "task",
+        "timers",
+        "timing",
+        "timing_mask",
+        "timings",
+        "watchers",
+        "watching",
+    )
 
     def __init__(
         self,
@@ -135,15 +180,18 @@ class ActorCell:
         # The envelope being handled; None between messages. Cleared by whoever finishes it,
         # so a handler that returns after being abandoned can tell it no longer owns it.
         self.current: Envelope | None = None
-        self.watchers: set[ActorCell] = set()
-        self.watching: set[ActorCell] = set()
-        self.timers: set[Timer] = set()
-        self.stopped: asyncio.Future[None] = self.loop.create_future()
+        # Created on first use (the empty frozenset is shared and never mutated).
+        self.watchers: set[ActorCell] | frozenset[ActorCell] = _NO_CELLS
+        self.watching: set[ActorCell] | frozenset[ActorCell] = _NO_CELLS
+        self.timers: set[Timer] | frozenset[Timer] = _NO_CELLS
+        # Completed when the slot reaches STOPPED; created by the first wait_stopped().
+        self._stopped: asyncio.Future[None] | None = None
         self._receive: Callable[[Any], Any] | None = None
         self._receive_mode = _ASYNC
         self._drain = False  # whether a graceful stop processes what is queued
         self._stop_handle: asyncio.TimerHandle | None = None
-        self._deferred: list[_ChildFailed] = []  # child failures that came while SUSPENDED
+        # Child failures that came while SUSPENDED, replayed on resume.
+        self._deferred: list[_ChildFailed] | None = None
         # Metrics: 1 in (timing_mask + 1) accepted messages is timed (mailbox wait and
         # handling time), so timing costs little per message; counts below are exact.
         self.timing = system.metrics_enabled
@@ -342,24 +390,50 @@ class ActorCell:
 
     # ----------------------------------------------------------------- incarnations
 
-    def start_incarnation(self) -> asyncio.Future[None]:
-        """Start a new incarnation task; the returned future completes when on_start finished
-        (or fails with ActorStartError)."""
-        started: asyncio.Future[None] = self.loop.create_future()
+    def start_incarnation(self) -> asyncio.Future[None] | None:
+        """Start a new incarnation: build the instance from the factory, then serve it in a
+        new task.
+
+        Returns None when the incarnation already runs (its class has no ``on_start`` and no
+        declared subscriptions: nothing to wait for, so a spawn costs no loop round trip), or
+        a future that completes once ``on_start`` finished in the new task (or fails with
+        ActorStartError). Raises ActorStartError at once when the factory raised or did not
+        return an Actor.
+        """
         self.state = STARTING
         self.incarnation += 1
+        try:
+            instance = self.factory()
+            if not isinstance(instance, Actor):
+                raise TypeError(
+                    f"the factory {self.factory!r} returned {type(instance).__name__}, not an Actor"
+                )
+            instance._context = self.context
+            self.actor_class = type(instance).__name__
+            self._bind_receive(instance)
+        except Exception as exc:
+            raise self._start_failed(exc) from exc
+        self.instance = instance
+        if type(instance).on_start is Actor.on_start and not instance.subscriptions:
+            self.state = RUNNING
+            self.task = self.loop.create_task(self._main(None), name=f"actor {self.path}")
+            self.system._track(self.task)
+            if _log.debug_enabled:
+                logger.debug("actor.started", actor=self.path, actor_class=self.actor_class)
+            return None
+        started: asyncio.Future[None] = self.loop.create_future()
         self.task = self.loop.create_task(self._main(started), name=f"actor {self.path}")
         self.system._track(self.task)
         return started
 
-    async def _main(self, started: asyncio.Future[None]) -> None:
+    async def _main(self, started: asyncio.Future[None] | None) -> None:
         current_cell.set(self)
         ACTOR_VAR.set(self.path)
         me = self.task
         system = self.system
         system._idle_leave()
         try:
-            if await self._begin(started):
+            if started is None or await self._begin(started):
                 await self._serve()
         except asyncio.CancelledError:
             if self.task is me:
@@ -370,16 +444,10 @@ class ActorCell:
             system._idle_enter()
 
     async def _begin(self, started: asyncio.Future[None]) -> bool:
+        """Run ``on_start`` (and declared subscriptions) in the incarnation's own task."""
+        instance = self.instance
+        assert instance is not None
         try:
-            instance = self.factory()
-            if not isinstance(instance, Actor):
-                raise TypeError(
-                    f"the factory {self.factory!r} returned {type(instance).__name__}, not an Actor"
-                )
-            instance._context = self.context
-            self.actor_class = type(instance).__name__
-            self.instance = instance
-            self._bind_receive(instance)
             await instance.on_start()
             if instance.subscriptions:
                 await self.system._subscribe_declared(self.ref, instance.subscriptions)
@@ -391,7 +459,7 @@ class ActorCell:
         if not started.done():
             started.set_result(None)
         if _log.debug_enabled:
-            logger.debug("actor.started", actor=self.path, actor_class=self._class_name())
+            logger.debug("actor.started", actor=self.path, actor_class=self.actor_class)
         return True
 
     def _bind_receive(self, instance: Actor) -> None:
@@ -409,8 +477,16 @@ class ActorCell:
         self._receive = receive
 
     async def _abort_start(self, exc: Exception, started: asyncio.Future[None]) -> None:
+        # Whatever on_start began (timers, children) is undone before the failure is told.
         self._cancel_timers()
         await self._stop_children()
+        error = self._start_failed(exc)
+        if not started.done():
+            started.set_exception(error)
+
+    def _start_failed(self, exc: Exception) -> ActorStartError:
+        """Undo a failed start (nothing stays registered for a first start; a restart leaves
+        the slot HALTED with its messages) and return the error to raise."""
         self.instance = None
         if isinstance(exc, ActorStartError):
             reason = f"a child failed to start: {exc}"
@@ -431,34 +507,35 @@ class ActorCell:
         else:
             self.state = HALTED
             self.task = None
-        if not started.done():
-            started.set_exception(error)
+        return error
 
     async def _serve(self) -> None:
         # The hot loop. Handling a message is inlined here (no coroutine per message); the
-        # rare paths (control messages, failures, idling) are method calls.
+        # rare paths (control messages, failures, idling) are method calls. The control,
+        # notice and putter lanes are created on first use, so they are read each time.
         mailbox = self.mailbox
-        control = mailbox.control
-        notices = mailbox.notices
         user = mailbox.user
-        putters = mailbox.putters
         me = self.task
         receive = self._receive
         assert receive is not None
         mode = self._receive_mode
         set_correlation = CORRELATION_VAR.set
+        create_future = self.loop.create_future
+        system = self.system
         while self.task is me:
+            control = mailbox.control
             if control:
                 if await self._handle_control(control.popleft()):
                     return
                 continue
             state = self.state
             if state is RUNNING or (state is STOPPING and self._drain):
+                notices = mailbox.notices
                 if notices:
                     envelope = notices.popleft()
                 elif user:
                     envelope = user.popleft()
-                    if putters:
+                    if mailbox.putters:
                         mailbox.wake_one_putter()
                 else:
                     envelope = None
@@ -494,11 +571,16 @@ class ActorCell:
             if state is STOPPING:
                 await self._finish_stop()
                 return
-            self.system._idle_enter()
+            # Idle: wait for the next message (Mailbox.wait, inlined to save a frame per actor).
+            waiter = create_future()
+            mailbox.waiter = waiter
+            mailbox.waiting_for_user = state is RUNNING
+            system._idle_enter()
             try:
-                await mailbox.wait(for_user=state is RUNNING)
+                await waiter
             finally:
-                self.system._idle_leave()
+                mailbox.waiter = None
+                system._idle_leave()
 
     async def _receive_in_thread(self, receive: Callable[[Any], Any], message: Any) -> Any:
         context = contextvars.copy_context()
@@ -570,9 +652,9 @@ class ActorCell:
             return True
         elif item is _RESUME and self.state is SUSPENDED:
             self.state = RUNNING
-            for deferred in self._deferred:
+            for deferred in self._deferred or ():
                 self.mailbox.put_control(deferred)
-            self._deferred.clear()
+            self._deferred = None
         return False
 
     async def _on_child_failed(self, item: _ChildFailed) -> None:
@@ -580,6 +662,8 @@ class ActorCell:
         if child.parent is not self or child.state is not SUSPENDED:
             return  # stale: the child was stopped or restarted meanwhile
         if self.state is SUSPENDED:
+            if self._deferred is None:
+                self._deferred = []
             self._deferred.append(item)
             return
         instance = self.instance
@@ -677,7 +761,9 @@ class ActorCell:
         if self.state >= STOPPING:
             raise ActorStopped("cannot restart a stopped actor", path=self.path)
         self.restarts += 1
-        await self.start_incarnation()
+        started = self.start_incarnation()
+        if started is not None:
+            await started
         log_limited(
             "info",
             "actor.restarted",
@@ -745,8 +831,8 @@ class ActorCell:
         for item in self.mailbox.control:
             if isinstance(item, _Halt) and not item.done.done():
                 item.done.set_result(None)
-        self.mailbox.control.clear()
-        self._deferred.clear()
+        self.mailbox.control = ()
+        self._deferred = None
         self.instance = None
         task = self.task
         self.task = None
@@ -758,20 +844,27 @@ class ActorCell:
             del siblings[self.name]
         self.system._unregister(self)
         for target in self.watching:
-            target.watchers.discard(self)
-        self.watching.clear()
+            if isinstance(target.watchers, set):
+                target.watchers.discard(self)
+        self.watching = _NO_CELLS
         for watcher in self.watchers:
             if self in watcher.watching:
                 watcher.deliver_notice(Terminated(self.ref))
-        self.watchers.clear()
+        self.watchers = _NO_CELLS
         self.system._retire(self)
-        if not self.stopped.done():
-            self.stopped.set_result(None)
+        stopped = self._stopped
+        if stopped is not None and not stopped.done():
+            stopped.set_result(None)
         if _log.debug_enabled:
             logger.debug("actor.stopped", actor=self.path, reason=reason)
 
     async def wait_stopped(self) -> None:
-        await asyncio.shield(self.stopped)
+        if self.state is STOPPED:
+            return
+        stopped = self._stopped
+        if stopped is None:
+            stopped = self._stopped = self.loop.create_future()
+        await asyncio.shield(stopped)
 
     # ----------------------------------------------------------------- watch, timers
 
@@ -780,29 +873,34 @@ class ActorCell:
             raise ValueError(f"{self.path} cannot watch itself")
         if target in self.watching:
             return
+        if not isinstance(self.watching, set):
+            self.watching = set()
         self.watching.add(target)
         if target.state is STOPPED:
             self.deliver_notice(Terminated(target.ref))
         else:
+            if not isinstance(target.watchers, set):
+                target.watchers = set()
             target.watchers.add(self)
 
     def unwatch(self, target: ActorCell) -> None:
-        if target not in self.watching:
+        if target not in self.watching or not isinstance(self.watching, set):
             return
         self.watching.discard(target)
-        target.watchers.discard(self)
+        if isinstance(target.watchers, set):
+            target.watchers.discard(self)
         # A Terminated already queued for it is withdrawn: after unwatch none arrives.
         notices = self.mailbox.notices
         for envelope in list(notices):
             message = envelope.message
             if isinstance(message, Terminated) and message.ref._cell is target:
-                notices.remove(envelope)
+                notices.remove(envelope)  # type: ignore[union-attr]  # non-empty: a deque
                 self.mailbox.accepted -= 1
 
     def _cancel_timers(self) -> None:
         for timer in list(self.timers):
             timer.cancel()
-        self.timers.clear()
+        self.timers = _NO_CELLS
 
     # ----------------------------------------------------------------- introspection
 

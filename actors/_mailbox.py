@@ -70,11 +70,14 @@ class Mailbox:
         self.capacity = capacity
         self.overflow = overflow
         self.user: deque[Envelope] = deque()
-        self.notices: deque[Envelope] = deque()
-        self.control: deque[Any] = deque()
+        # The other lanes are rarely used, so they start as a shared empty tuple (an empty
+        # deque costs 760 bytes; an idle actor should not) and become deques on first use.
+        # Reading them (truth, len, iteration) works either way.
+        self.notices: deque[Envelope] | tuple[()] = ()
+        self.control: deque[Any] | tuple[()] = ()
         # Futures of senders blocked on a full BLOCK mailbox, oldest first. Each is woken with
         # True (room was made) or False (the mailbox closed).
-        self.putters: deque[asyncio.Future[bool]] = deque()
+        self.putters: deque[asyncio.Future[bool]] | tuple[()] = ()
         # The consumer's future while it waits; None while it runs.
         self.waiter: asyncio.Future[None] | None = None
         # Whether the waiting consumer wants user messages (False while it is suspended).
@@ -124,12 +127,18 @@ class Mailbox:
 
     def put_control(self, item: Any) -> None:
         """Queue a system message; never bounded, always wakes the consumer."""
-        self.control.append(item)
+        control = self.control
+        if not isinstance(control, deque):
+            control = self.control = deque()
+        control.append(item)
         self._wake()
 
     def put_notice(self, envelope: Envelope) -> None:
         """Queue a notice (``Terminated``) for the handler; served before user messages."""
-        self.notices.append(envelope)
+        notices = self.notices
+        if not isinstance(notices, deque):
+            notices = self.notices = deque()
+        notices.append(envelope)
         self.accepted += 1
         self._wake()
 
@@ -155,7 +164,10 @@ class Mailbox:
         """
         loop = asyncio.get_running_loop()
         putter: asyncio.Future[bool] = loop.create_future()
-        self.putters.append(putter)
+        putters = self.putters
+        if not isinstance(putters, deque):
+            putters = self.putters = deque()
+        putters.append(putter)
         handle = None
         if timeout is not None:
             handle = loop.call_later(timeout, _expire, putter)
@@ -170,7 +182,7 @@ class Mailbox:
             if handle is not None:
                 handle.cancel()
             with contextlib.suppress(ValueError):
-                self.putters.remove(putter)
+                putters.remove(putter)
 
     def _pass_room_on(self) -> None:
         for putter in self.putters:
@@ -180,8 +192,9 @@ class Mailbox:
 
     def wake_putters(self) -> None:
         """Wake every blocked sender with False (the mailbox refuses new messages)."""
-        while self.putters:
-            putter = self.putters.popleft()
+        putters = self.putters
+        while putters:
+            putter = putters.popleft()
             if not putter.done():
                 putter.set_result(False)
 
@@ -194,7 +207,7 @@ class Mailbox:
         self.wake_putters()
         drained = list(self.notices)
         drained.extend(self.user)
-        self.notices.clear()
+        self.notices = ()
         self.user.clear()
         return drained
 

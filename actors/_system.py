@@ -67,6 +67,13 @@ class ActorSystem:
         name: a label for logs and metrics.
         blocking_threads: size of the thread pool that runs ``blocking = True`` actors.
         dead_letter_buffer: how many recent dead letters ``dead_letters.recent`` keeps.
+        metrics: keep Prometheus metrics (``registry``); ``False`` turns them off.
+        registry: the ``prometheus_client`` registry to register the metrics in; default: a
+            fresh one of this system's own, so several systems in a process never clash.
+
+    Raises:
+        ValueError: ``name`` is empty or not a ``str``, or ``blocking_threads < 1``.
+        TypeError: ``blocking_threads`` is not an ``int``.
     """
 
     def __init__(
@@ -254,11 +261,12 @@ class ActorSystem:
             siblings.update(ordered)
         self._registry[path] = cell
         started = cell.start_incarnation()
-        try:
-            await started
-        except asyncio.CancelledError:
-            cell.kill()
-            raise
+        if started is not None:
+            try:
+                await started
+            except asyncio.CancelledError:
+                cell.kill()
+                raise
         return cell.ref
 
     async def spawn_pool(
@@ -366,9 +374,10 @@ class ActorSystem:
         self._bus_cell = cell
         self._registry[cell.path] = cell
         started = cell.start_incarnation()
-        # Nothing awaits the start: the bus's on_start cannot fail, but never leave a
-        # future's exception unretrieved.
-        started.add_done_callback(_retrieve)
+        if started is not None:
+            # Nothing awaits the start: the bus's on_start cannot fail, but never leave a
+            # future's exception unretrieved.
+            started.add_done_callback(_retrieve)
         del loop
         return cell
 

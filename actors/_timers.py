@@ -46,6 +46,8 @@ class Timer:
         self._due = first_due
         self.active = True
         self._handle: asyncio.TimerHandle | None = cell.loop.call_at(first_due, self._fire)
+        if not isinstance(cell.timers, set):
+            cell.timers = set()
         cell.timers.add(self)
 
     def cancel(self) -> None:
@@ -54,7 +56,9 @@ class Timer:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-        self._cell.timers.discard(self)
+        timers = self._cell.timers
+        if isinstance(timers, set):
+            timers.discard(self)
 
     def _fire(self) -> None:
         cell = self._cell
@@ -64,7 +68,8 @@ class Timer:
             return
         if self._interval is None:
             self.active = False
-            cell.timers.discard(self)
+            if isinstance(cell.timers, set):
+                cell.timers.discard(self)
         else:
             self._due += self._interval
             self._handle = cell.loop.call_at(self._due, self._fire)
