@@ -579,7 +579,9 @@ class ActorCell:
             try:
                 await waiter
             finally:
-                mailbox.waiter = None
+                # Only our own: after a halt, the next incarnation's task may already wait.
+                if mailbox.waiter is waiter:
+                    mailbox.waiter = None
                 system._idle_leave()
 
     async def _receive_in_thread(self, receive: Callable[[Any], Any], message: Any) -> Any:
@@ -726,14 +728,39 @@ class ActorCell:
         Waits for the message in flight to finish; past ``timeout`` the incarnation is
         abandoned: its task is cancelled and whatever it was handling is dead-lettered.
         """
-        if self.task is None or self.state >= STOPPING:
+        task = self.task
+        if task is None or self.state >= STOPPING:
+            return
+        instance = self.instance
+        if (
+            self.current is None
+            and self.mailbox.waiter is not None
+            and not self.children
+            and not self.timers
+            and (instance is None or type(instance).on_stop is Actor.on_stop)
+        ):
+            # Parked between messages with nothing to stop and no on_stop to run: ending the
+            # incarnation is bookkeeping, done here rather than by a round trip to its task.
+            self.instance = None
+            self.task = None
+            self.state = HALTED
+            task.cancel()
             return
         done: asyncio.Future[None] = self.loop.create_future()
         self.mailbox.put_control(_Halt(done))
+        handle = None
+        if timeout is not None:
+            handle = self.loop.call_later(timeout, self._halt_overdue, done, timeout)
         try:
-            await asyncio.wait_for(asyncio.shield(done), timeout)
-        except TimeoutError:
+            await done
+        finally:
+            if handle is not None:
+                handle.cancel()
+
+    def _halt_overdue(self, done: asyncio.Future[None], timeout: float) -> None:
+        if not done.done():
             self._force_halt(timeout)
+            done.set_result(None)
 
     def _force_halt(self, timeout: float | None) -> None:
         task = self.task

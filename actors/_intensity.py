@@ -112,8 +112,13 @@ class RestartIntensity:
         recorded restart.
         """
         self._check_now(now)
+        # Stamps are in ascending order and time only moves forward, so those that left the
+        # window never count again: drop them, and the rest is the count.
         threshold = now - self._within
-        return sum(1 for stamp in self._stamps if stamp >= threshold)
+        stamps = self._stamps
+        while stamps and stamps[0] < threshold:
+            stamps.popleft()
+        return len(stamps)
 
     def reset(self) -> None:
         """Forget every recorded restart."""
