@@ -36,9 +36,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from actors._actor import Actor
-from actors._cell import RUNNING, STOPPING, ActorCell
+from actors._cell import RUNNING, STOPPING, ActorCell, fail_reply
 from actors._envelope import NOT_TIMED, Envelope, next_message_id
-from actors._errors import ActorFailed
 from actors._log import logger
 from actors._messages import DeadLetter, Overflow, Terminated
 from actors._ref import ActorRef
@@ -332,16 +331,7 @@ class EventBus(Actor):
             message_type=type(envelope.message).__name__,
             error=str(error),
         )
-        reply = envelope.reply
-        if reply is not None and not reply.done():
-            failure = ActorFailed(
-                f"the event bus refused the request: {error}",
-                path=cell.path,
-                message_type=type(envelope.message).__name__,
-                correlation_id=envelope.correlation_id,
-            )
-            failure.__cause__ = error
-            reply.set_exception(failure)
+        fail_reply(envelope, f"the event bus refused the request: {error}", error, cell.path)
 
     def _subscribe(
         self, ref: ActorRef, patterns: tuple[str, ...], request: Subscribe | None

@@ -248,29 +248,7 @@ class ActorCell:
         its envelope when the mailbox is full and its overflow is BLOCK. Raises MailboxFull
         for REJECT.
         """
-        message_id = next_message_id()
-        sender_cell = current_cell.get()
-        if sender_cell is None:
-            envelope = Envelope(
-                message,
-                None,
-                None,
-                message_id,
-                message_id if correlation_id is None else correlation_id,
-                None,
-                NOT_TIMED,
-            )
-        else:
-            handling = sender_cell.current
-            if handling is None:
-                causation = None
-                correlation = message_id if correlation_id is None else correlation_id
-            else:
-                causation = handling.message_id
-                correlation = handling.correlation_id if correlation_id is None else correlation_id
-            envelope = Envelope(
-                message, sender_cell.ref, None, message_id, correlation, causation, NOT_TIMED
-            )
+        envelope = self.envelope(message, None, correlation_id)
         if self.state < STOPPING:
             mailbox = self.mailbox
             user = mailbox.user
@@ -601,16 +579,7 @@ class ActorCell:
         self.failed += 1
         self.dead_lettered += 1
         self.system.dead_letters.record(envelope.message, self.ref, "failed", exc)
-        reply = envelope.reply
-        if reply is not None and not reply.done():
-            error = ActorFailed(
-                f"the handler raised {type(exc).__name__}: {exc}",
-                path=self.path,
-                message_type=type(envelope.message).__name__,
-                correlation_id=envelope.correlation_id,
-            )
-            error.__cause__ = exc
-            reply.set_exception(error)
+        fail_reply(envelope, f"the handler raised {type(exc).__name__}: {exc}", exc, self.path)
         # Rate-limited per actor: a failing actor in a restart loop must not flood the log.
         log_limited(
             "error",
@@ -951,3 +920,17 @@ class ActorCell:
 def _name_of(factory: Callable[..., Any]) -> str:
     inner = getattr(factory, "func", factory)  # functools.partial
     return getattr(inner, "__name__", type(inner).__name__)
+
+
+def fail_reply(envelope: Envelope, reason: str, cause: BaseException, path: str) -> None:
+    """Answer a pending ask with ActorFailed (``cause`` attached), at once."""
+    reply = envelope.reply
+    if reply is not None and not reply.done():
+        error = ActorFailed(
+            reason,
+            path=path,
+            message_type=type(envelope.message).__name__,
+            correlation_id=envelope.correlation_id,
+        )
+        error.__cause__ = cause
+        reply.set_exception(error)
