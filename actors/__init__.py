@@ -4,6 +4,7 @@ event bus and worker pools.
 The public names are re-exported here; the modules that define them are private.
 """
 
+from actors._accounting import SystemStatistics
 from actors._actor import Actor, ChildFailure
 from actors._bus import EventBus, Publish, Subscribe, Unsubscribe
 from actors._context import Context
@@ -48,6 +49,7 @@ __all__ = [
     "Routing",
     "Subscribe",
     "SupervisorHealth",
+    "SystemStatistics",
     "Terminated",
     "Timer",
     "Unsubscribe",

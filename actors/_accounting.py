@@ -6,12 +6,28 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import attrs
+
 from actors._timings import Timings
 
 if TYPE_CHECKING:
     from actors._cell import ActorCell
 
-__all__ = ["Accounting", "ClassTotals"]
+__all__ = ["Accounting", "ClassTotals", "SystemStatistics"]
+
+
+@attrs.frozen
+class SystemStatistics:
+    """Totals of a whole system since it started (``ActorSystem.statistics()``); counts of
+    stopped actors included. The same counters the metrics are read from."""
+
+    live_actors: int
+    processed: int
+    failed: int
+    restarts: int
+    ask_timeouts: int
+    dead_letters: int
+    dead_letters_by_reason: dict[str, int]
 
 
 class ClassTotals:

@@ -644,7 +644,7 @@ class ActorCell:
         try:
             await instance.on_child_failed(item.failure)
         except Exception as exc:
-            self.failed += 1
+            # Not counted in `failed`: that counts messages whose handler raised.
             log_limited(
                 "error",
                 "actor.escalated",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
-from actors._accounting import Accounting
+from actors._accounting import Accounting, SystemStatistics
 from actors._bus import EventBus, Publish, Subscribe, Unsubscribe, _Declared
 from actors._cell import RUNNING, STOPPING, SUSPENDED, ActorCell, current_cell
 from actors._dead_letters import DeadLetters
@@ -564,6 +564,21 @@ class ActorSystem:
         if self._registry_instance is None:
             raise RuntimeError(f"{self!r} was created with metrics=False")
         return self._registry_instance
+
+    def statistics(self) -> SystemStatistics:
+        """Totals since the system started: live actors, messages processed and failed,
+        restarts, ask timeouts and dead letters (stopped actors' counts included)."""
+        totals, restarts = self._accounting.snapshot(self._registry.values())
+        letters = self.dead_letters
+        return SystemStatistics(
+            live_actors=len(self._registry),
+            processed=sum(entry.processed for entry in totals.values()),
+            failed=sum(entry.failed for entry in totals.values()),
+            restarts=sum(restarts.values()),
+            ask_timeouts=sum(entry.ask_timeouts for entry in totals.values()),
+            dead_letters=letters.count,
+            dead_letters_by_reason=letters.by_reason,
+        )
 
     def health(self) -> Health:
         """The system's health, derived from the supervision tree (see ``Health``).

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging as _stdlib_logging
 import sys
-from typing import Literal, TextIO
+import traceback
+from typing import Any, Literal, TextIO
 
 import structlog
 import structlog.tracebacks
@@ -34,6 +35,7 @@ def configure(
     level: str | int = "info",
     *,
     stream: TextIO | None = None,
+    short_tracebacks: bool = False,
 ) -> None:
     """Configure structlog (and the standard library's logging) for an application.
 
@@ -44,6 +46,8 @@ def configure(
             ``"critical"`` or a ``logging`` number. At ``debug`` the runtime also logs every
             actor start and stop.
         stream: where lines go (default: standard error).
+        short_tracebacks: in console format, show an exception as one line (its type and
+            message) instead of the whole traceback; JSON always has the whole traceback.
 
     Raises:
         ValueError: an unknown ``format`` or ``level``.
@@ -80,7 +84,14 @@ def configure(
             structlog.processors.JSONRenderer(),
         ]
     else:
-        renderer = [structlog.dev.ConsoleRenderer(colors=output.isatty())]
+        renderer = [
+            structlog.dev.ConsoleRenderer(
+                colors=output.isatty(),
+                exception_formatter=(
+                    _one_line if short_tracebacks else structlog.dev.plain_traceback
+                ),
+            )
+        ]
     structlog.configure(
         processors=[*shared, *renderer],
         wrapper_class=structlog.make_filtering_bound_logger(number),
@@ -89,3 +100,8 @@ def configure(
     )
     _stdlib_logging.basicConfig(level=number, stream=output, force=True)
     _log.debug_enabled = number <= _stdlib_logging.DEBUG
+
+
+def _one_line(stream: TextIO, exc_info: Any) -> None:
+    lines = traceback.format_exception_only(exc_info[0], exc_info[1])
+    stream.write("\n  " + lines[-1].strip())

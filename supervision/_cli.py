@@ -12,29 +12,24 @@ Exit codes:
 
 Status lines go to stdout (``supervise: started /shop ...``), problems and logs to stderr.
 
-Logging is configured here, with structlog: ``--log-format console`` (short exception lines
-unless ``--log-level debug``) or ``json`` (full tracebacks as data), filtered by
-``--log-level``. The runtime's log events are also counted for the closing summary.
+Logging is configured with ``actors.logging.configure``: ``--log-format console`` (short
+exception lines unless ``--log-level debug``) or ``json`` (full tracebacks as data), filtered
+by ``--log-level``. The closing summary comes from ``ActorSystem.statistics()``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import importlib
-import logging
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TextIO
 
-import structlog
-
 from actors import ActorStartError, ActorSystem
-from actors import _log as actors_log
+from actors.logging import configure
 from supervision._config import load_tree
 from supervision._config_build import create_system, spawn_tree
 from supervision._config_error import ConfigError
@@ -51,24 +46,7 @@ from supervision._config_warnings import tree_warnings
 __all__ = ["main"]
 
 PROGRAM = "supervise"
-_LEVELS = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warning": logging.WARNING,
-    "error": logging.ERROR,
-    "critical": logging.CRITICAL,
-}
-_METHOD_LEVELS = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "msg": logging.INFO,
-    "warning": logging.WARNING,
-    "warn": logging.WARNING,
-    "error": logging.ERROR,
-    "exception": logging.ERROR,
-    "critical": logging.CRITICAL,
-    "fatal": logging.CRITICAL,
-}
+_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         help="serve /metrics (Prometheus) and /healthz on 127.0.0.1:N (0: any free port)",
     )
     run.add_argument("--log-format", choices=("console", "json"), default="console")
-    run.add_argument("--log-level", choices=tuple(_LEVELS), default="info")
+    run.add_argument("--log-level", choices=_LEVELS, default="info")
     return parser
 
 
@@ -216,70 +194,15 @@ def _seconds(value: float | str) -> str:
 # ---------------------------------------------------------------------------- run
 
 
-class _Tally:
-    """A structlog processor that counts the runtime's log events by name."""
-
-    def __init__(self) -> None:
-        self.events: collections.Counter[str] = collections.Counter()
-
-    def __call__(self, logger: Any, method: str, event: Any) -> Any:
-        self.events[str(event.get("event"))] += 1
-        return event
-
-
-def _configure_logging(log_format: str, level_name: str, tally: _Tally) -> None:
-    level = _LEVELS[level_name]
-
-    def below_level(logger: Any, method: str, event: Any) -> Any:
-        if _METHOD_LEVELS.get(method, logging.INFO) < level:
-            raise structlog.DropEvent
-        return event
-
-    processors: list[Any] = [
-        tally,
-        below_level,
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True)
-        if log_format == "json"
-        else structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False),
-    ]
-    if log_format == "json":
-        processors += [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
-    else:
-        processors.append(
-            structlog.dev.ConsoleRenderer(
-                colors=sys.stderr.isatty(),
-                exception_formatter=(
-                    structlog.dev.plain_traceback if level <= logging.DEBUG else _one_line
-                ),
-            )
-        )
-    structlog.configure(
-        processors=processors,
-        # Info events are let through to the tally even when the chosen level is higher;
-        # `below_level` drops them after they are counted.
-        wrapper_class=structlog.make_filtering_bound_logger(min(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=False,
-    )
-    actors_log.debug_enabled = level <= logging.DEBUG
-
-
-def _one_line(stream: TextIO, exc_info: Any) -> None:
-    lines = traceback.format_exception_only(exc_info[0], exc_info[1])
-    stream.write("\n  " + lines[-1].strip())
-
-
 def _run(options: argparse.Namespace) -> int:
-    tally = _Tally()
-    _configure_logging(options.log_format, options.log_level, tally)
+    level = options.log_level
+    configure(options.log_format, level, short_tracebacks=level != "debug")
     try:
         spec = load_tree(options.file)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    return asyncio.run(_serve(spec, options, tally))
+    return asyncio.run(_serve(spec, options))
 
 
 class _Signals:
@@ -308,7 +231,7 @@ class _Signals:
         self.requested.set()
 
 
-async def _serve(spec: TreeSpec, options: argparse.Namespace, tally: _Tally) -> int:
+async def _serve(spec: TreeSpec, options: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     signals = _Signals(loop)
     system = create_system(spec)
@@ -354,7 +277,7 @@ async def _serve(spec: TreeSpec, options: argparse.Namespace, tally: _Tally) -> 
         except Exception as error:
             _print_chain(f"{root.path} gave up:", error)
             code = 1
-        _summary(system, root.path, loop.time() - started, tally)
+        _summary(system, root.path, loop.time() - started)
         return code
     finally:
         if close_metrics is not None:
@@ -412,12 +335,13 @@ def _print_chain(title: str, error: BaseException) -> None:
         link = cause
 
 
-def _summary(system: ActorSystem, root: str, elapsed: float, tally: _Tally) -> None:
-    letters = system.dead_letters.by_reason
+def _summary(system: ActorSystem, root: str, elapsed: float) -> None:
+    totals = system.statistics()
+    letters = totals.dead_letters_by_reason
     reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(letters.items()))
-    count = sum(letters.values())
-    restarts = tally.events["actor.restarted"]
-    failures = tally.events["actor.failed"]
+    count = totals.dead_letters
+    restarts = totals.restarts
+    failures = totals.failed
     _say(
         f"stopped {root} after {elapsed:.1f}s: {failures} failure{'s' if failures != 1 else ''},"
         f" {restarts} restart{'s' if restarts != 1 else ''},"

@@ -360,3 +360,27 @@ async def test_health_goes_from_ok_to_degraded_to_failed_through_a_failing_tree(
     assert health.status == "failed"
     assert not health.healthy
     assert "RestartIntensityExceeded" in (health.error or "")
+
+
+async def test_system_statistics_count_messages_failures_restarts_and_dead_letters(
+    actor_system: ActorSystem,
+) -> None:
+    class Sup(Supervisor):
+        children = [ChildSpec("r", Recorder)]
+
+    await actor_system.spawn(Sup, name="sup")
+    r = actor_system.lookup("/sup/r")
+    assert r is not None
+    for n in range(5):
+        await r.tell(n)
+    await r.tell("boom")
+    extra = await actor_system.spawn(Recorder)
+    await extra.tell("x")
+    await extra.stop()
+    await extra.tell("after stop")
+    await actor_system.wait_idle()
+    stats = actor_system.statistics()
+    assert (stats.processed, stats.failed, stats.restarts) == (6, 1, 1)
+    assert stats.live_actors == 2  # the supervisor and its child
+    assert stats.dead_letters == 2
+    assert stats.dead_letters_by_reason == {"failed": 1, "stopped": 1}
