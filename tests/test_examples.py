@@ -19,6 +19,7 @@ async def test_the_quickstart_counts_restarts_and_reports_the_dead_letter() -> N
     assert outcome == {"count": 0, "dead_letters": 1}
 
 
+@pytest.mark.real_time
 def test_the_quickstart_runs_as_a_module() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "examples.quickstart"],
@@ -49,6 +50,7 @@ def test_the_supervision_tutorial_restarts_then_gives_up_with_the_chain(
     assert "TypeError: the ledger does not understand" in chain
 
 
+@pytest.mark.real_time
 def test_the_pool_example_routes_and_answers(capsys: pytest.CaptureFixture[str]) -> None:
     import asyncio
 
@@ -74,6 +76,7 @@ async def test_a_pool_works_as_a_child_in_a_supervision_tree() -> None:
         assert (await pool.ask(("x.jpg", 32))).startswith("x.jpg@32px by routee-")
 
 
+@pytest.mark.real_time
 def test_the_observability_example_logs_json_with_correlation_and_serves_metrics() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "examples.observability.service"],

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Subprocesses of the real command: real time is the point.
+pytestmark = pytest.mark.real_time
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = ROOT / "examples" / "shop"
 

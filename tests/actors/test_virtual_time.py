@@ -125,6 +125,7 @@ def test_asyncio_timeout_expires_at_exactly_its_deadline() -> None:
     assert run_virtual(main()) == 5.0
 
 
+@pytest.mark.real_time
 def test_run_in_executor_returns_the_thread_result_when_no_timer_is_pending() -> None:
     def blocking() -> str:
         time.sleep(0.05)
@@ -138,6 +139,7 @@ def test_run_in_executor_returns_the_thread_result_when_no_timer_is_pending() ->
     assert run_virtual(main()) == ("from thread", 0.0)
 
 
+@pytest.mark.real_time
 def test_loopback_tcp_echo_works() -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(await reader.readline())
@@ -178,6 +180,7 @@ def test_manual_mode_fires_timers_only_once_advance_reaches_them() -> None:
     assert run_virtual(main(), autojump=False) == [10.0]
 
 
+@pytest.mark.real_time
 def test_manual_mode_lets_executor_work_finish_under_a_pending_timeout() -> None:
     def blocking() -> str:
         time.sleep(0.05)
@@ -246,6 +249,7 @@ def test_virtual_time_restores_the_previous_policy_when_the_block_raises() -> No
     assert asyncio.get_event_loop_policy() is previous
 
 
+@pytest.mark.real_time
 def test_a_timeout_around_executor_work_does_not_fire_early_under_autojump() -> None:
     async def main() -> tuple[str, float]:
         loop = asyncio.get_running_loop()

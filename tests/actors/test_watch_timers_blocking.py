@@ -247,6 +247,7 @@ class BlockingWorker(Actor):
         return threading.current_thread().name
 
 
+@pytest.mark.real_time
 async def test_a_blocking_actor_runs_in_the_pool_and_the_loop_keeps_serving(
     actor_system: ActorSystem,
 ) -> None:
@@ -279,6 +280,7 @@ async def test_a_blocking_actor_with_an_async_receive_fails_to_start(
     assert "must be a plain def" in str(raised.value.__cause__)
 
 
+@pytest.mark.real_time
 async def test_blocking_receive_sees_the_message_metadata(actor_system: ActorSystem) -> None:
     class Meta(Actor):
         blocking = True

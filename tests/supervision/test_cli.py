@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# Subprocesses of the real command: real time is the point.
+pytestmark = pytest.mark.real_time
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
 A = "tests.supervision._config_actors"
