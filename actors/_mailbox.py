@@ -29,6 +29,16 @@ class MailboxStatistics:
     ``dead_lettered`` counts the accepted messages that were later dead-lettered (failed,
     evicted by ``drop_oldest``, still queued at stop). Messages refused at the door
     (``drop_newest``, ``reject``, sent after stop) were never accepted.
+
+    Attributes:
+        depth: user messages queued now (not counting the one being handled).
+        capacity: the mailbox bound.
+        high_water_mark: the largest ``depth`` seen since the actor was spawned.
+        accepted: user messages the mailbox accepted.
+        processed: accepted messages whose handler returned.
+        dead_lettered: accepted messages that became dead letters.
+        failed: messages whose handler raised (they are dead letters too).
+        blocked_senders: senders waiting for room now (overflow ``block``).
     """
 
     depth: int

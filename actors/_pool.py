@@ -48,12 +48,20 @@ class RestartPolicy(Protocol):
     """
 
     @property
-    def max_restarts(self) -> int: ...
+    def max_restarts(self) -> int:
+        """Routee restarts allowed within ``within`` seconds; one more and the pool gives up
+        (it stops its routees and fails with ``RestartIntensityExceeded``)."""
+        ...
 
     @property
-    def within(self) -> float: ...
+    def within(self) -> float:
+        """The length, in seconds, of the sliding window ``max_restarts`` counts in."""
+        ...
 
-    def decide(self, error: BaseException) -> Any: ...
+    def decide(self, error: BaseException) -> Any:
+        """The directive for a routee whose handler raised ``error``. Whatever it raises
+        fails the pool in turn."""
+        ...
 
 
 def _stable_hash(key: Hashable) -> int:

@@ -77,7 +77,9 @@ def _check_capacity(spec: ChildSpec, attribute: attrs.Attribute[int], value: int
 class ChildSpec:
     """How a supervisor starts, restarts and stops one child.
 
-    Args:
+    ``ChildSpec(name, factory, *, restart=..., shutdown=..., capacity=1000, overflow=...)``.
+
+    Attributes:
         name: the child's name; its path is the supervisor's path plus ``/name``.
         factory: an ``Actor`` subclass or a zero-argument callable returning one (use
             ``functools.partial`` for arguments); called again for every restart.
@@ -87,9 +89,13 @@ class ChildSpec:
             ``None`` waits without limit. Default: 5.0 for a worker, ``None`` for a child that
             is itself a supervisor (its own children's shutdown times bound it).
         capacity: the child's mailbox bound.
-        overflow: what the child's full mailbox does.
+        overflow: what the child's full mailbox does (default ``Overflow.BLOCK``).
 
-    Raises TypeError or ValueError naming the spec and the field for invalid values.
+    Raises:
+        TypeError: a field has the wrong type (``factory`` not callable, ``restart`` not a
+            ``Restart``, ...); the message names the field.
+        ValueError: a field is out of range (an empty or invalid ``name``, ``capacity < 1``,
+            a negative ``shutdown``); the message names the field and the value.
     """
 
     name: str = attrs.field(validator=_check_name)

@@ -95,7 +95,7 @@ class Supervisor(Actor):
     """An actor that starts children from ``ChildSpec``s and keeps them running.
 
     Subclass it and declare ``strategy`` and ``children`` (class attributes, or instance
-    attributes set in ``__init__``)::
+    attributes set in ``__init__``):
 
         class Shop(Supervisor):
             strategy = OneForOne(max_restarts=3, within=5.0)

@@ -1,4 +1,4 @@
-"""The event bus example runs (docs/how-to/event-bus.md includes its code)."""
+"""The event bus example runs (docs/tutorial/event-bus.md includes its code)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""The event bus example (docs/how-to/event-bus.md)."""
+"""The event bus example (docs/tutorial/event-bus.md)."""

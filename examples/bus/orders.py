@@ -1,4 +1,4 @@
-"""How-to "Publish and subscribe": topics, subscriptions, overflow and dead letters.
+"""Tutorial "The event bus": topics, subscriptions, overflow and dead letters.
 
 Run it with ``python -m examples.bus.orders``.
 """

@@ -1,4 +1,4 @@
-"""How-to "Worker pools": bounded parallelism behind one ref.
+"""Tutorial "A pool": bounded parallelism behind one ref.
 
 Run it with ``python -m examples.pools.resize``.
 """
