@@ -16,6 +16,7 @@ import asyncio
 import contextvars
 import enum
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,10 @@ STOPPING = State.STOPPING
 STOPPED = State.STOPPED
 
 _ASYNC, _SYNC, _BLOCKING = 0, 1, 2
+
+# How each actor class's receive is called, worked out once per class (inspecting a method on
+# every spawn costs more than the rest of the spawn's bookkeeping).
+_receive_modes: weakref.WeakKeyDictionary[type, int] = weakref.WeakKeyDictionary()
 
 
 class _Resume:
@@ -420,6 +425,7 @@ class ActorCell:
             raise
         finally:
             system._idle_enter()
+            system._tasks.discard(me)
 
     async def _begin(self, started: asyncio.Future[None]) -> bool:
         """Run ``on_start`` (and declared subscriptions) in the incarnation's own task."""
@@ -441,18 +447,22 @@ class ActorCell:
         return True
 
     def _bind_receive(self, instance: Actor) -> None:
-        receive = instance.receive
-        is_async = inspect.iscoroutinefunction(receive)
-        if instance.blocking:
-            if is_async:
-                raise TypeError(
-                    f"{type(instance).__name__} sets blocking = True, so its receive() must be"
-                    " a plain def, not async def"
-                )
-            self._receive_mode = _BLOCKING
-        else:
-            self._receive_mode = _ASYNC if is_async else _SYNC
-        self._receive = receive
+        cls = type(instance)
+        mode = _receive_modes.get(cls)
+        if mode is None:
+            is_async = inspect.iscoroutinefunction(instance.receive)
+            if instance.blocking:
+                if is_async:
+                    raise TypeError(
+                        f"{cls.__name__} sets blocking = True, so its receive() must be"
+                        " a plain def, not async def"
+                    )
+                mode = _BLOCKING
+            else:
+                mode = _ASYNC if is_async else _SYNC
+            _receive_modes[cls] = mode
+        self._receive_mode = mode
+        self._receive = instance.receive
 
     async def _abort_start(self, exc: Exception, started: asyncio.Future[None]) -> None:
         # Whatever on_start began (timers, children) is undone before the failure is told.

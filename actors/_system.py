@@ -108,6 +108,7 @@ class ActorSystem:
         self._registry: dict[str, ActorCell] = {}
         self._generated_names = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._prune_at = 1024
         self._closing = False
         self._closed: asyncio.Future[None] | None = None
         self._shutdown_task: asyncio.Task[None] | None = None
@@ -158,8 +159,14 @@ class ActorSystem:
         return deadlines
 
     def _track(self, task: asyncio.Task[None]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # Incarnation tasks remove themselves when their coroutine ends (no done callback to
+        # allocate per spawn). One cancelled before its first step never runs that code, so
+        # finished tasks are also pruned now and then; _reap skips them too.
+        tasks = self._tasks
+        tasks.add(task)
+        if len(tasks) > self._prune_at:
+            self._tasks = {tracked for tracked in tasks if not tracked.done()}
+            self._prune_at = max(1024, 2 * len(self._tasks))
 
     # ------------------------------------------------------------------ context manager
 

@@ -27,7 +27,7 @@ from actors import (
 )
 from actors._health import SupervisorHealth
 from actors._intensity import RestartIntensity
-from actors._log import error_fields
+from actors._log import error_fields, log_limited
 from supervision._backoff import BackoffState
 from supervision._errors import RestartIntensityExceeded, SupervisionError
 from supervision._spec import ChildSpec
@@ -257,9 +257,12 @@ class Supervisor(Actor):
         if self._intensity.add_restart(now):
             await self._give_up(record, error)
         self._status = "restarting"
-        # Not rate-limited: the restart budget already bounds how often this can happen.
-        logger.warning(
+        # Rate-limited per supervisor (with an unbounded budget a restart loop is unbounded
+        # too); no traceback here, actor.failed has logged it.
+        log_limited(
+            "warning",
             "supervisor.restarting",
+            self.context.path,
             actor=self.context.path,
             actor_class=type(self).__name__,
             child=record.ref.path,
@@ -268,7 +271,7 @@ class Supervisor(Actor):
             reason="failed" if abnormal else "exited",
             restarts=self._intensity.restarts_in_window(now),
             max_restarts=self.strategy.max_restarts,
-            **({} if error is None else error_fields(error)),
+            **({} if error is None else {"error_type": type(error).__name__, "error": str(error)}),
         )
         for stopped in plan.stop:
             bystander = self._records[stopped]
