@@ -1,0 +1,163 @@
+"""What every implementation shares: sizes, results, clocks, memory, loops and logging.
+
+Nothing here knows about a particular implementation; the implementation modules
+(``runtime``, ``raw_asyncio``, ``pykka_impl``, ``thespian_impl``, ``xoscar_impl``) import
+from here, and ``run`` drives them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+__all__ = [
+    "FULL",
+    "QUICK",
+    "SINK",
+    "NotApplicable",
+    "Result",
+    "Sizes",
+    "configure_logging",
+    "loop_factory",
+    "percentile",
+    "rss_bytes",
+    "run_loop",
+    "settle",
+]
+
+T = TypeVar("T")
+
+# Scenario results are flat dicts of metric name -> value; run.py knows each metric's unit
+# and direction (see report.METRICS).
+Result = dict[str, float]
+
+
+class NotApplicable(Exception):
+    """An implementation cannot run a scenario (or a size of it); the message says why and
+    is printed in the table in place of a figure."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each scenario is. ``FULL`` is the issue's definition; ``QUICK`` keeps the same
+    shapes at a size that runs the whole suite in well under a minute."""
+
+    tell_messages: int  # S1
+    asks: int  # S2
+    spawn_counts: tuple[int, ...]  # S3
+    subscribers: int  # S4
+    events: int  # S4, per subscriber
+    failures: int  # S5
+    chaos_seconds: float  # S6
+    chaos_actors: int  # S6, actors in the 3-level tree (root included)
+
+
+FULL = Sizes(
+    tell_messages=200_000,
+    asks=20_000,
+    spawn_counts=(10_000, 100_000),
+    subscribers=100,
+    events=10_000,
+    failures=1_000,
+    chaos_seconds=10.0,
+    chaos_actors=100,
+)
+
+QUICK = Sizes(
+    tell_messages=20_000,
+    asks=2_000,
+    spawn_counts=(1_000,),
+    subscribers=100,
+    events=200,
+    failures=200,
+    chaos_seconds=0.5,
+    chaos_actors=100,
+)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The ``fraction`` quantile (0..1) of ``samples``, nearest rank on the sorted list."""
+    ordered = sorted(samples)
+    if not ordered:
+        raise ValueError("no samples")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_bytes() -> int:
+    """The resident set size of this process now (Linux ``/proc/self/statm``)."""
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * _PAGE_SIZE
+
+
+def settle() -> None:
+    """Collect garbage before a measurement so that one implementation's leftovers are not
+    charged to the next."""
+    gc.collect()
+    gc.collect()
+
+
+def loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    if loop == "asyncio":
+        return asyncio.new_event_loop
+    raise ValueError(f"unknown event loop {loop!r}")
+
+
+def run_loop(loop: str, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``main()`` in a fresh event loop of the given kind (``asyncio`` or ``uvloop``).
+
+    The loop is also made the thread's current loop, as ``asyncio.run`` does (a Runner with a
+    loop factory does not, and xoscar looks the loop up with ``get_event_loop``).
+    """
+
+    async def current() -> T:
+        asyncio.set_event_loop(asyncio.get_running_loop())
+        return await main()
+
+    try:
+        with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+            return runner.run(current())
+    finally:
+        asyncio.set_event_loop(None)
+
+
+class _Sink:
+    """A text stream that accepts everything: logs are rendered in full, then discarded, so
+    their cost is measured without flooding the terminal."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+SINK = _Sink()
+
+
+def configure_logging(enabled: bool) -> None:
+    """Set up logging as an application would, with ``actors.logging.configure``, writing
+    to a sink.
+
+    ``enabled``: the defaults (console format, level ``info``), which also set the standard
+    library's root logger to INFO, so the peers' own logs (pykka and thespian log through
+    ``logging``) are formatted too. Otherwise level ``critical`` (the "logging off" variant:
+    only a system-wide failure would be written).
+    """
+    from actors.logging import configure
+
+    configure(level="info" if enabled else "critical", stream=SINK)  # type: ignore[arg-type]

@@ -1,0 +1,207 @@
+"""The scenarios on pykka's ``ThreadingActor`` (one OS thread per actor).
+
+The caller is the main thread. Tell is ``ref.tell``, ask is ``ref.ask`` (blocking). pykka has
+no event bus: for S4 the publisher tells every subscriber each event itself. pykka has no
+supervision: an actor whose handler raises on a told message logs the error, calls
+``on_failure`` and stops; for S5 ``on_failure`` tells the caller, which starts a new actor
+(the way a pykka application restarts) and goes on telling it.
+"""
+
+from __future__ import annotations
+
+import gc
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks._common import NotApplicable, Result, percentile, rss_bytes
+
+__all__ = ["scenario"]
+
+
+def _pykka() -> Any:
+    try:
+        import pykka
+    except ImportError:
+        raise NotApplicable("pykka not installed (pip install -e '.[bench]')") from None
+    return pykka
+
+
+def s1_tell(n: int) -> Result:
+    pykka = _pykka()
+    done = threading.Event()
+    end = [0.0]
+
+    class Sink(pykka.ThreadingActor):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.count = 0
+
+        def on_receive(self, message: Any) -> Any:
+            self.count += 1
+            if self.count == n:
+                end[0] = time.perf_counter()
+                done.set()
+
+    ref = Sink.start()
+    try:
+        tell = ref.tell
+        start = time.perf_counter()
+        for i in range(n):
+            tell(i)
+        done.wait()
+        return {"msgs_per_s": n / (end[0] - start)}
+    finally:
+        ref.stop()
+
+
+def s2_ask(n: int) -> Result:
+    pykka = _pykka()
+
+    class Echo(pykka.ThreadingActor):  # type: ignore[misc,name-defined]
+        def on_receive(self, message: Any) -> Any:
+            return message
+
+    ref = Echo.start()
+    try:
+        ask = ref.ask
+        clock = time.perf_counter
+        latencies = [0.0] * n
+        start = clock()
+        for i in range(n):
+            sent = clock()
+            ask(i)
+            latencies[i] = clock() - sent
+        elapsed = clock() - start
+    finally:
+        ref.stop()
+    return {
+        "asks_per_s": n / elapsed,
+        "p50_us": percentile(latencies, 0.5) * 1e6,
+        "p99_us": percentile(latencies, 0.99) * 1e6,
+    }
+
+
+def s3_spawn(n: int) -> Result:
+    pykka = _pykka()
+
+    class Idle(pykka.ThreadingActor):  # type: ignore[misc,name-defined]
+        def on_receive(self, message: Any) -> Any:
+            return None
+
+    warm = Idle.start()
+    gc.collect()
+    before = rss_bytes()
+    start = time.perf_counter()
+    refs = [Idle.start() for _ in range(n)]
+    spawned = time.perf_counter() - start
+    gc.collect()
+    per_actor = (rss_bytes() - before) / n
+    start = time.perf_counter()
+    pykka.ActorRegistry.stop_all()
+    stopped = time.perf_counter() - start
+    del refs, warm
+    return {"spawn_s": spawned, "bytes_per_actor": per_actor, "stop_s": stopped}
+
+
+def s4_fanout(subscribers: int, events: int) -> Result:
+    pykka = _pykka()
+    done = threading.Event()
+    lock = threading.Lock()
+    finished = [subscribers]
+    end = [0.0]
+
+    class Subscriber(pykka.ThreadingActor):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.count = 0
+
+        def on_receive(self, message: Any) -> Any:
+            self.count += 1
+            if self.count == events:
+                with lock:
+                    finished[0] -= 1
+                    if finished[0] == 0:
+                        end[0] = time.perf_counter()
+                        done.set()
+
+    refs = [Subscriber.start() for _ in range(subscribers)]
+    try:
+        tells = [ref.tell for ref in refs]
+        start = time.perf_counter()
+        for i in range(events):
+            for tell in tells:
+                tell(i)
+        done.wait()
+    finally:
+        pykka.ActorRegistry.stop_all()
+    return {"deliveries_per_s": subscribers * events / (end[0] - start)}
+
+
+WORK, FAIL = "work", "fail"
+
+
+class Boom(Exception):
+    pass
+
+
+def s5_restart(failures: int) -> Result:
+    pykka = _pykka()
+    failed: queue.SimpleQueue[None] = queue.SimpleQueue()
+    done = threading.Event()
+    log: dict[str, Any] = {"failed_at": None, "restarts": [], "handled": 0, "end": 0.0}
+    expected = failures + 1
+
+    class Flaky(pykka.ThreadingActor):  # type: ignore[misc,name-defined]
+        def on_receive(self, message: Any) -> Any:
+            if message is FAIL:
+                log["failed_at"] = time.perf_counter()
+                raise Boom("fails on purpose")
+            now = time.perf_counter()
+            if log["failed_at"] is not None:
+                log["restarts"].append(now - log["failed_at"])
+                log["failed_at"] = None
+            log["handled"] += 1
+            if log["handled"] == expected:
+                log["end"] = now
+                done.set()
+
+        def on_failure(self, exception_type: Any, exception_value: Any, traceback: Any) -> None:
+            failed.put(None)
+
+    start = time.perf_counter()
+    ref = Flaky.start()
+    try:
+        for _ in range(failures):
+            ref.tell(WORK)
+            ref.tell(FAIL)
+            failed.get()  # the actor stopped; a pykka application starts a new one
+            ref = Flaky.start()
+        ref.tell(WORK)
+        done.wait()
+    finally:
+        pykka.ActorRegistry.stop_all()
+    restarts: list[float] = log["restarts"]
+    return {
+        "restart_p50_us": percentile(restarts, 0.5) * 1e6,
+        "restart_p99_us": percentile(restarts, 0.99) * 1e6,
+        "msgs_per_s": (2 * failures + 1) / (log["end"] - start),
+    }
+
+
+def s6_chaos(seconds: float, actors: int) -> Result:
+    raise NotApplicable("no supervision tree or dead letters: no ledger to check")
+
+
+def scenario(name: str, loop: str, **size: Any) -> Result:
+    runners: dict[str, Callable[..., Result]] = {
+        "S1": s1_tell,
+        "S2": s2_ask,
+        "S3": s3_spawn,
+        "S4": s4_fanout,
+        "S5": s5_restart,
+        "S6": s6_chaos,
+    }
+    return runners[name](**size)

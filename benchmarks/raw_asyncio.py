@@ -1,0 +1,270 @@
+"""The physical limit for this design, written plainly and as fast as reasonably written.
+
+Each "actor" is a task reading its own ``asyncio.Queue(maxsize=1000)`` and calling an
+``async def receive`` on a handler object, one message at a time. Tell is ``queue.put``;
+ask is a put of ``(message, future)`` and an await on the future; a restart is catching the
+exception and building a new handler object. No supervision tree, no dead letters, no
+metadata, no logs: everything the runtime adds on top is what the ratios measure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks._common import NotApplicable, Result, percentile, rss_bytes, run_loop
+
+__all__ = ["scenario"]
+
+CAPACITY = 1000
+_STOP = object()
+
+
+class Counter:
+    def __init__(self, expected: int, done: asyncio.Future[float]) -> None:
+        self.expected = expected
+        self.done = done
+        self.count = 0
+
+    async def receive(self, message: Any) -> Any:
+        self.count += 1
+        if self.count == self.expected:
+            self.done.set_result(time.perf_counter())
+
+
+async def serve(queue: asyncio.Queue[Any], handler: Any) -> None:
+    """The actor loop for tells: one message at a time, until ``_STOP``."""
+    get = queue.get
+    receive = handler.receive
+    while True:
+        message = await get()
+        if message is _STOP:
+            return
+        await receive(message)
+
+
+async def s1_tell(n: int) -> Result:
+    done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
+    task = asyncio.create_task(serve(queue, Counter(n, done)))
+    await asyncio.sleep(0)
+    put = queue.put
+    start = time.perf_counter()
+    for i in range(n):
+        await put(i)
+    end = await done
+    await put(_STOP)
+    await task
+    return {"msgs_per_s": n / (end - start)}
+
+
+class Echo:
+    async def receive(self, message: Any) -> Any:
+        return message
+
+
+async def serve_asks(queue: asyncio.Queue[Any], handler: Any) -> None:
+    get = queue.get
+    receive = handler.receive
+    while True:
+        item = await get()
+        if item is _STOP:
+            return
+        message, reply = item
+        try:
+            result = await receive(message)
+        except Exception as exc:
+            if not reply.done():
+                reply.set_exception(exc)
+            continue
+        if not reply.done():
+            reply.set_result(result)
+
+
+async def s2_ask(n: int) -> Result:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
+    task = asyncio.create_task(serve_asks(queue, Echo()))
+    await asyncio.sleep(0)
+    put = queue.put
+    create_future = loop.create_future
+    clock = time.perf_counter
+    latencies = [0.0] * n
+    start = clock()
+    for i in range(n):
+        sent = clock()
+        reply = create_future()
+        await put((i, reply))
+        await reply
+        latencies[i] = clock() - sent
+    elapsed = clock() - start
+    await put(_STOP)
+    await task
+    return {
+        "asks_per_s": n / elapsed,
+        "p50_us": percentile(latencies, 0.5) * 1e6,
+        "p99_us": percentile(latencies, 0.99) * 1e6,
+    }
+
+
+class Idle:
+    async def receive(self, message: Any) -> Any:
+        return None
+
+
+async def s3_spawn(n: int) -> Result:
+    """Start ``n`` tasks each waiting on its own queue (spawn time includes one pass of the
+    loop, so every task has started and is parked on ``get``), then stop them all by a stop
+    message and wait for every task to end."""
+    warm: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
+    warm_task = asyncio.create_task(serve(warm, Idle()))
+    await asyncio.sleep(0)
+    gc.collect()
+    before = rss_bytes()
+    start = time.perf_counter()
+    queues: list[asyncio.Queue[Any]] = []
+    tasks: list[asyncio.Task[None]] = []
+    create_task = asyncio.create_task
+    for _ in range(n):
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
+        queues.append(queue)
+        tasks.append(create_task(serve(queue, Idle())))
+    await asyncio.sleep(0)
+    spawned = time.perf_counter() - start
+    gc.collect()
+    per_actor = (rss_bytes() - before) / n
+    start = time.perf_counter()
+    for queue in queues:
+        queue.put_nowait(_STOP)
+    await asyncio.gather(*tasks)
+    stopped = time.perf_counter() - start
+    warm.put_nowait(_STOP)
+    await warm_task
+    return {"spawn_s": spawned, "bytes_per_actor": per_actor, "stop_s": stopped}
+
+
+class Subscriber:
+    def __init__(self, expected: int, finished: list[int], done: asyncio.Future[float]) -> None:
+        self.expected = expected
+        self.finished = finished
+        self.done = done
+        self.count = 0
+
+    async def receive(self, message: Any) -> Any:
+        self.count += 1
+        if self.count == self.expected:
+            self.finished[0] -= 1
+            if self.finished[0] == 0:
+                self.done.set_result(time.perf_counter())
+
+
+async def s4_fanout(subscribers: int, events: int) -> Result:
+    """The publisher puts each event into every subscriber's queue itself: without waiting
+    when there is room, waiting for room when a queue is full."""
+    done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    finished = [subscribers]
+    queues: list[asyncio.Queue[Any]] = [asyncio.Queue(maxsize=CAPACITY) for _ in range(subscribers)]
+    tasks = [
+        asyncio.create_task(serve(queue, Subscriber(events, finished, done))) for queue in queues
+    ]
+    await asyncio.sleep(0)
+    start = time.perf_counter()
+    for i in range(events):
+        for queue in queues:
+            if queue.full():
+                await queue.put(i)
+            else:
+                queue.put_nowait(i)
+    end = await done
+    for queue in queues:
+        await queue.put(_STOP)
+    await asyncio.gather(*tasks)
+    return {"deliveries_per_s": subscribers * events / (end - start)}
+
+
+WORK, FAIL = "work", "fail"
+
+
+class Boom(Exception):
+    pass
+
+
+class RestartLog:
+    def __init__(self, expected: int, done: asyncio.Future[float]) -> None:
+        self.expected = expected
+        self.done = done
+        self.failed_at: float | None = None
+        self.restarts: list[float] = []
+        self.handled = 0
+
+
+class Flaky:
+    def __init__(self, log: RestartLog) -> None:
+        self.log = log
+
+    async def receive(self, message: Any) -> Any:
+        log = self.log
+        if message is FAIL:
+            log.failed_at = time.perf_counter()
+            raise Boom("fails on purpose")
+        now = time.perf_counter()
+        if log.failed_at is not None:
+            log.restarts.append(now - log.failed_at)
+            log.failed_at = None
+        log.handled += 1
+        if log.handled == log.expected:
+            log.done.set_result(now)
+
+
+async def serve_restarting(queue: asyncio.Queue[Any], factory: Callable[[], Any]) -> None:
+    """The actor loop with the cheapest restart: a failing handler is replaced by a new one."""
+    get = queue.get
+    handler = factory()
+    while True:
+        message = await get()
+        if message is _STOP:
+            return
+        try:
+            await handler.receive(message)
+        except Exception:
+            handler = factory()
+
+
+async def s5_restart(failures: int) -> Result:
+    total = 2 * failures + 1
+    done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    log = RestartLog(failures + 1, done)
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=total + 1)
+    task = asyncio.create_task(serve_restarting(queue, lambda: Flaky(log)))
+    await asyncio.sleep(0)
+    start = time.perf_counter()
+    for i in range(total):
+        await queue.put(FAIL if i % 2 else WORK)
+    end = await done
+    await queue.put(_STOP)
+    await task
+    return {
+        "restart_p50_us": percentile(log.restarts, 0.5) * 1e6,
+        "restart_p99_us": percentile(log.restarts, 0.99) * 1e6,
+        "msgs_per_s": total / (end - start),
+    }
+
+
+async def s6_chaos(seconds: float, actors: int) -> Result:
+    raise NotApplicable("no supervision tree or dead letters: no ledger to check")
+
+
+def scenario(name: str, loop: str, **size: Any) -> Result:
+    runners: dict[str, Callable[..., Any]] = {
+        "S1": s1_tell,
+        "S2": s2_ask,
+        "S3": s3_spawn,
+        "S4": s4_fanout,
+        "S5": s5_restart,
+        "S6": s6_chaos,
+    }
+    main = runners[name]
+    return run_loop(loop, lambda: main(**size))

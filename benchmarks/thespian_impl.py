@@ -1,0 +1,230 @@
+"""The scenarios on thespian's in-process ``simpleSystemBase`` (actors run in the calling
+thread, messages are delivered as ``tell`` and ``ask`` are called).
+
+Tell is ``system.tell``, ask is ``system.ask``, from outside any actor. thespian has no
+event bus: for S4 the publisher tells every subscriber each event itself. Restarts follow
+thespian's model: a handler that raises gets the message once more, then the message goes
+back to its sender as a ``PoisonMessage`` and the actor lives on; for S5 the parent actor,
+on the ``PoisonMessage``, sends the child an ``ActorExitRequest``, creates a new child and
+forwards the next messages to it.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks._common import NotApplicable, Result, percentile, rss_bytes
+
+__all__ = ["scenario"]
+
+ASK_TIMEOUT = 60.0
+
+
+def _thespian() -> Any:
+    try:
+        import thespian.actors  # type: ignore[import-untyped]
+    except ImportError:
+        raise NotApplicable("thespian not installed (pip install -e '.[bench]')") from None
+    return thespian.actors
+
+
+def _system() -> Any:
+    # logDefs=False: thespian logs through the standard logging set up by the harness.
+    return _thespian().ActorSystem("simpleSystemBase", logDefs=False)
+
+
+def s1_tell(n: int) -> Result:
+    th = _thespian()
+    end = [0.0]
+
+    class Sink(th.Actor):  # type: ignore[misc,name-defined]
+        count = 0
+
+        def receiveMessage(self, message: Any, sender: Any) -> None:
+            if message == "end?":
+                self.send(sender, end[0])
+                return
+            self.count += 1
+            if self.count == n:
+                end[0] = time.perf_counter()
+
+    system = _system()
+    try:
+        address = system.createActor(Sink)
+        tell = system.tell
+        start = time.perf_counter()
+        for i in range(n):
+            tell(address, i)
+        finished = system.ask(address, "end?", ASK_TIMEOUT)
+    finally:
+        system.shutdown()
+    return {"msgs_per_s": n / (finished - start)}
+
+
+def s2_ask(n: int) -> Result:
+    th = _thespian()
+
+    class Echo(th.Actor):  # type: ignore[misc,name-defined]
+        def receiveMessage(self, message: Any, sender: Any) -> None:
+            self.send(sender, message)
+
+    system = _system()
+    try:
+        address = system.createActor(Echo)
+        ask = system.ask
+        clock = time.perf_counter
+        latencies = [0.0] * n
+        start = clock()
+        for i in range(n):
+            sent = clock()
+            ask(address, i, ASK_TIMEOUT)
+            latencies[i] = clock() - sent
+        elapsed = clock() - start
+    finally:
+        system.shutdown()
+    return {
+        "asks_per_s": n / elapsed,
+        "p50_us": percentile(latencies, 0.5) * 1e6,
+        "p99_us": percentile(latencies, 0.99) * 1e6,
+    }
+
+
+def s3_spawn(n: int) -> Result:
+    th = _thespian()
+
+    class Idle(th.Actor):  # type: ignore[misc,name-defined]
+        def receiveMessage(self, message: Any, sender: Any) -> None:
+            pass
+
+    system = _system()
+    try:
+        system.createActor(Idle)
+        gc.collect()
+        before = rss_bytes()
+        start = time.perf_counter()
+        create = system.createActor
+        for _ in range(n):
+            create(Idle)
+        spawned = time.perf_counter() - start
+        gc.collect()
+        per_actor = (rss_bytes() - before) / n
+    finally:
+        start = time.perf_counter()
+        system.shutdown()
+        stopped = time.perf_counter() - start
+    return {"spawn_s": spawned, "bytes_per_actor": per_actor, "stop_s": stopped}
+
+
+def s4_fanout(subscribers: int, events: int) -> Result:
+    th = _thespian()
+    finished = [subscribers]
+    end = [0.0]
+
+    class Subscriber(th.Actor):  # type: ignore[misc,name-defined]
+        count = 0
+
+        def receiveMessage(self, message: Any, sender: Any) -> None:
+            if message == "end?":
+                self.send(sender, end[0])
+                return
+            self.count += 1
+            if self.count == events:
+                finished[0] -= 1
+                if finished[0] == 0:
+                    end[0] = time.perf_counter()
+
+    system = _system()
+    try:
+        addresses = [system.createActor(Subscriber) for _ in range(subscribers)]
+        tell = system.tell
+        start = time.perf_counter()
+        for i in range(events):
+            for address in addresses:
+                tell(address, i)
+        last = system.ask(addresses[-1], "end?", ASK_TIMEOUT)
+    finally:
+        system.shutdown()
+    return {"deliveries_per_s": subscribers * events / (last - start)}
+
+
+WORK, FAIL = "work", "fail"
+
+
+class Boom(Exception):
+    pass
+
+
+def s5_restart(failures: int) -> Result:
+    th = _thespian()
+    log: dict[str, Any] = {"failed_at": None, "restarts": [], "handled": 0, "end": 0.0}
+    expected = failures + 1
+
+    class Flaky(th.Actor):  # type: ignore[misc,name-defined]
+        def receiveMessage(self, message: Any, sender: Any) -> None:
+            if message == FAIL:
+                if log["failed_at"] is None:  # the first attempt; thespian retries once
+                    log["failed_at"] = time.perf_counter()
+                raise Boom("fails on purpose")
+            if message != WORK:
+                return  # thespian's own notices
+            now = time.perf_counter()
+            if log["failed_at"] is not None:
+                log["restarts"].append(now - log["failed_at"])
+                log["failed_at"] = None
+            log["handled"] += 1
+            if log["handled"] == expected:
+                log["end"] = now
+                self.send(sender, "done")
+
+    class Parent(th.Actor):  # type: ignore[misc,name-defined]
+        def receiveMessage(self, message: Any, sender: Any) -> None:
+            if message == "go":
+                self.asker = sender
+                self.left = failures
+                self.child = self.createActor(Flaky)
+                self._next()
+            elif isinstance(message, th.PoisonMessage):
+                self.send(self.child, th.ActorExitRequest())
+                self.child = self.createActor(Flaky)
+                self._next()
+            elif message == "done":
+                self.send(self.asker, "done")
+
+        def _next(self) -> None:
+            self.send(self.child, WORK)
+            if self.left:
+                self.left -= 1
+                self.send(self.child, FAIL)
+
+    system = _system()
+    try:
+        parent = system.createActor(Parent)
+        start = time.perf_counter()
+        system.ask(parent, "go", ASK_TIMEOUT)
+    finally:
+        system.shutdown()
+    restarts: list[float] = log["restarts"]
+    return {
+        "restart_p50_us": percentile(restarts, 0.5) * 1e6,
+        "restart_p99_us": percentile(restarts, 0.99) * 1e6,
+        "msgs_per_s": (2 * failures + 1) / (log["end"] - start),
+    }
+
+
+def s6_chaos(seconds: float, actors: int) -> Result:
+    raise NotApplicable("no supervision tree or dead letters: no ledger to check")
+
+
+def scenario(name: str, loop: str, **size: Any) -> Result:
+    runners: dict[str, Callable[..., Result]] = {
+        "S1": s1_tell,
+        "S2": s2_ask,
+        "S3": s3_spawn,
+        "S4": s4_fanout,
+        "S5": s5_restart,
+        "S6": s6_chaos,
+    }
+    return runners[name](**size)
