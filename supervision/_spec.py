@@ -110,13 +110,21 @@ class ChildSpec:
     overflow: Overflow = attrs.field(
         default=Overflow.BLOCK, kw_only=True, validator=attrs.validators.instance_of(Overflow)
     )
+    # The effective shutdown time, resolved once here: supervisors read it on every halt and
+    # start of the child, and resolving the default walks the factory's partials.
+    _shutdown_timeout: float | None = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.shutdown is DEFAULT_SHUTDOWN:
+            resolved = None if is_supervisor_factory(self.factory) else WORKER_SHUTDOWN
+        else:
+            resolved = self.shutdown
+        object.__setattr__(self, "_shutdown_timeout", resolved)
 
     @property
     def shutdown_timeout(self) -> float | None:
         """The effective shutdown time (resolving the default by the kind of child)."""
-        if self.shutdown is DEFAULT_SHUTDOWN:
-            return None if is_supervisor_factory(self.factory) else WORKER_SHUTDOWN
-        return self.shutdown
+        return self._shutdown_timeout
 
     @property
     def is_supervisor(self) -> bool:
