@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 __all__ = [
     "FULL",
@@ -161,3 +162,49 @@ def configure_logging(enabled: bool) -> None:
     from actors.logging import configure
 
     configure(level="info" if enabled else "critical", stream=SINK)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- S5
+
+WORK, FAIL = "work", "fail"
+
+
+class Boom(Exception):
+    """The failure the restart scenario (S5) injects."""
+
+
+class RestartLog:
+    """S5's measurements, kept the same way for every implementation: the time from each
+    failure to the next message handled by the fresh incarnation."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected  # messages to handle (WORK) before the run is over
+        self.failed_at: float | None = None
+        self.restarts: list[float] = []
+        self.handled = 0
+        self.end = 0.0
+
+    def fail(self) -> NoReturn:
+        """Note a failure (its first attempt, for a library that retries) and raise it."""
+        if self.failed_at is None:
+            self.failed_at = time.perf_counter()
+        raise Boom("fails on purpose")
+
+    def work(self) -> bool:
+        """Note one handled message; True once the last expected one was handled."""
+        now = time.perf_counter()
+        if self.failed_at is not None:
+            self.restarts.append(now - self.failed_at)
+            self.failed_at = None
+        self.handled += 1
+        if self.handled == self.expected:
+            self.end = now
+            return True
+        return False
+
+    def result(self, start: float, messages: int) -> Result:
+        return {
+            "restart_p50_us": percentile(self.restarts, 0.5) * 1e6,
+            "restart_p99_us": percentile(self.restarts, 0.99) * 1e6,
+            "msgs_per_s": messages / (self.end - start),
+        }

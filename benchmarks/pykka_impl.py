@@ -16,7 +16,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks._common import NotApplicable, Result, percentile, rss_bytes
+from benchmarks._common import (
+    FAIL,
+    WORK,
+    NotApplicable,
+    RestartLog,
+    Result,
+    percentile,
+    rss_bytes,
+)
 
 __all__ = ["scenario"]
 
@@ -140,32 +148,17 @@ def s4_fanout(subscribers: int, events: int) -> Result:
     return {"deliveries_per_s": subscribers * events / (end[0] - start)}
 
 
-WORK, FAIL = "work", "fail"
-
-
-class Boom(Exception):
-    pass
-
-
 def s5_restart(failures: int) -> Result:
     pykka = _pykka()
     failed: queue.SimpleQueue[None] = queue.SimpleQueue()
     done = threading.Event()
-    log: dict[str, Any] = {"failed_at": None, "restarts": [], "handled": 0, "end": 0.0}
-    expected = failures + 1
+    log = RestartLog(failures + 1)
 
     class Flaky(pykka.ThreadingActor):  # type: ignore[misc,name-defined]
         def on_receive(self, message: Any) -> Any:
             if message is FAIL:
-                log["failed_at"] = time.perf_counter()
-                raise Boom("fails on purpose")
-            now = time.perf_counter()
-            if log["failed_at"] is not None:
-                log["restarts"].append(now - log["failed_at"])
-                log["failed_at"] = None
-            log["handled"] += 1
-            if log["handled"] == expected:
-                log["end"] = now
+                log.fail()
+            if log.work():
                 done.set()
 
         def on_failure(self, exception_type: Any, exception_value: Any, traceback: Any) -> None:
@@ -183,12 +176,7 @@ def s5_restart(failures: int) -> Result:
         done.wait()
     finally:
         pykka.ActorRegistry.stop_all()
-    restarts: list[float] = log["restarts"]
-    return {
-        "restart_p50_us": percentile(restarts, 0.5) * 1e6,
-        "restart_p99_us": percentile(restarts, 0.99) * 1e6,
-        "msgs_per_s": (2 * failures + 1) / (log["end"] - start),
-    }
+    return log.result(start, 2 * failures + 1)
 
 
 def s6_chaos(seconds: float, actors: int) -> Result:

@@ -15,7 +15,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks._common import NotApplicable, Result, percentile, rss_bytes, run_loop
+from benchmarks._common import (
+    FAIL,
+    WORK,
+    NotApplicable,
+    RestartLog,
+    Result,
+    percentile,
+    rss_bytes,
+    run_loop,
+)
 
 __all__ = ["scenario"]
 
@@ -185,38 +194,16 @@ async def s4_fanout(subscribers: int, events: int) -> Result:
     return {"deliveries_per_s": subscribers * events / (end - start)}
 
 
-WORK, FAIL = "work", "fail"
-
-
-class Boom(Exception):
-    pass
-
-
-class RestartLog:
-    def __init__(self, expected: int, done: asyncio.Future[float]) -> None:
-        self.expected = expected
-        self.done = done
-        self.failed_at: float | None = None
-        self.restarts: list[float] = []
-        self.handled = 0
-
-
 class Flaky:
-    def __init__(self, log: RestartLog) -> None:
+    def __init__(self, log: RestartLog, done: asyncio.Future[float]) -> None:
         self.log = log
+        self.done = done
 
     async def receive(self, message: Any) -> Any:
-        log = self.log
         if message is FAIL:
-            log.failed_at = time.perf_counter()
-            raise Boom("fails on purpose")
-        now = time.perf_counter()
-        if log.failed_at is not None:
-            log.restarts.append(now - log.failed_at)
-            log.failed_at = None
-        log.handled += 1
-        if log.handled == log.expected:
-            log.done.set_result(now)
+            self.log.fail()
+        if self.log.work():
+            self.done.set_result(self.log.end)
 
 
 async def serve_restarting(queue: asyncio.Queue[Any], factory: Callable[[], Any]) -> None:
@@ -236,21 +223,17 @@ async def serve_restarting(queue: asyncio.Queue[Any], factory: Callable[[], Any]
 async def s5_restart(failures: int) -> Result:
     total = 2 * failures + 1
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-    log = RestartLog(failures + 1, done)
+    log = RestartLog(failures + 1)
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=total + 1)
-    task = asyncio.create_task(serve_restarting(queue, lambda: Flaky(log)))
+    task = asyncio.create_task(serve_restarting(queue, lambda: Flaky(log, done)))
     await asyncio.sleep(0)
     start = time.perf_counter()
     for i in range(total):
         await queue.put(FAIL if i % 2 else WORK)
-    end = await done
+    await done
     await queue.put(_STOP)
     await task
-    return {
-        "restart_p50_us": percentile(log.restarts, 0.5) * 1e6,
-        "restart_p99_us": percentile(log.restarts, 0.99) * 1e6,
-        "msgs_per_s": total / (end - start),
-    }
+    return log.result(start, total)
 
 
 async def s6_chaos(seconds: float, actors: int) -> Result:

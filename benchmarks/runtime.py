@@ -18,7 +18,17 @@ from functools import partial
 from typing import Any
 
 from actors import Actor, ActorFailed, ActorStopped, ActorSystem
-from benchmarks._common import NotApplicable, Result, percentile, rss_bytes, run_loop
+from benchmarks._common import (
+    FAIL,
+    WORK,
+    Boom,
+    NotApplicable,
+    RestartLog,
+    Result,
+    percentile,
+    rss_bytes,
+    run_loop,
+)
 from supervision import ChildSpec, OneForAll, OneForOne, RestForOne, Supervisor
 
 __all__ = ["has_metrics_switch", "scenario"]
@@ -168,51 +178,29 @@ async def s4_fanout(lean: bool, subscribers: int, events: int) -> Result:
 
 # --------------------------------------------------------------------------- S5
 
-WORK, FAIL = "work", "fail"
-
-
-class Boom(Exception):
-    pass
-
-
-class RestartLog:
-    """Shared by every incarnation of the flaky actor: when the last failure happened, how
-    long each restart took, and when the last message was handled."""
-
-    def __init__(self, expected: int, done: asyncio.Future[float]) -> None:
-        self.expected = expected
-        self.done = done
-        self.failed_at: float | None = None
-        self.restarts: list[float] = []
-        self.handled = 0
-
 
 class Flaky(Actor):
     """Fails on every ``FAIL`` (every other message); the next message is handled by the
     fresh incarnation its supervisor started."""
 
-    def __init__(self, log: RestartLog) -> None:
+    def __init__(self, log: RestartLog, done: asyncio.Future[float]) -> None:
         self.log = log
+        self.done = done
 
     async def receive(self, message: Any) -> Any:
-        log = self.log
         if message is FAIL:
-            log.failed_at = time.perf_counter()
-            raise Boom("fails on purpose")
-        now = time.perf_counter()
-        if log.failed_at is not None:
-            log.restarts.append(now - log.failed_at)
-            log.failed_at = None
-        log.handled += 1
-        if log.handled == log.expected:
-            log.done.set_result(now)
+            self.log.fail()
+        if self.log.work():
+            self.done.set_result(self.log.end)
 
 
-def _flaky_supervisor(log: RestartLog, capacity: int) -> Callable[[], Supervisor]:
+def _flaky_supervisor(
+    log: RestartLog, done: asyncio.Future[float], capacity: int
+) -> Callable[[], Supervisor]:
     class FlakySupervisor(Supervisor):
         # Never gives up within the run.
         strategy = OneForOne(max_restarts=1_000_000, within=1.0)
-        children = [ChildSpec("flaky", partial(Flaky, log), capacity=capacity)]
+        children = [ChildSpec("flaky", partial(Flaky, log, done), capacity=capacity)]
 
     return FlakySupervisor
 
@@ -224,19 +212,15 @@ async def s5_restart(lean: bool, failures: int) -> Result:
     total = 2 * failures + 1
     async with _system(lean) as system:
         done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        log = RestartLog(failures + 1, done)
-        await system.spawn(_flaky_supervisor(log, total), name="sup")
+        log = RestartLog(failures + 1)
+        await system.spawn(_flaky_supervisor(log, done, total), name="sup")
         ref = system.lookup("/sup/flaky")
         assert ref is not None
         start = time.perf_counter()
         for i in range(total):
             await ref.tell(FAIL if i % 2 else WORK)
-        end = await done
-    return {
-        "restart_p50_us": percentile(log.restarts, 0.5) * 1e6,
-        "restart_p99_us": percentile(log.restarts, 0.99) * 1e6,
-        "msgs_per_s": total / (end - start),
-    }
+        await done
+    return log.result(start, total)
 
 
 # --------------------------------------------------------------------------- S6

@@ -16,7 +16,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks._common import NotApplicable, Result, percentile, rss_bytes
+from benchmarks._common import (
+    FAIL,
+    WORK,
+    NotApplicable,
+    RestartLog,
+    Result,
+    percentile,
+    rss_bytes,
+)
 
 __all__ = ["scenario"]
 
@@ -150,33 +158,17 @@ def s4_fanout(subscribers: int, events: int) -> Result:
     return {"deliveries_per_s": subscribers * events / (last - start)}
 
 
-WORK, FAIL = "work", "fail"
-
-
-class Boom(Exception):
-    pass
-
-
 def s5_restart(failures: int) -> Result:
     th = _thespian()
-    log: dict[str, Any] = {"failed_at": None, "restarts": [], "handled": 0, "end": 0.0}
-    expected = failures + 1
+    log = RestartLog(failures + 1)
 
     class Flaky(th.Actor):  # type: ignore[misc,name-defined]
         def receiveMessage(self, message: Any, sender: Any) -> None:
             if message == FAIL:
-                if log["failed_at"] is None:  # the first attempt; thespian retries once
-                    log["failed_at"] = time.perf_counter()
-                raise Boom("fails on purpose")
+                log.fail()  # thespian retries once: the log keeps the first attempt's time
             if message != WORK:
                 return  # thespian's own notices
-            now = time.perf_counter()
-            if log["failed_at"] is not None:
-                log["restarts"].append(now - log["failed_at"])
-                log["failed_at"] = None
-            log["handled"] += 1
-            if log["handled"] == expected:
-                log["end"] = now
+            if log.work():
                 self.send(sender, "done")
 
     class Parent(th.Actor):  # type: ignore[misc,name-defined]
@@ -206,12 +198,7 @@ def s5_restart(failures: int) -> Result:
         system.ask(parent, "go", ASK_TIMEOUT)
     finally:
         system.shutdown()
-    restarts: list[float] = log["restarts"]
-    return {
-        "restart_p50_us": percentile(restarts, 0.5) * 1e6,
-        "restart_p99_us": percentile(restarts, 0.99) * 1e6,
-        "msgs_per_s": (2 * failures + 1) / (log["end"] - start),
-    }
+    return log.result(start, 2 * failures + 1)
 
 
 def s6_chaos(seconds: float, actors: int) -> Result:

@@ -17,7 +17,15 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from benchmarks._common import NotApplicable, Result, percentile, rss_bytes, run_loop
+from benchmarks._common import (
+    Boom,
+    NotApplicable,
+    RestartLog,
+    Result,
+    percentile,
+    rss_bytes,
+    run_loop,
+)
 
 __all__ = ["scenario"]
 
@@ -92,22 +100,12 @@ def _classes() -> dict[str, type]:
             self.key = key
 
         def fail(self) -> None:
-            _LOG[self.key]["failed_at"] = time.perf_counter()
-            raise Boom("fails on purpose")
+            _LOG[self.key].fail()
 
         def work(self) -> None:
-            log = _LOG[self.key]
-            now = time.perf_counter()
-            if log["failed_at"] is not None:
-                log["restarts"].append(now - log["failed_at"])
-                log["failed_at"] = None
-            log["end"] = now
+            _LOG[self.key].work()
 
     return {"Sink": Sink, "Echo": Echo, "Idle": Idle, "Subscriber": Subscriber, "Flaky": Flaky}
-
-
-class Boom(Exception):
-    pass
 
 
 async def s1_tell(n: int) -> Result:
@@ -192,7 +190,7 @@ async def s4_fanout(subscribers: int, events: int) -> Result:
 async def s5_restart(failures: int) -> Result:
     async def main(xo: Any, address: str) -> Result:
         key = _uid("s5")
-        log: dict[str, Any] = {"failed_at": None, "restarts": [], "end": 0.0}
+        log = RestartLog(failures + 1)
         _LOG[key] = log
         flaky = _classes()["Flaky"]
         start = time.perf_counter()
@@ -206,12 +204,7 @@ async def s5_restart(failures: int) -> Result:
                 ref = await xo.create_actor(flaky, key, address=address, uid=_uid("flaky"))
         await ref.work()
         del _LOG[key]
-        restarts: list[float] = log["restarts"]
-        return {
-            "restart_p50_us": percentile(restarts, 0.5) * 1e6,
-            "restart_p99_us": percentile(restarts, 0.99) * 1e6,
-            "msgs_per_s": (2 * failures + 1) / (log["end"] - start),
-        }
+        return log.result(start, 2 * failures + 1)
 
     return await _in_pool(main)
 
