@@ -618,6 +618,8 @@ class ActorCell:
 
     async def _handle_control(self, item: object) -> bool:
         """Handle one control message; True when this incarnation's task must end."""
+        # Not part of any message's handling: the last message's correlation id would mislead.
+        CORRELATION_VAR.set(...)
         if isinstance(item, _ChildFailed):
             await self._on_child_failed(item)
         elif isinstance(item, _Halt):

@@ -384,3 +384,23 @@ async def test_system_statistics_count_messages_failures_restarts_and_dead_lette
     assert stats.live_actors == 2  # the supervisor and its child
     assert stats.dead_letters == 2
     assert stats.dead_letters_by_reason == {"failed": 1, "stopped": 1}
+
+
+async def test_failure_handling_in_a_parent_is_not_tagged_with_an_old_correlation_id(
+    actor_system: ActorSystem, merged_logs: LogCapture
+) -> None:
+    class Sup(Supervisor):
+        children = [ChildSpec("r", Recorder)]
+
+        async def receive(self, message: Any) -> Any:
+            return await super().receive(message)
+
+    sup = await actor_system.spawn(Sup, name="sup")
+    await sup.tell("unrelated", correlation_id="old-request")  # the parent handles one
+    await actor_system.wait_idle()
+    r = actor_system.lookup("/sup/r")
+    assert r is not None
+    await r.tell("boom", correlation_id="new-request")
+    await actor_system.wait_idle()
+    [restarting] = [e for e in merged_logs.entries if e["event"] == "supervisor.restarting"]
+    assert restarting.get("correlation_id") != "old-request"
