@@ -712,14 +712,7 @@ class ActorCell:
         task = self.task
         if task is None or self.state >= STOPPING:
             return
-        instance = self.instance
-        if (
-            self.current is None
-            and self.mailbox.waiter is not None
-            and not self.children
-            and not self.timers
-            and (instance is None or type(instance).on_stop is Actor.on_stop)
-        ):
+        if self._idle_with_nothing_to_run():
             # Parked between messages with nothing to stop and no on_stop to run: ending the
             # incarnation is bookkeeping, done here rather than by a round trip to its task.
             self.instance = None
@@ -737,6 +730,23 @@ class ActorCell:
         finally:
             if handle is not None:
                 handle.cancel()
+
+    def _idle_with_nothing_to_run(self, *, empty_mailbox: bool = False) -> bool:
+        """Whether ending the current incarnation runs no code: its task is parked between
+        messages, with no control message, child, timer or ``on_stop`` to see to (and, with
+        ``empty_mailbox``, no queued message to drain, as a graceful stop would)."""
+        instance = self.instance
+        mailbox = self.mailbox
+        return (
+            self.task is not None
+            and self.current is None
+            and mailbox.waiter is not None
+            and not mailbox.control
+            and not self.children
+            and not self.timers
+            and (instance is None or type(instance).on_stop is Actor.on_stop)
+            and not (empty_mailbox and (mailbox.user or mailbox.notices))
+        )
 
     def _halt_overdue(self, done: asyncio.Future[None], timeout: float) -> None:
         if not done.done():
@@ -784,6 +794,12 @@ class ActorCell:
     def request_stop(self, timeout: float | None) -> None:
         """Begin a graceful stop (idempotent); ``stopped`` completes when it is over."""
         if self.state >= STOPPING:
+            return
+        if self._idle_with_nothing_to_run(empty_mailbox=True):
+            # Parked with an empty mailbox, no children, no timers and no on_stop: the
+            # graceful stop has nothing to do, so it is bookkeeping, done here and now.
+            self.state = STOPPING
+            self._finalize("stopped")
             return
         # A failed or halted actor has no healthy instance to drain the queue with.
         self._drain = self.state in (RUNNING, STARTING)
