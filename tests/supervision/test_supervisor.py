@@ -602,3 +602,43 @@ async def test_an_on_stop_failure_during_a_restart_is_reported_and_the_restart_g
         after, _ = await state(a)
     assert after != before
     assert "actor.stop_failed" in [entry["event"] for entry in logs]
+
+
+async def test_a_child_that_ignores_cancellation_is_abandoned_and_siblings_stop_on_time(
+    actor_system: ActorSystem, virtual_time: VirtualTimeLoop
+) -> None:
+    from structlog.testing import capture_logs
+
+    from actors import Actor
+
+    journal = Journal()
+    zombie_done = asyncio.Event()
+
+    class Stubborn(Actor):
+        async def receive(self, message: Any) -> Any:
+            try:
+                await asyncio.sleep(1000)
+            except asyncio.CancelledError:
+                # Swallows the cancellation and carries on for a while (misbehaving code).
+                await asyncio.sleep(30)
+                zombie_done.set()
+
+    class Sup(Supervisor):
+        children = [
+            ChildSpec("a", worker(journal, "a")),
+            ChildSpec("stubborn", Stubborn, shutdown=2.0),
+            ChildSpec("c", worker(journal, "c")),
+        ]
+
+    sup = await actor_system.spawn(Sup, name="s")
+    stubborn = await child(actor_system, "/s/stubborn")
+    await stubborn.tell("work")
+    await asyncio.sleep(0)
+    began = virtual_time.time()
+    with capture_logs() as logs:
+        await sup.stop(timeout=None)
+    assert virtual_time.time() - began == pytest.approx(2.0)  # not 32: abandoned on time
+    assert journal.stops() == ["c", "a"]
+    assert not stubborn.is_alive
+    assert "actor.stop_timeout" in [entry["event"] for entry in logs]
+    await zombie_done.wait()  # the abandoned handler ends on its own; no task is left
