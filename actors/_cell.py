@@ -1,20 +1,19 @@
-"""The actor cell: one actor slot, its mailbox, its incarnations and its lifecycle.
+"""The actor cell: one actor slot and its incarnations.
 
 A cell lives as long as the slot: from spawn until the actor stops for good. A ref points at
 its cell, so refs stay valid across restarts. Each *incarnation* (an instance made by the
 factory) is served by its own asyncio task; a restart ends one incarnation's task and starts
 another while the mailbox, the queued messages and every ref survive.
 
-State transitions are always made synchronously by whoever causes them (the cell's own task,
-a parent, a kill, an overdue timer), never by relying on a cancelled task to cooperate: a
-handler that swallows cancellation can delay nothing but itself.
+This module starts incarnations and serves their messages (the hot loop, failures, control
+messages). How messages get in is ``_intake``; how incarnations and the slot end (halt,
+restart, stop, kill, death watch) is ``_ending``; the states are in ``_state``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import enum
 import inspect
 import weakref
 from collections.abc import Callable
@@ -22,18 +21,30 @@ from typing import TYPE_CHECKING, Any
 
 from actors import _log
 from actors._actor import Actor, ChildFailure
-from actors._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._ending import Ending
+from actors._envelope import Envelope
 from actors._errors import (
-    ActorError,
-    ActorFailed,
     ActorStartError,
-    ActorStopped,
-    MailboxFull,
     SupervisionError,
 )
+from actors._intake import MessageIntake, fail_reply
 from actors._log import ACTOR_VAR, CORRELATION_VAR, error_fields, log_limited, logger
 from actors._mailbox import Mailbox, MailboxStatistics
-from actors._messages import Overflow, Terminated
+from actors._messages import Overflow
+from actors._state import (
+    _NO_CELLS,
+    _RESUME,
+    HALTED,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    STOPPING,
+    SUSPENDED,
+    State,
+    _ChildFailed,
+    _Halt,
+    current_cell,
+)
 from actors._timings import TIMING_SAMPLE, Timings
 
 if TYPE_CHECKING:
@@ -41,32 +52,18 @@ if TYPE_CHECKING:
     from actors._system import ActorSystem
     from actors._timers import Timer
 
-__all__ = ["ActorCell", "State", "current_cell"]
-
-# Set once in every incarnation task (tasks copy the context they are created in), so code
-# running in an actor's task finds its cell without a per-message contextvar write.
-current_cell: contextvars.ContextVar[ActorCell | None] = contextvars.ContextVar(
-    "actors_current_cell", default=None
-)
-
-
-class State(enum.IntEnum):
-    STARTING = 0  # an incarnation's factory/on_start is running
-    RUNNING = 1
-    SUSPENDED = 2  # failed; serves control messages only until its parent decides
-    HALTED = 3  # no incarnation (between a halt and the next start); messages queue
-    STOPPING = 4  # graceful stop; the mailbox refuses new messages
-    STOPPED = 5  # final: deregistered, watchers told, stopped future done
-
-
-# Module constants: reading an enum member through its class costs a metaclass lookup
-# (over 100 ns), several times per message on the hot path.
-STARTING = State.STARTING
-RUNNING = State.RUNNING
-SUSPENDED = State.SUSPENDED
-HALTED = State.HALTED
-STOPPING = State.STOPPING
-STOPPED = State.STOPPED
+__all__ = [
+    "HALTED",
+    "RUNNING",
+    "STARTING",
+    "STOPPED",
+    "STOPPING",
+    "SUSPENDED",
+    "ActorCell",
+    "State",
+    "current_cell",
+    "fail_reply",
+]
 
 _ASYNC, _SYNC, _BLOCKING = 0, 1, 2
 
@@ -75,37 +72,7 @@ _ASYNC, _SYNC, _BLOCKING = 0, 1, 2
 _receive_modes: weakref.WeakKeyDictionary[type, int] = weakref.WeakKeyDictionary()
 
 
-class _Resume:
-    __slots__ = ()
-
-
-class _Wake:
-    __slots__ = ()
-
-
-_RESUME = _Resume()
-_WAKE = _Wake()
-
-
-class _Halt:
-    __slots__ = ("done",)
-
-    def __init__(self, done: asyncio.Future[None]) -> None:
-        self.done = done
-
-
-class _ChildFailed:
-    __slots__ = ("child", "failure")
-
-    def __init__(self, child: ActorCell, failure: ChildFailure) -> None:
-        self.child = child
-        self.failure = failure
-
-
-_NO_CELLS: frozenset[Any] = frozenset()
-
-
-class ActorCell:
+class ActorCell(MessageIntake, Ending):
     """The runtime's record of one actor slot. Private: users hold ``ActorRef``s."""
 
     # Slots, and containers created on first use: an idle actor should cost less memory
@@ -216,160 +183,6 @@ class ActorCell:
 
     def __repr__(self) -> str:
         return f"<ActorCell {self.path} {self.state.name}>"
-
-    # ----------------------------------------------------------------- message intake
-
-    def envelope(
-        self, message: Any, reply: asyncio.Future[Any] | None, correlation_id: int | str | None
-    ) -> Envelope:
-        """Wrap a message, inheriting sender and correlation from the handler we are in."""
-        message_id = next_message_id()
-        sender_cell = current_cell.get()
-        if sender_cell is None:
-            return Envelope(
-                message,
-                None,
-                reply,
-                message_id,
-                message_id if correlation_id is None else correlation_id,
-                None,
-                NOT_TIMED,
-            )
-        handling = sender_cell.current
-        if handling is None:
-            causation = None
-            correlation = message_id if correlation_id is None else correlation_id
-        else:
-            causation = handling.message_id
-            correlation = handling.correlation_id if correlation_id is None else correlation_id
-        return Envelope(
-            message, sender_cell.ref, reply, message_id, correlation, causation, NOT_TIMED
-        )
-
-    def post(self, message: Any, correlation_id: int | str | None) -> Envelope | None:
-        """``envelope`` and ``offer`` in one call, for ``tell``: the hot path.
-
-        Returns None when the message was handled (accepted, or refused to dead letters), or
-        its envelope when the mailbox is full and its overflow is BLOCK. Raises MailboxFull
-        for REJECT.
-        """
-        envelope = self.envelope(message, None, correlation_id)
-        if self.state < STOPPING:
-            mailbox = self.mailbox
-            user = mailbox.user
-            depth = len(user)
-            if depth < mailbox.capacity and not mailbox.putters:
-                # _accepted(), inlined: this is the hot path of every tell.
-                user.append(envelope)
-                accepted = mailbox.accepted + 1
-                mailbox.accepted = accepted
-                if not accepted & self.timing_mask and self.timing:
-                    envelope.enqueued_at = self.clock()
-                if depth >= mailbox.high_water_mark:
-                    mailbox.high_water_mark = depth + 1
-                waiter = mailbox.waiter
-                if waiter is not None and mailbox.waiting_for_user and not waiter.done():
-                    waiter.set_result(None)
-                return None
-        return None if self.offer(envelope) else envelope
-
-    def _accepted(self, mailbox: Mailbox, envelope: Envelope, depth: int) -> None:
-        """Bookkeeping for a user message just appended: ledger, sampling, wake the task."""
-        accepted = mailbox.accepted + 1
-        mailbox.accepted = accepted
-        if not accepted & self.timing_mask and self.timing:
-            envelope.enqueued_at = self.clock()
-        if depth > mailbox.high_water_mark:
-            mailbox.high_water_mark = depth
-        waiter = mailbox.waiter
-        if waiter is not None and mailbox.waiting_for_user and not waiter.done():
-            waiter.set_result(None)
-
-    def offer(self, envelope: Envelope) -> bool:
-        """Deliver without waiting.
-
-        Returns False only when the mailbox is full and its overflow is BLOCK (the caller
-        waits or raises). Refusals by other policies and by a stopped actor become dead
-        letters (and fail a pending ask). Raises MailboxFull for REJECT.
-        """
-        if self.state >= STOPPING:
-            self._refuse(envelope, "stopped")
-            return True
-        mailbox = self.mailbox
-        user = mailbox.user
-        if len(user) < mailbox.capacity and not mailbox.putters:
-            user.append(envelope)
-            self._accepted(mailbox, envelope, len(user))
-            return True
-        overflow = mailbox.overflow
-        if overflow is Overflow.BLOCK:
-            return False
-        if overflow is Overflow.REJECT:
-            raise self._full_error(envelope, "mailbox full")
-        self.system._note_overflow(self, overflow)
-        if overflow is Overflow.DROP_NEWEST:
-            self._refuse(envelope, "mailbox_full")
-            return True
-        evicted = mailbox.evict_oldest()
-        self.dead_lettered += 1
-        self._refuse(evicted, "mailbox_full")
-        user.append(envelope)
-        self._accepted(mailbox, envelope, len(user))
-        return True
-
-    async def offer_waiting(self, envelope: Envelope, timeout: float | None) -> None:
-        """Deliver to a full BLOCK mailbox, waiting for room (at most ``timeout`` seconds).
-
-        Raises MailboxFull when no room was made in time.
-        """
-        loop = self.loop
-        deadline = None if timeout is None else loop.time() + timeout
-        mailbox = self.mailbox
-        while True:
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                raise self._full_error(envelope, f"no room in the mailbox within {timeout}s")
-            room = await mailbox.wait_for_room(remaining)
-            if self.state >= STOPPING:
-                self._refuse(envelope, "stopped")
-                return
-            if room and len(mailbox.user) < mailbox.capacity:
-                mailbox.user.append(envelope)
-                self._accepted(mailbox, envelope, len(mailbox.user))
-                return
-
-    def _full_error(self, envelope: Envelope, reason: str) -> MailboxFull:
-        return MailboxFull(
-            reason,
-            message=envelope.message,
-            path=self.path,
-            correlation_id=envelope.correlation_id,
-        )
-
-    def _refuse(self, envelope: Envelope, reason: str) -> None:
-        """Dead-letter an envelope and fail its ask, if any."""
-        self.system.dead_letters.record(envelope.message, self.ref, reason)
-        reply = envelope.reply
-        if reply is not None and not reply.done():
-            error: ActorError
-            if reason == "mailbox_full":
-                error = self._full_error(envelope, "message dropped: mailbox full")
-            else:
-                error = ActorStopped(
-                    f"actor stopped before handling the message ({reason})",
-                    path=self.path,
-                    message_type=type(envelope.message).__name__,
-                    correlation_id=envelope.correlation_id,
-                )
-            reply.set_exception(error)
-
-    def deliver_notice(self, message: Any) -> None:
-        """Queue a runtime notice (Terminated) for the handler, ahead of user messages."""
-        if self.state >= STOPPING:
-            return
-        message_id = next_message_id()
-        envelope = Envelope(message, None, None, message_id, message_id, None, self.loop.time())
-        self.mailbox.put_notice(envelope)
 
     # ----------------------------------------------------------------- incarnations
 
@@ -669,263 +482,6 @@ class ActorCell:
             if self.state < STOPPING:
                 self._suspend_and_report(ChildFailure(self.ref, exc, None, True))
 
-    async def _end_incarnation(self) -> None:
-        """Timers off, children stopped (reverse start order), then on_stop."""
-        self._cancel_timers()
-        await self._stop_children()
-        instance = self.instance
-        if instance is not None:
-            try:
-                await instance.on_stop()
-            except Exception as exc:
-                log_limited(
-                    "error",
-                    "actor.stop_failed",
-                    self.path,
-                    actor=self.path,
-                    actor_class=self.actor_class,
-                    **error_fields(exc),
-                )
-        self.instance = None
-
-    async def _stop_children(self) -> None:
-        for child in reversed(list(self.children.values())):
-            child.request_stop(child.shutdown_timeout)
-            await child.wait_stopped()
-
-    async def _finish_stop(self) -> None:
-        await self._end_incarnation()
-        self._finalize("stopped")
-
-    # ----------------------------------------------------------------- directives
-
-    def resume(self) -> None:
-        """Let a SUSPENDED actor go on with the same instance and the next message."""
-        self.mailbox.put_control(_RESUME)
-
-    async def halt(self, timeout: float | None) -> None:
-        """End the current incarnation (on_stop, children) but keep the slot and mailbox.
-
-        Waits for the message in flight to finish; past ``timeout`` the incarnation is
-        abandoned: its task is cancelled and whatever it was handling is dead-lettered.
-        """
-        task = self.task
-        if task is None or self.state >= STOPPING:
-            return
-        if self._idle_with_nothing_to_run():
-            # Parked between messages with nothing to stop and no on_stop to run: ending the
-            # incarnation is bookkeeping, done here rather than by a round trip to its task.
-            self.instance = None
-            self.task = None
-            self.state = HALTED
-            task.cancel()
-            return
-        done: asyncio.Future[None] = self.loop.create_future()
-        self.mailbox.put_control(_Halt(done))
-        handle = None
-        if timeout is not None:
-            handle = self.loop.call_later(timeout, self._halt_overdue, done, timeout)
-        try:
-            await done
-        finally:
-            if handle is not None:
-                handle.cancel()
-
-    def _idle_with_nothing_to_run(self, *, empty_mailbox: bool = False) -> bool:
-        """Whether ending the current incarnation runs no code: its task is parked between
-        messages, with no control message, child, timer or ``on_stop`` to see to (and, with
-        ``empty_mailbox``, no queued message to drain, as a graceful stop would)."""
-        instance = self.instance
-        mailbox = self.mailbox
-        return (
-            self.task is not None
-            and self.current is None
-            and mailbox.waiter is not None
-            and not mailbox.control
-            and not self.children
-            and not self.timers
-            and (instance is None or type(instance).on_stop is Actor.on_stop)
-            and not (empty_mailbox and (mailbox.user or mailbox.notices))
-        )
-
-    def _halt_overdue(self, done: asyncio.Future[None], timeout: float) -> None:
-        if not done.done():
-            self._force_halt(timeout)
-            done.set_result(None)
-
-    def _force_halt(self, timeout: float | None) -> None:
-        task = self.task
-        logger.warning(
-            "actor.halt_timeout", actor=self.path, actor_class=self._class_name(), timeout=timeout
-        )
-        self._abandon_current("timeout")
-        self._cancel_timers()
-        for child in reversed(list(self.children.values())):
-            child.kill()
-        self.instance = None
-        self.task = None
-        if self.state < STOPPING:
-            self.state = HALTED
-        if task is not None:
-            task.cancel()
-
-    async def restart(self, halt_timeout: float | None) -> None:
-        """Halt the current incarnation (if any) and start a fresh one from the factory.
-
-        Raises ActorStartError if the new incarnation's factory or on_start raised (the slot
-        is then HALTED, its messages still queued), ActorStopped if the actor is stopping.
-        """
-        await self.halt(halt_timeout)
-        if self.state >= STOPPING:
-            raise ActorStopped("cannot restart a stopped actor", path=self.path)
-        self.restarts += 1
-        started = self.start_incarnation()
-        if started is not None:
-            await started
-        log_limited(
-            "info",
-            "actor.restarted",
-            self.path,
-            actor=self.path,
-            actor_class=self.actor_class,
-            restarts=self.restarts,
-        )
-
-    def request_stop(self, timeout: float | None) -> None:
-        """Begin a graceful stop (idempotent); ``stopped`` completes when it is over."""
-        if self.state >= STOPPING:
-            return
-        if self._idle_with_nothing_to_run(empty_mailbox=True):
-            # Parked with an empty mailbox, no children, no timers and no on_stop: the
-            # graceful stop has nothing to do, so it is bookkeeping, done here and now.
-            self.state = STOPPING
-            self._finalize("stopped")
-            return
-        # A failed or halted actor has no healthy instance to drain the queue with.
-        self._drain = self.state in (RUNNING, STARTING)
-        self.state = STOPPING
-        # Blocked senders wake, see STOPPING and dead-letter their messages.
-        self.mailbox.wake_putters()
-        if self.task is None:
-            self._finalize("stopped")
-            return
-        if timeout is not None:
-            self._stop_handle = self.loop.call_later(timeout, self._stop_overdue, timeout)
-        self.mailbox.put_control(_WAKE)
-
-    def _stop_overdue(self, timeout: float) -> None:
-        self._stop_handle = None
-        if self.state is STOPPED:
-            return
-        logger.warning(
-            "actor.stop_timeout",
-            actor=self.path,
-            actor_class=self._class_name(),
-            timeout=timeout,
-            queued=len(self.mailbox.user) + len(self.mailbox.notices),
-        )
-        self._finalize("timeout")
-
-    def kill(self) -> None:
-        """Stop at once: no on_stop, queued messages dead-lettered, children killed first."""
-        self._finalize("stopped")
-
-    def _abandon_current(self, reason: str) -> None:
-        envelope = self.current
-        if envelope is not None:
-            self.current = None
-            self.dead_lettered += 1
-            self._refuse(envelope, reason)
-
-    def _finalize(self, reason: str) -> None:
-        """Make the slot STOPPED, synchronously. Idempotent."""
-        if self.state is STOPPED:
-            return
-        self.state = STOPPED
-        if self._stop_handle is not None:
-            self._stop_handle.cancel()
-            self._stop_handle = None
-        for child in reversed(list(self.children.values())):
-            child.kill()
-        self._cancel_timers()
-        self._abandon_current(reason)
-        for envelope in self.mailbox.close():
-            self.dead_lettered += 1
-            self._refuse(envelope, reason)
-        for item in self.mailbox.control:
-            if isinstance(item, _Halt) and not item.done.done():
-                item.done.set_result(None)
-        self.mailbox.control = ()
-        self._deferred = None
-        self.instance = None
-        task = self.task
-        self.task = None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-        parent = self.parent
-        siblings = self.system._top if parent is None else parent.children
-        if siblings.get(self.name) is self:
-            del siblings[self.name]
-        self.system._unregister(self)
-        for target in self.watching:
-            if isinstance(target.watchers, set):
-                target.watchers.discard(self)
-        self.watching = _NO_CELLS
-        for watcher in self.watchers:
-            if self in watcher.watching:
-                watcher.deliver_notice(Terminated(self.ref))
-        self.watchers = _NO_CELLS
-        self.system._retire(self)
-        stopped = self._stopped
-        if stopped is not None and not stopped.done():
-            stopped.set_result(None)
-        if _log.debug_enabled:
-            logger.debug("actor.stopped", actor=self.path, reason=reason)
-
-    async def wait_stopped(self) -> None:
-        if self.state is STOPPED:
-            return
-        stopped = self._stopped
-        if stopped is None:
-            stopped = self._stopped = self.loop.create_future()
-        await asyncio.shield(stopped)
-
-    # ----------------------------------------------------------------- watch, timers
-
-    def watch(self, target: ActorCell) -> None:
-        if target is self:
-            raise ValueError(f"{self.path} cannot watch itself")
-        if target in self.watching:
-            return
-        if not isinstance(self.watching, set):
-            self.watching = set()
-        self.watching.add(target)
-        if target.state is STOPPED:
-            self.deliver_notice(Terminated(target.ref))
-        else:
-            if not isinstance(target.watchers, set):
-                target.watchers = set()
-            target.watchers.add(self)
-
-    def unwatch(self, target: ActorCell) -> None:
-        if target not in self.watching or not isinstance(self.watching, set):
-            return
-        self.watching.discard(target)
-        if isinstance(target.watchers, set):
-            target.watchers.discard(self)
-        # A Terminated already queued for it is withdrawn: after unwatch none arrives.
-        notices = self.mailbox.notices
-        for envelope in list(notices):
-            message = envelope.message
-            if isinstance(message, Terminated) and message.ref._cell is target:
-                notices.remove(envelope)  # type: ignore[union-attr]  # non-empty: a deque
-                self.mailbox.accepted -= 1
-
-    def _cancel_timers(self) -> None:
-        for timer in list(self.timers):
-            timer.cancel()
-        self.timers = _NO_CELLS
-
     # ----------------------------------------------------------------- introspection
 
     def _class_name(self) -> str:
@@ -948,17 +504,3 @@ class ActorCell:
 def _name_of(factory: Callable[..., Any]) -> str:
     inner = getattr(factory, "func", factory)  # functools.partial
     return getattr(inner, "__name__", type(inner).__name__)
-
-
-def fail_reply(envelope: Envelope, reason: str, cause: BaseException, path: str) -> None:
-    """Answer a pending ask with ActorFailed (``cause`` attached), at once."""
-    reply = envelope.reply
-    if reply is not None and not reply.done():
-        error = ActorFailed(
-            reason,
-            path=path,
-            message_type=type(envelope.message).__name__,
-            correlation_id=envelope.correlation_id,
-        )
-        error.__cause__ = cause
-        reply.set_exception(error)
