@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
 from actors import ActorStartError, ActorSystem
 from actors.logging import configure
+from actors.metrics import serve
 from supervision._config import load_tree
 from supervision._config_build import create_system, spawn_tree
 from supervision._config_error import ConfigError
@@ -93,7 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         "--metrics-port",
         type=_port,
         metavar="N",
-        help="serve /metrics (Prometheus) and /healthz on 127.0.0.1:N (0: any free port)",
+        help="serve /metrics (Prometheus) and /healthz on port N (0: any free port)",
+    )
+    run.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="the address the metrics server binds (default 127.0.0.1; 0.0.0.0 for all)",
     )
     run.add_argument("--log-format", choices=("console", "json"), default="console")
     run.add_argument("--log-level", choices=_LEVELS, default="info")
@@ -239,7 +245,7 @@ async def _serve(spec: TreeSpec, options: argparse.Namespace) -> int:
     timeout = None if shutdown == INFINITY else float(shutdown)
     close_metrics = None
     if options.metrics_port is not None:
-        close_metrics = await _serve_metrics(system, options.metrics_port)
+        close_metrics = await _serve_metrics(system, options.metrics_port, options.metrics_host)
         if close_metrics is None:
             return 1
     started = loop.time()
@@ -284,42 +290,24 @@ async def _serve(spec: TreeSpec, options: argparse.Namespace) -> int:
             await close_metrics()
 
 
-async def _serve_metrics(system: ActorSystem, port: int) -> Callable[[], Awaitable[None]] | None:
-    """Serve metrics on ``port`` (127.0.0.1); return how to stop, or None if it failed.
-
-    The runtime's own metrics and health endpoint come from ``actors.metrics``; where that
-    module is missing, prometheus-client serves the process's metrics only.
-    """
+async def _serve_metrics(
+    system: ActorSystem, port: int, host: str
+) -> Callable[[], Awaitable[None]] | None:
+    """Serve ``/metrics`` and ``/healthz`` on ``host:port``; return how to stop, or None
+    (reported) when the address cannot be bound."""
     try:
-        metrics: Any = importlib.import_module("actors.metrics")
-    except ImportError:
-        metrics = None
-    try:
-        if metrics is not None:
-            server = await metrics.serve(system, port)
-            bound = server.sockets[0].getsockname()[1]
-            _say(f"serving metrics on port {bound} at /metrics and /healthz")
-
-            async def close_server() -> None:
-                server.close()
-                await server.wait_closed()
-
-            return close_server
-        from prometheus_client import start_http_server
-
-        http, _ = start_http_server(port, addr="127.0.0.1")
+        server = await serve(system, port, host)
     except OSError as error:
-        _say(f"cannot serve metrics on port {port}: {error.strerror or error}", sys.stderr)
+        _say(f"cannot serve metrics on {host}:{port}: {error.strerror or error}", sys.stderr)
         return None
-    _say(
-        f"serving metrics on port {http.server_port} at /metrics (the process's metrics only:"
-        " this version of actors has no actors.metrics)"
-    )
+    bound = server.sockets[0].getsockname()[1]
+    _say(f"serving metrics on port {bound} at /metrics and /healthz ({host})")
 
-    async def close_http() -> None:
-        await asyncio.to_thread(http.shutdown)
+    async def close_server() -> None:
+        server.close()
+        await server.wait_closed()
 
-    return close_http
+    return close_server
 
 
 def _print_chain(title: str, error: BaseException) -> None:

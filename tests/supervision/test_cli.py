@@ -319,6 +319,32 @@ def test_metrics_are_served_on_the_requested_port(
     assert code == 0, err
 
 
+def test_the_metrics_server_binds_the_requested_host_and_serves_health(
+    tmp_path: Path, running: Callable[..., Running]
+) -> None:
+    process = running(
+        "run", write(tmp_path, LOUD_TREE), "--metrics-port", "0", "--metrics-host", "127.0.0.2"
+    )
+    line = process.read_until("serving metrics on port")
+    assert "(127.0.0.2)" in line
+    port = int(line.split("serving metrics on port ")[1].split()[0])
+    process.read_until("supervise: started")
+    with urllib.request.urlopen(f"http://127.0.0.2:{port}/healthz", timeout=10) as response:
+        assert response.status == 200
+        assert json.loads(response.read())["status"] in ("ok", "degraded")
+    process.send_signal(signal.SIGTERM)
+    code, _, err = process.finish()
+    assert code == 0, err
+
+
+def test_an_unbindable_metrics_address_fails_the_run_with_exit_1(tmp_path: Path) -> None:
+    result = supervise(
+        "run", write(tmp_path, LOUD_TREE), "--metrics-port", "0", "--metrics-host", "192.0.2.1"
+    )
+    assert result.returncode == 1
+    assert "cannot serve metrics on 192.0.2.1:0" in result.stderr
+
+
 def test_modules_are_found_from_the_current_directory(tmp_path: Path) -> None:
     (tmp_path / "localactors.py").write_text(
         "from actors import Actor\n\n"
