@@ -208,3 +208,48 @@ class RestartLog:
             "restart_p99_us": percentile(self.restarts, 0.99) * 1e6,
             "msgs_per_s": messages / (self.end - start),
         }
+
+
+# --------------------------------------------------------------------------- S4
+
+
+class FanoutLog:
+    """S4's completion, kept the same way for every implementation: each subscriber counts its
+    events, and the last one to have seen them all ends the run."""
+
+    def __init__(self, subscribers: int, events: int) -> None:
+        self.subscribers = subscribers
+        self.events = events
+        self.remaining = subscribers  # subscribers that have not seen every event yet
+        self.end = 0.0
+
+    def seen(self, count: int) -> bool:
+        """A subscriber has now seen ``count`` events; True when that ends the run. (With
+        subscribers on several threads, call it under a lock.)"""
+        if count != self.events:
+            return False
+        self.remaining -= 1
+        if self.remaining:
+            return False
+        self.end = time.perf_counter()
+        return True
+
+    def result(self, start: float) -> Result:
+        return {"deliveries_per_s": self.subscribers * self.events / (self.end - start)}
+
+
+# --------------------------------------------------------------------------- the scenarios
+
+_SCENARIO_FUNCTIONS = {
+    "S1": "s1_tell",
+    "S2": "s2_ask",
+    "S3": "s3_spawn",
+    "S4": "s4_fanout",
+    "S5": "s5_restart",
+    "S6": "s6_chaos",
+}
+
+
+def scenario_table(namespace: dict[str, Any]) -> dict[str, Callable[..., Any]]:
+    """The scenario functions an implementation module defines (``s1_tell`` ...), by name."""
+    return {name: namespace[function] for name, function in _SCENARIO_FUNCTIONS.items()}

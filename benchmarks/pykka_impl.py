@@ -13,17 +13,18 @@ import gc
 import queue
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from benchmarks._common import (
     FAIL,
     WORK,
+    FanoutLog,
     NotApplicable,
     RestartLog,
     Result,
     percentile,
     rss_bytes,
+    scenario_table,
 )
 
 __all__ = ["scenario"]
@@ -118,8 +119,7 @@ def s4_fanout(subscribers: int, events: int) -> Result:
     pykka = _pykka()
     done = threading.Event()
     lock = threading.Lock()
-    finished = [subscribers]
-    end = [0.0]
+    log = FanoutLog(subscribers, events)
 
     class Subscriber(pykka.ThreadingActor):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
@@ -130,9 +130,7 @@ def s4_fanout(subscribers: int, events: int) -> Result:
             self.count += 1
             if self.count == events:
                 with lock:
-                    finished[0] -= 1
-                    if finished[0] == 0:
-                        end[0] = time.perf_counter()
+                    if log.seen(self.count):
                         done.set()
 
     refs = [Subscriber.start() for _ in range(subscribers)]
@@ -145,7 +143,7 @@ def s4_fanout(subscribers: int, events: int) -> Result:
         done.wait()
     finally:
         pykka.ActorRegistry.stop_all()
-    return {"deliveries_per_s": subscribers * events / (end[0] - start)}
+    return log.result(start)
 
 
 def s5_restart(failures: int) -> Result:
@@ -184,12 +182,5 @@ def s6_chaos(seconds: float, actors: int) -> Result:
 
 
 def scenario(name: str, loop: str, **size: Any) -> Result:
-    runners: dict[str, Callable[..., Result]] = {
-        "S1": s1_tell,
-        "S2": s2_ask,
-        "S3": s3_spawn,
-        "S4": s4_fanout,
-        "S5": s5_restart,
-        "S6": s6_chaos,
-    }
+    runners = scenario_table(globals())
     return runners[name](**size)

@@ -18,12 +18,14 @@ from typing import Any
 from benchmarks._common import (
     FAIL,
     WORK,
+    FanoutLog,
     NotApplicable,
     RestartLog,
     Result,
     percentile,
     rss_bytes,
     run_loop,
+    scenario_table,
 )
 
 __all__ = ["scenario"]
@@ -156,29 +158,24 @@ async def s3_spawn(n: int) -> Result:
 
 
 class Subscriber:
-    def __init__(self, expected: int, finished: list[int], done: asyncio.Future[float]) -> None:
-        self.expected = expected
-        self.finished = finished
+    def __init__(self, log: FanoutLog, done: asyncio.Future[float]) -> None:
+        self.log = log
         self.done = done
         self.count = 0
 
     async def receive(self, message: Any) -> Any:
         self.count += 1
-        if self.count == self.expected:
-            self.finished[0] -= 1
-            if self.finished[0] == 0:
-                self.done.set_result(time.perf_counter())
+        if self.log.seen(self.count):
+            self.done.set_result(self.log.end)
 
 
 async def s4_fanout(subscribers: int, events: int) -> Result:
     """The publisher puts each event into every subscriber's queue itself: without waiting
     when there is room, waiting for room when a queue is full."""
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-    finished = [subscribers]
+    log = FanoutLog(subscribers, events)
     queues: list[asyncio.Queue[Any]] = [asyncio.Queue(maxsize=CAPACITY) for _ in range(subscribers)]
-    tasks = [
-        asyncio.create_task(serve(queue, Subscriber(events, finished, done))) for queue in queues
-    ]
+    tasks = [asyncio.create_task(serve(queue, Subscriber(log, done))) for queue in queues]
     await asyncio.sleep(0)
     start = time.perf_counter()
     for i in range(events):
@@ -187,11 +184,11 @@ async def s4_fanout(subscribers: int, events: int) -> Result:
                 await queue.put(i)
             else:
                 queue.put_nowait(i)
-    end = await done
+    await done
     for queue in queues:
         await queue.put(_STOP)
     await asyncio.gather(*tasks)
-    return {"deliveries_per_s": subscribers * events / (end - start)}
+    return log.result(start)
 
 
 class Flaky:
@@ -241,13 +238,6 @@ async def s6_chaos(seconds: float, actors: int) -> Result:
 
 
 def scenario(name: str, loop: str, **size: Any) -> Result:
-    runners: dict[str, Callable[..., Any]] = {
-        "S1": s1_tell,
-        "S2": s2_ask,
-        "S3": s3_spawn,
-        "S4": s4_fanout,
-        "S5": s5_restart,
-        "S6": s6_chaos,
-    }
+    runners = scenario_table(globals())
     main = runners[name]
     return run_loop(loop, lambda: main(**size))

@@ -22,12 +22,14 @@ from benchmarks._common import (
     FAIL,
     WORK,
     Boom,
+    FanoutLog,
     NotApplicable,
     RestartLog,
     Result,
     percentile,
     rss_bytes,
     run_loop,
+    scenario_table,
 )
 from supervision import ChildSpec, OneForAll, OneForOne, RestForOne, Supervisor
 
@@ -145,18 +147,15 @@ TOPIC = "bench.fanout"
 class Subscriber(Actor):
     """Counts events; the last subscriber to see all of them completes ``done``."""
 
-    def __init__(self, expected: int, finished: list[int], done: asyncio.Future[float]) -> None:
-        self.expected = expected
-        self.finished = finished
+    def __init__(self, log: FanoutLog, done: asyncio.Future[float]) -> None:
+        self.log = log
         self.done = done
         self.count = 0
 
     async def receive(self, message: Any) -> Any:
         self.count += 1
-        if self.count == self.expected:
-            self.finished[0] -= 1
-            if self.finished[0] == 0:
-                self.done.set_result(time.perf_counter())
+        if self.log.seen(self.count):
+            self.done.set_result(self.log.end)
 
 
 async def s4_fanout(lean: bool, subscribers: int, events: int) -> Result:
@@ -164,16 +163,16 @@ async def s4_fanout(lean: bool, subscribers: int, events: int) -> Result:
     bus, to which ``subscribers`` actors are subscribed."""
     async with _system(lean) as system:
         done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        finished = [subscribers]
+        log = FanoutLog(subscribers, events)
         for _ in range(subscribers):
-            ref = await system.spawn(partial(Subscriber, events, finished, done))
+            ref = await system.spawn(partial(Subscriber, log, done))
             await system.subscribe(ref, TOPIC)
         publish = system.publish
         start = time.perf_counter()
         for i in range(events):
             await publish(TOPIC, i)
-        end = await done
-    return {"deliveries_per_s": subscribers * events / (end - start)}
+        await done
+    return log.result(start)
 
 
 # --------------------------------------------------------------------------- S5
@@ -323,13 +322,6 @@ async def s6_chaos(lean: bool, seconds: float, actors: int, seed: int = 8) -> Re
 
 def scenario(name: str, loop: str, *, lean: bool, **size: Any) -> Result:
     """Run one scenario in a fresh event loop of the given kind."""
-    runners: dict[str, Callable[..., Any]] = {
-        "S1": s1_tell,
-        "S2": s2_ask,
-        "S3": s3_spawn,
-        "S4": s4_fanout,
-        "S5": s5_restart,
-        "S6": s6_chaos,
-    }
+    runners = scenario_table(globals())
     main = runners[name]
     return run_loop(loop, lambda: main(lean, **size))

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
 from typing import Any
 
 from benchmarks._common import (
     FAIL,
     WORK,
+    FanoutLog,
     NotApplicable,
     RestartLog,
     Result,
     percentile,
     rss_bytes,
+    scenario_table,
 )
 
 __all__ = ["scenario"]
@@ -128,21 +129,17 @@ def s3_spawn(n: int) -> Result:
 
 def s4_fanout(subscribers: int, events: int) -> Result:
     th = _thespian()
-    finished = [subscribers]
-    end = [0.0]
+    log = FanoutLog(subscribers, events)
 
     class Subscriber(th.Actor):  # type: ignore[misc,name-defined]
         count = 0
 
         def receiveMessage(self, message: Any, sender: Any) -> None:
             if message == "end?":
-                self.send(sender, end[0])
+                self.send(sender, log.end)
                 return
             self.count += 1
-            if self.count == events:
-                finished[0] -= 1
-                if finished[0] == 0:
-                    end[0] = time.perf_counter()
+            log.seen(self.count)
 
     system = _system()
     try:
@@ -152,10 +149,12 @@ def s4_fanout(subscribers: int, events: int) -> Result:
         for i in range(events):
             for address in addresses:
                 tell(address, i)
-        last = system.ask(addresses[-1], "end?", ASK_TIMEOUT)
+        # The simple system base runs every actor in this thread: once the last subscriber
+        # answers, every event has been delivered.
+        system.ask(addresses[-1], "end?", ASK_TIMEOUT)
     finally:
         system.shutdown()
-    return {"deliveries_per_s": subscribers * events / (last - start)}
+    return log.result(start)
 
 
 def s5_restart(failures: int) -> Result:
@@ -206,12 +205,5 @@ def s6_chaos(seconds: float, actors: int) -> Result:
 
 
 def scenario(name: str, loop: str, **size: Any) -> Result:
-    runners: dict[str, Callable[..., Result]] = {
-        "S1": s1_tell,
-        "S2": s2_ask,
-        "S3": s3_spawn,
-        "S4": s4_fanout,
-        "S5": s5_restart,
-        "S6": s6_chaos,
-    }
+    runners = scenario_table(globals())
     return runners[name](**size)

@@ -19,12 +19,14 @@ from typing import Any
 
 from benchmarks._common import (
     Boom,
+    FanoutLog,
     NotApplicable,
     RestartLog,
     Result,
     percentile,
     rss_bytes,
     run_loop,
+    scenario_table,
 )
 
 __all__ = ["scenario"]
@@ -80,19 +82,16 @@ def _classes() -> dict[str, type]:
             return None
 
     class Subscriber(xo.Actor):  # type: ignore[misc,name-defined]
-        def __init__(self, expected: int, key: str) -> None:
+        def __init__(self, key: str) -> None:
             super().__init__()
-            self.expected = expected
             self.key = key
             self.count = 0
 
         def on_event(self, event: Any) -> None:
             self.count += 1
-            if self.count == self.expected:
-                log = _LOG[self.key]
-                log[0] -= 1
-                if log[0] == 0:
-                    _DONE[self.key].set_result(time.perf_counter())
+            log = _LOG[self.key]
+            if log.seen(self.count):
+                _DONE[self.key].set_result(log.end)
 
     class Flaky(xo.Actor):  # type: ignore[misc,name-defined]
         def __init__(self, key: str) -> None:
@@ -169,10 +168,11 @@ async def s4_fanout(subscribers: int, events: int) -> Result:
     async def main(xo: Any, address: str) -> Result:
         key = _uid("s4")
         _DONE[key] = asyncio.get_running_loop().create_future()
-        _LOG[key] = [subscribers]
+        log = FanoutLog(subscribers, events)
+        _LOG[key] = log
         subscriber = _classes()["Subscriber"]
         refs = [
-            await xo.create_actor(subscriber, events, key, address=address, uid=_uid("sub"))
+            await xo.create_actor(subscriber, key, address=address, uid=_uid("sub"))
             for _ in range(subscribers)
         ]
         tells = [ref.on_event.tell for ref in refs]
@@ -180,9 +180,9 @@ async def s4_fanout(subscribers: int, events: int) -> Result:
         for i in range(events):
             for tell in tells:
                 await tell(i)
-        end = await _DONE[key]
+        await _DONE[key]
         del _DONE[key], _LOG[key]
-        return {"deliveries_per_s": subscribers * events / (end - start)}
+        return log.result(start)
 
     return await _in_pool(main)
 
@@ -214,14 +214,7 @@ async def s6_chaos(seconds: float, actors: int) -> Result:
 
 
 def scenario(name: str, loop: str, **size: Any) -> Result:
-    runners: dict[str, Callable[..., Any]] = {
-        "S1": s1_tell,
-        "S2": s2_ask,
-        "S3": s3_spawn,
-        "S4": s4_fanout,
-        "S5": s5_restart,
-        "S6": s6_chaos,
-    }
+    runners = scenario_table(globals())
     _xoscar()
     main = runners[name]
     return run_loop(loop, lambda: main(**size))
