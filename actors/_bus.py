@@ -36,11 +36,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from actors._actor import Actor
-from actors._cell import RUNNING, STOPPING, ActorCell, fail_reply
+from actors._cell import ActorCell
 from actors._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._intake import fail_reply
 from actors._log import logger
 from actors._messages import DeadLetter, Overflow, Terminated
 from actors._ref import ActorRef
+from actors._state import RUNNING, STOPPING
 from actors._topics import TopicTrie, validate_pattern, validate_topic
 
 if TYPE_CHECKING:

@@ -37,10 +37,8 @@ from actors._state import (
     HALTED,
     RUNNING,
     STARTING,
-    STOPPED,
     STOPPING,
     SUSPENDED,
-    State,
     _ChildFailed,
     _Halt,
     current_cell,
@@ -52,18 +50,7 @@ if TYPE_CHECKING:
     from actors._system import ActorSystem
     from actors._timers import Timer
 
-__all__ = [
-    "HALTED",
-    "RUNNING",
-    "STARTING",
-    "STOPPED",
-    "STOPPING",
-    "SUSPENDED",
-    "ActorCell",
-    "State",
-    "current_cell",
-    "fail_reply",
-]
+__all__ = ["ActorCell"]
 
 _ASYNC, _SYNC, _BLOCKING = 0, 1, 2
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from actors._cell import STOPPING
 from actors._messages import Overflow
+from actors._state import STOPPING
 from actors._timers import Timer, check_delay
 
 if TYPE_CHECKING:

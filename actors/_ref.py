@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from actors._cell import STOPPING, current_cell
 from actors._errors import ActorError, AskTimeout, MailboxFull
+from actors._state import STOPPING, current_cell
 
 if TYPE_CHECKING:
     from actors._cell import ActorCell

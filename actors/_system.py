@@ -14,13 +14,14 @@ from prometheus_client import CollectorRegistry
 
 from actors._accounting import Accounting
 from actors._bus import EventBus
-from actors._cell import RUNNING, STOPPING, ActorCell, current_cell
+from actors._cell import ActorCell
 from actors._dead_letters import DeadLetters
 from actors._deadlines import AskDeadlines
 from actors._errors import ActorStopped
 from actors._log import logger
 from actors._messages import Overflow
 from actors._pool import Pool, RestartPolicy, Routing
+from actors._state import RUNNING, STOPPING, current_cell
 from actors._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, EventBusAccess
 from actors._system_observability import SystemObservability
 from actors._timers import check_delay

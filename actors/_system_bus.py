@@ -7,10 +7,11 @@ import asyncio
 from typing import TYPE_CHECKING, Any, cast
 
 from actors._bus import EventBus, Publish, Subscribe, Unsubscribe, _Declared
-from actors._cell import RUNNING, ActorCell
+from actors._cell import ActorCell
 from actors._errors import ActorStopped
 from actors._messages import Overflow
 from actors._ref import ActorRef
+from actors._state import RUNNING
 from actors._topics import validate_topic
 
 if TYPE_CHECKING:

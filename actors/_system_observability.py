@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry
 
 from actors._accounting import Accounting, SystemStatistics
-from actors._cell import SUSPENDED, ActorCell
+from actors._cell import ActorCell
 from actors._dead_letters import DeadLetters
 from actors._health import Health, SupervisorHealth
 from actors._log import log_limited
 from actors._messages import DeadLetter, Overflow
+from actors._state import SUSPENDED
 
 __all__ = ["SystemObservability"]
 

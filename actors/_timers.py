@@ -6,8 +6,8 @@ import asyncio
 import math
 from typing import TYPE_CHECKING, Any
 
-from actors._cell import STOPPING
 from actors._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._state import STOPPING
 
 if TYPE_CHECKING:
     from actors._cell import ActorCell
