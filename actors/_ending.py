@@ -225,6 +225,11 @@ class Ending:
 
     def _stop_overdue(self, timeout: float) -> None:
         self._stop_handle = None
+        self.stop_overdue(timeout)
+
+    def stop_overdue(self, timeout: float) -> None:
+        """End a stop that took longer than ``timeout``: report it, then stop at once
+        (queued messages become dead letters, reason ``timeout``). Idempotent."""
         if self.state is STOPPED:
             return
         logger.warning(

@@ -380,55 +380,80 @@ class ActorSystem(EventBusAccess, SystemObservability):
 
     async def shutdown(self, timeout: float | None = 10.0) -> None:
         """Stop every top-level actor in reverse spawn order (each stops its children first),
-        then release the runtime's tasks and threads. Idempotent.
+        then release the runtime's tasks and threads.
 
-        Each top-level actor gets its own shutdown time, capped by what is left of
-        ``timeout``; an actor still running when the whole timeout has passed is killed.
-        Called from inside an actor's own task it only starts the shutdown (waiting there
-        would wait for itself).
+        Returns within ``timeout`` seconds (plus a small constant to reap cancelled tasks):
+        each top-level actor gets its own shutdown time, capped by what is left of
+        ``timeout``, and one still running when that has passed, even one that was already
+        stopping without a limit, is killed and reported (``actor.stop_timeout``).
+        Idempotent and safe to repeat: a call made after another was cancelled, or while
+        another runs, finishes the job within its own ``timeout``. Called from inside an
+        actor's own task it only starts the shutdown (waiting there would wait for itself).
         """
         if self._loop is None:
             self._closing = True
             self._bus_closed = True
             return
         loop = self.loop
-        assert self._closed is not None
+        closed = self._closed
+        assert closed is not None
+        if closed.done():
+            return
         cell = current_cell.get()
         if cell is not None and asyncio.current_task() is cell.task:
-            if not self._closing and self._shutdown_task is None:
+            if self._shutdown_task is None:
                 self._shutdown_task = loop.create_task(self.shutdown(timeout))
             return
-        if self._closing:
-            await asyncio.shield(self._closed)
-            return
+        # Invariant: once _closing is set no actor is spawned; every call from here on runs
+        # the same idempotent steps, so a cancelled call leaves nothing half-done for the next.
         self._closing = True
         deadline = None if timeout is None else loop.time() + timeout
         for top in reversed(list(self._top.values())):
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                top.kill()
-                continue
-            own = top.shutdown_timeout
-            limit = remaining if own is None else own if remaining is None else min(own, remaining)
-            top.request_stop(limit)
-            await top.wait_stopped()
+            await self._stop_within(top, deadline)
         await self._stop_bus(deadline)
-        await self._reap()
+        await self._reap(deadline)
+        if closed.done():
+            return  # a concurrent call finished first
         if self._executor_instance is not None:
             self._executor_instance.shutdown(wait=False, cancel_futures=True)
         if self._deadlines is not None:
             self._deadlines.close()
         logger.info("system.shutdown", system=self.name, dead_letters=self.dead_letters.count)
-        if not self._closed.done():
-            self._closed.set_result(None)
+        closed.set_result(None)
 
-    async def _reap(self) -> None:
+    async def _stop_within(self, cell: ActorCell, deadline: float | None) -> None:
+        """Stop ``cell`` gracefully within its own shutdown time and the ``deadline``; kill it
+        (reason ``timeout``) if it is still running when the deadline has passed, whoever
+        began its stop and with whatever limit."""
+        loop = self.loop
+        remaining = None if deadline is None else deadline - loop.time()
+        if remaining is not None and remaining <= 0:
+            cell.stop_overdue(0.0)
+            return
+        own = cell.shutdown_timeout
+        cell.request_stop(
+            remaining if own is None else own if remaining is None else min(own, remaining)
+        )
+        if remaining is None:
+            await cell.wait_stopped()
+            return
+        try:
+            await asyncio.wait_for(cell.wait_stopped(), remaining)
+        except TimeoutError:
+            cell.stop_overdue(remaining)
+
+    async def _reap(self, deadline: float | None) -> None:
         """Wait (briefly) for incarnation tasks that were cancelled to finish."""
         current = asyncio.current_task()
         pending = {task for task in self._tasks if not task.done() and task is not current}
         if not pending:
             return
-        _, still = await asyncio.wait(pending, timeout=1.0)
+        # Cancelled tasks end within a loop iteration or two; one that swallows cancellation
+        # is abandoned after at most a second, and sooner when the shutdown's time is up.
+        wait = 1.0
+        if deadline is not None:
+            wait = min(wait, max(0.1, deadline - self.loop.time()))
+        _, still = await asyncio.wait(pending, timeout=wait)
         if still:
             logger.error(
                 "system.tasks_abandoned",

@@ -40,6 +40,8 @@ class EventBusAccess:
         @property
         def loop(self) -> asyncio.AbstractEventLoop: ...
 
+        async def _stop_within(self, cell: ActorCell, deadline: float | None) -> None: ...
+
     # ------------------------------------------------------------------ event bus
 
     @property
@@ -218,13 +220,7 @@ class EventBusAccess:
         self._bus_closed = True
         cell = self._bus_cell
         if cell is not None:
-            remaining = None if deadline is None else deadline - self.loop.time()
-            if remaining is not None and remaining <= 0:
-                cell.kill()
-            else:
-                own = cell.shutdown_timeout
-                cell.request_stop(own if remaining is None or own is None else min(own, remaining))
-                await cell.wait_stopped()
+            await self._stop_within(cell, deadline)
         if self._bus_instance is not None:
             self._bus_instance._close()  # its on_stop did, unless it was killed
 
