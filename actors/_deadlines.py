@@ -89,7 +89,7 @@ class AskDeadlines:
         while queue and (queue[0].deadline <= now or queue[0].reply.done()):
             entry = queue.popleft()
             if not entry.reply.done():
-                entry.cell.ask_timeouts += 1
+                # Not counted here: the asker counts the AskTimeout it actually receives.
                 entry.reply.set_exception(
                     AskTimeout(
                         f"no reply within {timeout}s",

@@ -126,21 +126,39 @@ class ActorRef:
             cell.system._ask_deadlines().add(
                 timeout, reply, cell, type(message).__name__, envelope.correlation_id
             )
-        if not cell.offer(envelope):
-            try:
-                await cell.offer_waiting(envelope, timeout)
-            except MailboxFull as full:
-                if reply.done() and not reply.cancelled():
-                    reply.exception()  # the expiry's AskTimeout, superseded below
-                else:
-                    reply.cancel()
-                raise AskTimeout(
-                    f"no room in the mailbox within the ask timeout of {timeout}s",
-                    path=cell.path,
-                    message_type=type(message).__name__,
-                    correlation_id=envelope.correlation_id,
-                ) from full
-        return await reply
+        # From here the ask ends exactly once: the reply, a typed error, or the caller's
+        # cancellation. An ask that never got into the mailbox cancels its reply future, so its
+        # deadline passes it by (no phantom timeout, no never-retrieved exception).
+        try:
+            if not cell.offer(envelope):
+                try:
+                    await cell.offer_waiting(envelope, timeout)
+                except MailboxFull as full:
+                    if reply.done() and not reply.cancelled():
+                        reply.exception()  # the expiry's AskTimeout, superseded below
+                    cell.ask_timeouts += 1
+                    raise AskTimeout(
+                        f"no room in the mailbox within the ask timeout of {timeout}s",
+                        path=cell.path,
+                        message_type=type(message).__name__,
+                        correlation_id=envelope.correlation_id,
+                    ) from full
+        except BaseException:
+            if not reply.done():
+                reply.cancel()
+            raise
+        try:
+            return await reply
+        except AskTimeout:
+            # Counted where the caller sees it, so the counter agrees with the callers.
+            cell.ask_timeouts += 1
+            raise
+        except asyncio.CancelledError:
+            # Cancelled after the reply (or its error) was set but before we resumed: the
+            # caller sees its cancellation, and the outcome it will never read is retrieved.
+            if reply.done() and not reply.cancelled():
+                reply.exception()
+            raise
 
     async def stop(self, timeout: float | None = 5.0) -> None:
         """Stop gracefully and wait until the actor has stopped.
