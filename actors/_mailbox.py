@@ -127,10 +127,13 @@ class Mailbox:
         return envelope
 
     def wake_one_putter(self) -> None:
-        """Hand the room just made to the oldest blocked sender still waiting."""
-        putters = self.putters
-        while putters:
-            putter = putters.popleft()
+        """Hand the room just made to the oldest blocked sender still waiting.
+
+        The woken sender stays in ``putters`` until it has appended its message, so the
+        room granted to it cannot be taken by a later sender meanwhile (senders that find
+        ``putters`` non-empty queue behind it): blocked senders are served in arrival order.
+        """
+        for putter in self.putters:
             if not putter.done():
                 putter.set_result(True)
                 return
@@ -186,19 +189,14 @@ class Mailbox:
         except asyncio.CancelledError:
             # If room was handed to us just as we were cancelled, pass it on.
             if putter.done() and not putter.cancelled() and putter.result():
-                self._pass_room_on()
+                putters.remove(putter)
+                self.wake_one_putter()
             raise
         finally:
             if handle is not None:
                 handle.cancel()
             with contextlib.suppress(ValueError):
                 putters.remove(putter)
-
-    def _pass_room_on(self) -> None:
-        for putter in self.putters:
-            if not putter.done():
-                putter.set_result(True)
-                return
 
     def wake_putters(self) -> None:
         """Wake every blocked sender with False (the mailbox refuses new messages)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from actors import ActorSystem, MailboxFull, Overflow
+from actors import Actor, ActorRef, ActorSystem, MailboxFull, Overflow
 
 from ._helpers import Gate, Recorder
 
@@ -184,3 +184,48 @@ async def test_blocked_senders_are_served_in_arrival_order(actor_system: ActorSy
     await asyncio.gather(*senders)
     await actor_system.wait_idle()
     assert log == ["wait", 0, 1, 2, 3, 4, 5]
+
+
+class Relay(Actor):
+    """On "q" (handled right after the mailbox woke a blocked sender) it sends "C" to
+    ``target`` from the same step, before that sender can resume; logs everything."""
+
+    def __init__(self, gate: asyncio.Event, log: list[Any]) -> None:
+        self.gate = gate
+        self.log = log
+        self.target: ActorRef | None = None
+
+    async def receive(self, message: Any) -> Any:
+        if message == "wait":
+            await self.gate.wait()
+        elif message == "q":
+            assert self.target is not None
+            try:
+                self.target.tell_nowait("C")
+            except MailboxFull:
+                self.log.append("C refused")
+        self.log.append(message)
+        return message
+
+
+async def test_room_granted_to_a_blocked_sender_is_not_taken_by_a_later_tell(
+    actor_system: ActorSystem,
+) -> None:
+    gate = asyncio.Event()
+    log: list[Any] = []
+    relay = Relay(gate, log)
+    ref = await actor_system.spawn(lambda: relay, capacity=1)
+    relay.target = ref
+    ref.tell_nowait("wait")
+    await asyncio.sleep(0)
+    ref.tell_nowait("q")
+    blocked = asyncio.create_task(ref.tell("A"))
+    await asyncio.sleep(0)
+    assert ref.statistics().blocked_senders == 1
+    gate.set()
+    await blocked
+    later = asyncio.create_task(ref.tell("B"))
+    await later
+    await actor_system.wait_idle()
+    # "A" waited first, so it is handled before anything sent after room was made for it.
+    assert log == ["wait", "C refused", "q", "A", "B"]
