@@ -4,26 +4,29 @@ event bus and worker pools.
 The public names are re-exported here; the modules that define them are private.
 """
 
-from actors._accounting import SystemStatistics
-from actors._actor import Actor, ChildFailure
-from actors._bus import EventBus, Publish, Subscribe, Unsubscribe
-from actors._context import Context
-from actors._dead_letters import DeadLetters
-from actors._errors import (
+from actors._core._actor import Actor, ChildFailure
+from actors._core._context import Context
+from actors._core._dead_letters import DeadLetters
+from actors._core._errors import (
     ActorError,
     ActorFailed,
     ActorStartError,
     ActorStopped,
     AskTimeout,
     MailboxFull,
+    RestartIntensityExceeded,
+    SupervisionError,
 )
-from actors._health import Health, SupervisorHealth
-from actors._mailbox import MailboxStatistics
-from actors._messages import DeadLetter, Overflow, Terminated
-from actors._pool import Pool, RestartPolicy, Routing
-from actors._ref import ActorRef
-from actors._system import ActorSystem
-from actors._timers import Timer
+from actors._core._health import Health, SupervisorHealth
+from actors._core._intensity import RestartIntensity
+from actors._core._mailbox import MailboxStatistics
+from actors._core._messages import DeadLetter, Overflow, Terminated
+from actors._core._ref import ActorRef
+from actors._core._timers import Timer
+from actors._observability._accounting import SystemStatistics
+from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe
+from actors._routing._pool import Pool, RestartPolicy, Routing
+from actors._system._system import ActorSystem
 
 __all__ = [
     "Actor",
@@ -45,9 +48,12 @@ __all__ = [
     "Overflow",
     "Pool",
     "Publish",
+    "RestartIntensity",
+    "RestartIntensityExceeded",
     "RestartPolicy",
     "Routing",
     "Subscribe",
+    "SupervisionError",
     "SupervisorHealth",
     "SystemStatistics",
     "Terminated",

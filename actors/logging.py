@@ -17,9 +17,10 @@ from typing import Any, Literal, TextIO
 import structlog
 import structlog.tracebacks
 
-from actors import _log
+from actors._core import _log
+from actors._core._log import error_fields, log_limited, logger
 
-__all__ = ["configure"]
+__all__ = ["configure", "error_fields", "log_limited", "logger"]
 
 _LEVELS = {
     "debug": _stdlib_logging.DEBUG,

@@ -27,11 +27,11 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from actors import _log
-from actors._timings import BUCKETS
+from actors._core import _log
+from actors._core._timings import BUCKETS
 
 if TYPE_CHECKING:
-    from actors._system import ActorSystem
+    from actors._system._system import ActorSystem
 
 __all__ = ["FAMILIES", "RuntimeCollector", "asgi_app", "serve"]
 

@@ -11,8 +11,7 @@ import math
 import re
 from typing import Any
 
-from actors import Actor
-from actors._topics import validate_pattern
+from actors import Actor, EventBus
 from supervision._config_error import ConfigProblem
 from supervision._config_resolve import Unusable, did_you_mean, resolve_actor, show
 from supervision._config_spec import INFINITY
@@ -164,7 +163,7 @@ class FieldChecker:
         good = True
         for index, pattern in enumerate(value):
             try:
-                validate_pattern(pattern)
+                EventBus.validate_pattern(pattern)
             except (TypeError, ValueError) as error:
                 good = False
                 self.problem(

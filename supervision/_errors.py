@@ -6,6 +6,6 @@ give up the same way a supervisor does) and are public from here.
 
 from __future__ import annotations
 
-from actors._errors import RestartIntensityExceeded, SupervisionError
+from actors import RestartIntensityExceeded, SupervisionError
 
 __all__ = ["RestartIntensityExceeded", "SupervisionError"]

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
-from actors._intensity import validate_max_restarts, validate_within
+from actors import RestartIntensity
 from supervision._backoff import Backoff
 
 __all__ = [
@@ -102,11 +102,11 @@ def needs_restart(restart: Restart, abnormal: bool) -> bool:
 
 
 def _validate_max_restarts(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
-    validate_max_restarts(value)
+    RestartIntensity.validate_max_restarts(value)
 
 
 def _validate_within(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    validate_within(value)
+    RestartIntensity.validate_within(value)
 
 
 def _validate_decider(

@@ -23,11 +23,11 @@ from actors import (
     ActorStopped,
     ChildFailure,
     MailboxFull,
+    RestartIntensity,
+    SupervisorHealth,
     Terminated,
 )
-from actors._health import SupervisorHealth
-from actors._intensity import RestartIntensity
-from actors._log import error_fields, log_limited
+from actors.logging import error_fields, log_limited
 from supervision._backoff import BackoffState
 from supervision._errors import RestartIntensityExceeded, SupervisionError
 from supervision._spec import ChildSpec

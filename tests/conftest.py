@@ -3,8 +3,36 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 
 import pytest
+import structlog
+
+
+def _plain_config() -> dict[str, object]:
+    """structlog's defaults with plain tracebacks.
+
+    The dev tools install rich (import-linter needs it), and structlog's default console
+    renderer would then pretty-print, slowly, every failure the tests provoke on purpose.
+    """
+    structlog.reset_defaults()
+    config = structlog.get_config()
+    processors = list(config["processors"])
+    processors[-1] = structlog.dev.ConsoleRenderer(
+        exception_formatter=structlog.dev.plain_traceback
+    )
+    return {**config, "processors": processors}
+
+
+_PLAIN = _plain_config()
+
+
+@pytest.fixture(autouse=True)
+def _plain_tracebacks() -> Iterator[None]:
+    """Every test starts with plain tracebacks, also after one that reset structlog."""
+    structlog.configure(**_PLAIN)
+    yield
+    structlog.configure(**_PLAIN)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,12 +7,12 @@ import itertools
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from actors._actor import Actor
-from actors._messages import Terminated
+from actors._core._actor import Actor
+from actors._core._messages import Terminated
 
 if TYPE_CHECKING:
-    from actors._ref import ActorRef
-    from actors._system import ActorSystem
+    from actors._core._ref import ActorRef
+    from actors._system._system import ActorSystem
 
 __all__ = ["TestProbe"]
 

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import pytest
 
-from actors._system import ActorSystem
+from actors._system._system import ActorSystem
 from actors.testing._virtual_time import VirtualTimeLoop
 
 _OUR_FIXTURES = frozenset({"actors_loop", "actor_system", "virtual_time"})

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors import Actor, ActorSystem, Overflow
-from actors._topics import pattern_matches
+from actors._routing._topics import pattern_matches
 from actors.testing import run_virtual
 
 TOPICS = ["a.x", "a.y", "b.x", "a.x.z"]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actors._intensity import RestartIntensity
+from actors._core._intensity import RestartIntensity
 
 
 def record(intensity: RestartIntensity, stamps: list[float]) -> list[bool]:

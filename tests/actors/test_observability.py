@@ -14,7 +14,8 @@ import structlog
 from prometheus_client import CollectorRegistry
 from structlog.testing import LogCapture, capture_logs
 
-from actors import Actor, ActorRef, ActorSystem, Overflow, _log
+from actors import Actor, ActorRef, ActorSystem, Overflow
+from actors._core import _log
 from actors.logging import configure
 from actors.metrics import FAMILIES, asgi_app, serve
 from actors.testing import VirtualTimeLoop

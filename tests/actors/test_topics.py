@@ -1,4 +1,4 @@
-"""Tests for the event bus's topic rules and topic trie (actors._topics)."""
+"""Tests for the event bus's topic rules and topic trie (actors._routing._topics)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from actors._topics import TopicTrie, pattern_matches, validate_pattern, validate_topic
+from actors._routing._topics import TopicTrie, pattern_matches, validate_pattern, validate_topic
 
 # --- validation ------------------------------------------------------------------------------
 

@@ -40,7 +40,8 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from actors import Actor, ActorRef, ActorSystem, _log
+from actors import Actor, ActorRef, ActorSystem
+from actors._core import _log
 from actors.testing import VirtualTimeLoop, run_virtual
 from supervision import (
     ChildSpec,

@@ -6,10 +6,10 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from actors._messages import DeadLetter
+from actors._core._messages import DeadLetter
 
 if TYPE_CHECKING:
-    from actors._ref import ActorRef
+    from actors._core._ref import ActorRef
 
 __all__ = ["DeadLetters"]
 

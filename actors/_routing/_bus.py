@@ -35,18 +35,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from actors._actor import Actor
-from actors._cell import ActorCell
-from actors._envelope import NOT_TIMED, Envelope, next_message_id
-from actors._intake import fail_reply
-from actors._log import logger
-from actors._messages import DeadLetter, Overflow, Terminated
-from actors._ref import ActorRef
-from actors._state import RUNNING, STOPPING
-from actors._topics import TopicTrie, validate_pattern, validate_topic
+from actors._core._actor import Actor
+from actors._core._cell import ActorCell
+from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._core._intake import fail_reply
+from actors._core._log import logger
+from actors._core._messages import DeadLetter, Overflow, Terminated
+from actors._core._ref import ActorRef
+from actors._core._state import RUNNING, STOPPING
+from actors._routing._topics import TopicTrie, validate_pattern, validate_topic
 
 if TYPE_CHECKING:
-    from actors._mailbox import Mailbox
+    from actors._core._mailbox import Mailbox
 
 __all__ = ["DEFAULT_TIMEOUT", "EventBus", "Publish", "Subscribe", "Unsubscribe"]
 
@@ -228,6 +228,23 @@ class EventBus(Actor):
 
     DEAD_LETTER_TOPIC: ClassVar[str] = "system.dead_letters"
     """The topic on which the system's bus publishes every ``DeadLetter``."""
+
+    @staticmethod
+    def validate_pattern(pattern: str) -> tuple[str, ...]:
+        """Check a subscription pattern (NATS subject rules) and return its tokens.
+
+        Raises ``TypeError`` for a non-``str`` and ``ValueError`` naming what is wrong (an
+        empty token, ``>`` before the last token, a wildcard inside a token, whitespace).
+        """
+        return validate_pattern(pattern)
+
+    @staticmethod
+    def validate_topic(topic: str) -> tuple[str, ...]:
+        """Check a topic to publish on (dot-separated tokens, no wildcards); return its tokens.
+
+        Raises ``TypeError`` for a non-``str`` and ``ValueError`` naming what is wrong.
+        """
+        return validate_topic(topic)
 
     def __init__(self, *, publish_dead_letters: bool = False) -> None:
         self._publish_dead_letters = publish_dead_letters

@@ -9,8 +9,8 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from actors._actor import ChildFailure
-    from actors._cell import ActorCell
+    from actors._core._actor import ChildFailure
+    from actors._core._cell import ActorCell
 
 __all__ = [
     "HALTED",

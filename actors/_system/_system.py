@@ -12,24 +12,24 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
-from actors._accounting import Accounting
-from actors._bus import EventBus
-from actors._cell import ActorCell
-from actors._dead_letters import DeadLetters
-from actors._deadlines import AskDeadlines
-from actors._errors import ActorStopped
-from actors._log import logger
-from actors._messages import Overflow
-from actors._pool import Pool, RestartPolicy, Routing
-from actors._state import RUNNING, STOPPING, current_cell
-from actors._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, EventBusAccess
-from actors._system_observability import SystemObservability
-from actors._timers import check_delay
+from actors._core._cell import ActorCell
+from actors._core._dead_letters import DeadLetters
+from actors._core._deadlines import AskDeadlines
+from actors._core._errors import ActorStopped
+from actors._core._log import logger
+from actors._core._messages import Overflow
+from actors._core._state import RUNNING, STOPPING, current_cell
+from actors._core._timers import check_delay
+from actors._observability._accounting import Accounting
+from actors._observability._system_observability import SystemObservability
+from actors._routing._bus import EventBus
+from actors._routing._pool import Pool, RestartPolicy, Routing
+from actors._system._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, EventBusAccess
 from actors.metrics import RuntimeCollector
 
 if TYPE_CHECKING:
-    from actors._actor import Actor, ChildFailure
-    from actors._ref import ActorRef
+    from actors._core._actor import Actor, ChildFailure
+    from actors._core._ref import ActorRef
 
 __all__ = ["ActorSystem"]
 

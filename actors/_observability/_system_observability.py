@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
-from actors._accounting import Accounting, SystemStatistics
-from actors._cell import ActorCell
-from actors._dead_letters import DeadLetters
-from actors._health import Health, SupervisorHealth
-from actors._log import log_limited
-from actors._messages import DeadLetter, Overflow
-from actors._state import SUSPENDED
+from actors._core._cell import ActorCell
+from actors._core._dead_letters import DeadLetters
+from actors._core._health import Health, SupervisorHealth
+from actors._core._log import log_limited
+from actors._core._messages import DeadLetter, Overflow
+from actors._core._state import SUSPENDED
+from actors._observability._accounting import Accounting, SystemStatistics
 
 __all__ = ["SystemObservability"]
 

@@ -76,6 +76,23 @@ class RestartIntensity:
         # was inside the window at the time of the latest add_restart.
         self._stamps: collections.deque[float] = collections.deque(maxlen=max_restarts + 1)
 
+    @staticmethod
+    def validate_max_restarts(value: object) -> int:
+        """Check a ``max_restarts`` value and return it (see ``validate_max_restarts``).
+
+        Raises ``TypeError`` for a non-``int`` (or a ``bool``), ``ValueError`` when negative.
+        """
+        return validate_max_restarts(value)
+
+    @staticmethod
+    def validate_within(value: object) -> float:
+        """Check a ``within`` value (window length, seconds) and return it as a ``float``.
+
+        Raises ``TypeError`` for a non-number (or a ``bool``), ``ValueError`` when it is not a
+        finite number ``> 0``.
+        """
+        return validate_within(value)
+
     @property
     def max_restarts(self) -> int:
         """The largest number of restarts allowed within the window."""

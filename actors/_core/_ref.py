@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from actors._errors import ActorError, AskTimeout, MailboxFull
-from actors._state import STOPPING, current_cell
+from actors._core._errors import ActorError, AskTimeout, MailboxFull
+from actors._core._state import STOPPING, current_cell
 
 if TYPE_CHECKING:
-    from actors._cell import ActorCell
-    from actors._mailbox import MailboxStatistics
+    from actors._core._cell import ActorCell
+    from actors._core._mailbox import MailboxStatistics
 
 __all__ = ["ActorRef"]
 

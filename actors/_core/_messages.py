@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
-    from actors._ref import ActorRef
+    from actors._core._ref import ActorRef
 
 __all__ = ["DeadLetter", "Overflow", "Terminated"]
 

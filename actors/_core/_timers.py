@@ -6,11 +6,11 @@ import asyncio
 import math
 from typing import TYPE_CHECKING, Any
 
-from actors._envelope import NOT_TIMED, Envelope, next_message_id
-from actors._state import STOPPING
+from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._core._state import STOPPING
 
 if TYPE_CHECKING:
-    from actors._cell import ActorCell
+    from actors._core._cell import ActorCell
 
 __all__ = ["Timer"]
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, cast
 
-from actors import _log
-from actors._actor import Actor
-from actors._envelope import Envelope
-from actors._errors import ActorStopped
-from actors._log import error_fields, log_limited, logger
-from actors._mailbox import Mailbox
-from actors._messages import Terminated
-from actors._state import (
+from actors._core import _log
+from actors._core._actor import Actor
+from actors._core._envelope import Envelope
+from actors._core._errors import ActorStopped
+from actors._core._log import error_fields, log_limited, logger
+from actors._core._mailbox import Mailbox
+from actors._core._messages import Terminated
+from actors._core._state import (
     _NO_CELLS,
     _RESUME,
     _WAKE,
@@ -33,10 +33,10 @@ from actors._state import (
 )
 
 if TYPE_CHECKING:
-    from actors._cell import ActorCell
-    from actors._ref import ActorRef
-    from actors._system import ActorSystem
-    from actors._timers import Timer
+    from actors._core._cell import ActorCell
+    from actors._core._ref import ActorRef
+    from actors._core._runtime import Runtime
+    from actors._core._timers import Timer
 
 __all__ = ["Ending"]
 
@@ -60,7 +60,7 @@ class Ending:
         watching: set[ActorCell] | frozenset[ActorCell]
         mailbox: Mailbox
         loop: asyncio.AbstractEventLoop
-        system: ActorSystem
+        system: Runtime
         parent: ActorCell | None
         name: str
         path: str

@@ -15,6 +15,7 @@ import structlog
 import structlog.contextvars
 
 logger = structlog.get_logger("actors")
+"""The runtime's structlog logger; ``supervision`` logs through it too."""
 
 debug_enabled = False
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import attrs
 
-from actors._envelope import Envelope
-from actors._messages import Overflow
+from actors._core._envelope import Envelope
+from actors._core._messages import Overflow
 
 __all__ = ["Mailbox", "MailboxStatistics"]
 
@@ -127,16 +127,23 @@ class Mailbox:
         return envelope
 
     def wake_one_putter(self) -> None:
-        """Hand the room just made to the oldest blocked sender still waiting.
+        """Hand the free room to the oldest blocked senders still waiting, one per place.
 
-        The woken sender stays in ``putters`` until it has appended its message, so the
-        room granted to it cannot be taken by a later sender meanwhile (senders that find
+        A woken sender stays in ``putters`` until it has appended its message, so the room
+        granted to it cannot be taken by a later sender meanwhile (senders that find
         ``putters`` non-empty queue behind it): blocked senders are served in arrival order.
+        Places already granted and not yet used are counted, so every free place has at most
+        one sender on its way and none is left idle while a sender waits.
         """
+        free = self.capacity - len(self.user)
         for putter in self.putters:
+            if free <= 0:
+                return
             if not putter.done():
                 putter.set_result(True)
-                return
+                free -= 1
+            elif not putter.cancelled() and putter.result():
+                free -= 1  # granted, on its way
 
     def put_control(self, item: Any) -> None:
         """Queue a system message; never bounded, always wakes the consumer."""

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from actors._timings import Timings
+from actors._core._timings import Timings
 
 if TYPE_CHECKING:
-    from actors._cell import ActorCell
+    from actors._core._cell import ActorCell
 
 __all__ = ["Accounting", "ClassTotals", "SystemStatistics"]
 

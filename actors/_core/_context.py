@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from actors._messages import Overflow
-from actors._state import STOPPING
-from actors._timers import Timer, check_delay
+from actors._core._messages import Overflow
+from actors._core._state import STOPPING
+from actors._core._timers import Timer, check_delay
 
 if TYPE_CHECKING:
-    from actors._actor import Actor
-    from actors._cell import ActorCell
-    from actors._ref import ActorRef
-    from actors._system import ActorSystem
+    from actors._core._actor import Actor
+    from actors._core._cell import ActorCell
+    from actors._core._ref import ActorRef
+
+    # The one arrow from the core up to the facade, for typing only (the contract in
+    # pyproject.toml lists it): `Context.system` hands users the ActorSystem they know.
+    from actors._system._system import ActorSystem
 
 __all__ = ["Context"]
 
@@ -56,7 +59,7 @@ class Context:
     @property
     def system(self) -> ActorSystem:
         """The system this actor runs in."""
-        return self._cell.system
+        return cast("ActorSystem", self._cell.system)
 
     @property
     def is_stopping(self) -> bool:

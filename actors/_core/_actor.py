@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 if TYPE_CHECKING:
-    from actors._context import Context
-    from actors._ref import ActorRef
+    from actors._core._context import Context
+    from actors._core._ref import ActorRef
 
 __all__ = ["Actor", "ChildFailure"]
 

@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, cast
 
-from actors._bus import EventBus, Publish, Subscribe, Unsubscribe, _Declared
-from actors._cell import ActorCell
-from actors._errors import ActorStopped
-from actors._messages import Overflow
-from actors._ref import ActorRef
-from actors._state import RUNNING
-from actors._topics import validate_topic
+from actors._core._cell import ActorCell
+from actors._core._errors import ActorStopped
+from actors._core._messages import Overflow
+from actors._core._ref import ActorRef
+from actors._core._state import RUNNING
+from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe, _Declared
+from actors._routing._topics import validate_topic
 
 if TYPE_CHECKING:
-    from actors._system import ActorSystem
+    from actors._core._runtime import Runtime
+    from actors._system._system import ActorSystem
 
 __all__ = ["BUS_PATH", "RUNTIME_NAME", "RUNTIME_PREFIX", "EventBusAccess"]
 
@@ -197,7 +198,7 @@ class EventBusAccess:
         await self.bus.ask(request, timeout=None)
 
     def _check_own(self, ref: ActorRef) -> None:
-        if ref._cell.system is not self:
+        if ref._cell.system is not cast("Runtime", self):
             raise ValueError(f"{ref!r} belongs to another actor system than {self!r}")
 
     async def _subscribe_declared(self, ref: ActorRef, patterns: object) -> None:

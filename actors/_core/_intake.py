@@ -7,16 +7,16 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from actors._envelope import NOT_TIMED, Envelope, next_message_id
-from actors._errors import ActorError, ActorFailed, ActorStopped, MailboxFull
-from actors._mailbox import Mailbox
-from actors._messages import Overflow
-from actors._state import STOPPING, State, current_cell
+from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._core._errors import ActorError, ActorFailed, ActorStopped, MailboxFull
+from actors._core._mailbox import Mailbox
+from actors._core._messages import Overflow
+from actors._core._state import STOPPING, State, current_cell
 
 if TYPE_CHECKING:
-    from actors._cell import ActorCell
-    from actors._ref import ActorRef
-    from actors._system import ActorSystem
+    from actors._core._cell import ActorCell
+    from actors._core._ref import ActorRef
+    from actors._core._runtime import Runtime
 
 __all__ = ["MessageIntake", "fail_reply"]
 
@@ -33,7 +33,7 @@ class MessageIntake:
         state: State
         mailbox: Mailbox
         loop: asyncio.AbstractEventLoop
-        system: ActorSystem
+        system: Runtime
         path: str
         ref: ActorRef
         dead_lettered: int
@@ -159,6 +159,8 @@ class MessageIntake:
             if room and len(mailbox.user) < mailbox.capacity:
                 mailbox.user.append(envelope)
                 self._accepted(mailbox, envelope, len(mailbox.user))
+                if mailbox.putters:
+                    mailbox.wake_one_putter()  # room made meanwhile goes to the next in line
                 return
 
     def _full_error(self, envelope: Envelope, reason: str) -> MailboxFull:

@@ -19,19 +19,19 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from actors import _log
-from actors._actor import Actor, ChildFailure
-from actors._ending import Ending
-from actors._envelope import Envelope
-from actors._errors import (
+from actors._core import _log
+from actors._core._actor import Actor, ChildFailure
+from actors._core._ending import Ending
+from actors._core._envelope import Envelope
+from actors._core._errors import (
     ActorStartError,
     SupervisionError,
 )
-from actors._intake import MessageIntake, fail_reply
-from actors._log import ACTOR_VAR, CORRELATION_VAR, error_fields, log_limited, logger
-from actors._mailbox import Mailbox, MailboxStatistics
-from actors._messages import Overflow
-from actors._state import (
+from actors._core._intake import MessageIntake, fail_reply
+from actors._core._log import ACTOR_VAR, CORRELATION_VAR, error_fields, log_limited, logger
+from actors._core._mailbox import Mailbox, MailboxStatistics
+from actors._core._messages import Overflow
+from actors._core._state import (
     _NO_CELLS,
     _RESUME,
     HALTED,
@@ -43,12 +43,12 @@ from actors._state import (
     _Halt,
     current_cell,
 )
-from actors._timings import TIMING_SAMPLE, Timings
+from actors._core._timings import TIMING_SAMPLE, Timings
 
 if TYPE_CHECKING:
-    from actors._context import Context
-    from actors._system import ActorSystem
-    from actors._timers import Timer
+    from actors._core._context import Context
+    from actors._core._runtime import Runtime
+    from actors._core._timers import Timer
 
 __all__ = ["ActorCell"]
 
@@ -106,7 +106,7 @@ class ActorCell(MessageIntake, Ending):
 
     def __init__(
         self,
-        system: ActorSystem,
+        system: Runtime,
         parent: ActorCell | None,
         name: str,
         path: str,
@@ -115,8 +115,8 @@ class ActorCell(MessageIntake, Ending):
         overflow: Overflow,
         shutdown: float | None,
     ) -> None:
-        from actors._context import Context
-        from actors._ref import ActorRef
+        from actors._core._context import Context
+        from actors._core._ref import ActorRef
 
         self.system = system
         self.loop = system.loop

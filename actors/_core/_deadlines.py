@@ -13,10 +13,10 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from actors._errors import AskTimeout
+from actors._core._errors import AskTimeout
 
 if TYPE_CHECKING:
-    from actors._cell import ActorCell
+    from actors._core._cell import ActorCell
 
 __all__ = ["AskDeadlines"]
 

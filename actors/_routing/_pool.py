@@ -14,15 +14,15 @@ import functools
 from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
-from actors._actor import Actor, ChildFailure
-from actors._cell import ActorCell
-from actors._envelope import NOT_TIMED, Envelope, next_message_id
-from actors._errors import RestartIntensityExceeded, SupervisionError
-from actors._health import SupervisorHealth
-from actors._intensity import RestartIntensity
-from actors._log import logger
-from actors._messages import Overflow, Terminated
-from actors._ref import ActorRef
+from actors._core._actor import Actor, ChildFailure
+from actors._core._cell import ActorCell
+from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._core._errors import RestartIntensityExceeded, SupervisionError
+from actors._core._health import SupervisorHealth
+from actors._core._intensity import RestartIntensity
+from actors._core._log import logger
+from actors._core._messages import Overflow, Terminated
+from actors._core._ref import ActorRef
 
 __all__ = ["Pool", "RestartPolicy", "Routing"]
 

@@ -1,0 +1,1 @@
+"""The ``ActorSystem`` facade, which composes the core, the routing actors and observability."""
