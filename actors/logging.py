@@ -18,9 +18,9 @@ import structlog
 import structlog.tracebacks
 
 from actors._core import _log
-from actors._core._log import error_fields, log_limited, logger
+from actors._core._log import add_message_context, error_fields, log_limited, logger
 
-__all__ = ["configure", "error_fields", "log_limited", "logger"]
+__all__ = ["add_message_context", "configure", "error_fields", "log_limited", "logger"]
 
 _LEVELS = {
     "debug": _stdlib_logging.DEBUG,
@@ -69,6 +69,7 @@ def configure(
     output = sys.stderr if stream is None else stream
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_message_context,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),

@@ -28,7 +28,7 @@ from actors._core._errors import (
     SupervisionError,
 )
 from actors._core._intake import MessageIntake, fail_reply
-from actors._core._log import ACTOR_VAR, CORRELATION_VAR, error_fields, log_limited, logger
+from actors._core._log import ACTOR_VAR, error_fields, log_limited, logger
 from actors._core._mailbox import Mailbox, MailboxStatistics
 from actors._core._messages import Overflow
 from actors._core._state import (
@@ -37,6 +37,7 @@ from actors._core._state import (
     HALTED,
     RUNNING,
     STARTING,
+    STOPPED,
     STOPPING,
     SUSPENDED,
     _ChildFailed,
@@ -74,7 +75,6 @@ class ActorCell(MessageIntake, Ending):
         "actor_class",
         "ask_timeouts",
         "children",
-        "clock",
         "context",
         "current",
         "dead_lettered",
@@ -97,8 +97,6 @@ class ActorCell(MessageIntake, Ending):
         "system",
         "task",
         "timers",
-        "timing",
-        "timing_mask",
         "timings",
         "watchers",
         "watching",
@@ -125,7 +123,11 @@ class ActorCell(MessageIntake, Ending):
         self.path = path
         self.factory = factory
         self.shutdown_timeout = shutdown
-        self.mailbox = Mailbox(capacity, overflow)
+        # Metrics: 1 in TIMING_SAMPLE accepted messages is timed (mailbox wait and handling
+        # time), so timing costs little per message; the counts below are exact.
+        self.mailbox = Mailbox(
+            capacity, overflow, self.loop.time, TIMING_SAMPLE if system.metrics_enabled else 0
+        )
         self.ref = ActorRef(self)
         self.context: Context = Context(self)
         # Children in start order (dict order); a child leaves when it reaches STOPPED.
@@ -151,11 +153,6 @@ class ActorCell(MessageIntake, Ending):
         self._stop_handle: asyncio.TimerHandle | None = None
         # Child failures that came while SUSPENDED, replayed on resume.
         self._deferred: list[_ChildFailed] | None = None
-        # Metrics: 1 in (timing_mask + 1) accepted messages is timed (mailbox wait and
-        # handling time), so timing costs little per message; counts below are exact.
-        self.timing = system.metrics_enabled
-        self.timing_mask = TIMING_SAMPLE - 1
-        self.clock = self.loop.time
         self.timings: Timings | None = None
         # Ledger (see MailboxStatistics) and counters, plain ints on the hot path.
         self.processed = 0
@@ -298,79 +295,98 @@ class ActorCell(MessageIntake, Ending):
         return error
 
     async def _serve(self) -> None:
-        # The hot loop. Handling a message is inlined here (no coroutine per message); the
-        # rare paths (control messages, failures, idling) are method calls. The control,
-        # notice and putter lanes are created on first use, so they are read each time.
+        # The hot loop. While the mailbox's interrupt flag is clear (the actor RUNNING, no
+        # control message, no notice), a message costs one flag read on top of taking it:
+        # the flag is set by whatever needs the general path (put_control, put_notice, a
+        # stop, a failure) and cleared there once nothing but user messages is left.
+        # Handling is inlined (no coroutine per message); the rare paths are method calls.
         mailbox = self.mailbox
         user = mailbox.user
         me = self.task
         receive = self._receive
         assert receive is not None
         mode = self._receive_mode
-        set_correlation = CORRELATION_VAR.set
+        is_async = mode == _ASYNC
+        clock = mailbox.clock
         create_future = self.loop.create_future
         system = self.system
-        while self.task is me:
-            control = mailbox.control
-            if control:
-                if await self._handle_control(control.popleft()):
+        mailbox.interrupt = True  # the first pass takes the general path
+        # Invariant: this task owns the incarnation (self.task is me) whenever it reaches the
+        # fast path. Ownership is only taken away while a handler runs (abandon: `current`
+        # cleared, checked below) or by cancelling this task, and the general path checks it.
+        while True:
+            if not mailbox.interrupt and user:
+                envelope = user.popleft()
+                if mailbox.putters:
+                    mailbox.wake_one_putter()
+            else:
+                chosen: Envelope | None = None
+                if self.task is not me:
                     return
-                continue
-            state = self.state
-            if state is RUNNING or (state is STOPPING and self._drain):
-                notices = mailbox.notices
-                if notices:
-                    envelope = notices.popleft()
-                elif user:
-                    envelope = user.popleft()
-                    if mailbox.putters:
-                        mailbox.wake_one_putter()
-                else:
-                    envelope = None
-                if envelope is not None:
-                    self.current = envelope
-                    set_correlation(envelope.correlation_id)
-                    enqueued = envelope.enqueued_at
-                    started = self.clock() if enqueued >= 0.0 else 0.0
-                    try:
-                        if mode == _ASYNC:
-                            result = await receive(envelope.message)
-                        elif mode == _SYNC:
-                            result = receive(envelope.message)
-                        else:
-                            result = await self._receive_in_thread(receive, envelope.message)
-                    except Exception as exc:
-                        if self.current is envelope:
-                            self._handler_failed(envelope, exc)
+                if mailbox.interrupt:
+                    control = mailbox.control
+                    if control:
+                        if await self._handle_control(control.popleft()):
+                            return
                         continue
-                    if self.current is not envelope:
-                        continue  # abandoned: whoever took over accounted for it
-                    self.current = None
-                    self.processed += 1
-                    if enqueued >= 0.0:
-                        self._observe(enqueued, started)
-                    reply = envelope.reply
-                    if reply is not None:
-                        if reply.done():
-                            self.late_replies += 1
-                        else:
-                            reply.set_result(result)
+                    state = self.state
+                    notices = mailbox.notices
+                    if state is RUNNING:
+                        if not notices:
+                            mailbox.interrupt = False
+                            continue
+                        chosen = notices.popleft()
+                    elif state is STOPPING:
+                        if not (self._drain and (notices or user)):
+                            await self._finish_stop()
+                            return
+                        chosen = notices.popleft() if notices else user.popleft()
+                if chosen is None:
+                    # Idle: wait for the next message (inlined to save a frame per actor);
+                    # a failed or halted actor waits for its parent's control message only.
+                    waiter = create_future()
+                    mailbox.waiter = waiter
+                    mailbox.waiting_for_user = self.state is RUNNING
+                    system._idle_enter()
+                    try:
+                        await waiter
+                    finally:
+                        # Only our own: after a halt, the next incarnation's task may wait.
+                        if mailbox.waiter is waiter:
+                            mailbox.waiter = None
+                        system._idle_leave()
                     continue
-            if state is STOPPING:
-                await self._finish_stop()
-                return
-            # Idle: wait for the next message (Mailbox.wait, inlined to save a frame per actor).
-            waiter = create_future()
-            mailbox.waiter = waiter
-            mailbox.waiting_for_user = state is RUNNING
-            system._idle_enter()
+                envelope = chosen
+            self.current = envelope
+            enqueued = envelope.enqueued_at
+            started = clock() if enqueued >= 0.0 else 0.0
             try:
-                await waiter
-            finally:
-                # Only our own: after a halt, the next incarnation's task may already wait.
-                if mailbox.waiter is waiter:
-                    mailbox.waiter = None
-                system._idle_leave()
+                if is_async:
+                    result = await receive(envelope.message)
+                elif mode == _SYNC:
+                    result = receive(envelope.message)
+                else:
+                    result = await self._receive_in_thread(receive, envelope.message)
+            except Exception as exc:
+                if self.current is envelope:
+                    self._handler_failed(envelope, exc)
+                else:
+                    mailbox.interrupt = True  # abandoned, as below
+                continue
+            if self.current is not envelope:
+                # Abandoned: whoever took over accounted for it (and may own the slot now).
+                mailbox.interrupt = True
+                continue
+            self.current = None
+            self.processed += 1
+            if enqueued >= 0.0:
+                self._observe(enqueued, started)
+            reply = envelope.reply
+            if reply is not None:
+                if reply.done():
+                    self.late_replies += 1
+                else:
+                    reply.set_result(result)
 
     async def _receive_in_thread(self, receive: Callable[[Any], Any], message: Any) -> Any:
         context = contextvars.copy_context()
@@ -378,7 +394,7 @@ class ActorCell(MessageIntake, Ending):
 
     def _observe(self, enqueued: float, started: float) -> None:
         """Record one sampled message's time in mailbox and handling time (histograms)."""
-        finished = self.clock()
+        finished = self.mailbox.clock()
         timings = self.timings
         if timings is None:
             timings = self.timings = Timings()
@@ -410,6 +426,7 @@ class ActorCell(MessageIntake, Ending):
 
     def _suspend_and_report(self, failure: ChildFailure) -> None:
         self.state = SUSPENDED
+        self.mailbox.interrupt = True
         parent = self.parent
         if parent is None:
             self.system._top_level_failed(self, failure)
@@ -418,8 +435,6 @@ class ActorCell(MessageIntake, Ending):
 
     async def _handle_control(self, item: object) -> bool:
         """Handle one control message; True when this incarnation's task must end."""
-        # Not part of any message's handling: the last message's correlation id would mislead.
-        CORRELATION_VAR.set(...)
         if isinstance(item, _ChildFailed):
             await self._on_child_failed(item)
         elif isinstance(item, _Halt):
@@ -470,6 +485,14 @@ class ActorCell(MessageIntake, Ending):
                 self._suspend_and_report(ChildFailure(self.ref, exc, None, True))
 
     # ----------------------------------------------------------------- introspection
+
+    def count_ask_timeout(self) -> None:
+        """Count an ``AskTimeout`` a caller received: on the cell while it lives, else in the
+        totals the system keeps for stopped actors (where the cell's counters went)."""
+        if self.state is STOPPED:
+            self.system._retired_ask_timeout(self)
+        else:
+            self.ask_timeouts += 1
 
     def _class_name(self) -> str:
         return self.actor_class

@@ -214,8 +214,8 @@ class Ending:
         # A failed or halted actor has no healthy instance to drain the queue with.
         self._drain = self.state in (RUNNING, STARTING)
         self.state = STOPPING
-        # Blocked senders wake, see STOPPING and dead-letter their messages.
-        self.mailbox.wake_putters()
+        # Blocked senders wake, see the mailbox closed and dead-letter their messages.
+        self.mailbox.stop_accepting()
         if self.task is None:
             self._finalize("stopped")
             return

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
 import msgspec
 
-__all__ = ["NOT_TIMED", "Envelope", "next_message_id"]
+from actors._core._state import current_cell
+
+__all__ = ["NOT_TIMED", "Envelope", "new_envelope", "next_message_id"]
 
 # The enqueued_at of a message that is not in the timing sample (loop time can be 0.0).
 NOT_TIMED = -1.0
@@ -44,3 +47,30 @@ class Envelope(msgspec.Struct):
 
     def __repr__(self) -> str:
         return f"<Envelope #{self.message_id} {type(self.message).__name__}>"
+
+
+def new_envelope(
+    message: Any, reply: asyncio.Future[Any] | None, correlation_id: int | str | None
+) -> Envelope:
+    """Wrap a message, inheriting sender, correlation and causation from the handler it is
+    sent from (found through ``current_cell``, set once per actor task)."""
+    message_id = next_message_id()
+    sender_cell = current_cell.get()
+    if sender_cell is None:
+        return Envelope(
+            message,
+            None,
+            reply,
+            message_id,
+            message_id if correlation_id is None else correlation_id,
+            None,
+            NOT_TIMED,
+        )
+    handling = sender_cell.current
+    if handling is None:
+        causation = None
+        correlation = message_id if correlation_id is None else correlation_id
+    else:
+        causation = handling.message_id
+        correlation = handling.correlation_id if correlation_id is None else correlation_id
+    return Envelope(message, sender_cell.ref, reply, message_id, correlation, causation, NOT_TIMED)

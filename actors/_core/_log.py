@@ -8,29 +8,46 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, MutableMapping
 from typing import Any
 
 import structlog
 import structlog.contextvars
+
+from actors._core._state import current_cell
 
 logger = structlog.get_logger("actors")
 """The runtime's structlog logger; ``supervision`` logs through it too."""
 
 debug_enabled = False
 
-# structlog's own context variables for the two keys the runtime binds: the actor's path, set
-# once per incarnation task, and the correlation id of the message being handled, set once per
-# message. Binding through structlog.contextvars makes them appear in every log line written
-# from a handler (the runtime's and the user's own) whenever structlog's configuration merges
-# contextvars (its default does). Obtained once here, through the public API, in a throwaway
-# context so that nothing is bound at import.
-_tokens = contextvars.copy_context().run(
-    structlog.contextvars.bind_contextvars, actor=..., correlation_id=...
-)
+# structlog's own context variable for the actor's path, set once per incarnation task, so it
+# appears in every log line written from a handler (the runtime's and the user's own) whenever
+# structlog's configuration merges contextvars (its default does). Obtained once here, through
+# the public API, in a throwaway context so that nothing is bound at import.
+_tokens = contextvars.copy_context().run(structlog.contextvars.bind_contextvars, actor=...)
 ACTOR_VAR: contextvars.ContextVar[Any] = _tokens["actor"].var
-CORRELATION_VAR: contextvars.ContextVar[Any] = _tokens["correlation_id"].var
 del _tokens
+
+
+def add_message_context(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A structlog processor: inside a handler, add the handled message's
+    ``correlation_id`` (unless the line has one) and the actor's path (``actor``).
+
+    The message being handled lives on the actor's record, which the task finds through a
+    context variable set once when the task starts; nothing is written per message.
+    ``actors.logging.configure`` installs it; an application that configures structlog itself
+    adds it to its processors to get correlation ids in its own lines from handlers.
+    """
+    cell = current_cell.get()
+    if cell is not None:
+        event_dict.setdefault("actor", cell.path)
+        envelope = cell.current
+        if envelope is not None:
+            event_dict.setdefault("correlation_id", envelope.correlation_id)
+    return event_dict
 
 
 class RateLimiter:

@@ -1,24 +1,48 @@
 """The bounded mailbox: a user lane limited by ``capacity`` and unbounded system lanes.
 
-The mailbox is a data structure with exactly one consumer (its actor's task). It applies no
-overflow policy itself: it reports whether it has room and lets the actor cell decide, so the
-policy lives in one place. Nothing here awaits except ``wait`` (the consumer) and
-``wait_for_room`` (a blocked sender).
+The mailbox is a data structure with exactly one consumer (its actor's task). Its admission
+rules live in one place, ``offer``, which applies the capacity, the overflow policy, the
+blocked senders' turn and the ledger's accepted count, and returns a verdict; the actor cell
+routes each verdict (dead letters, a failed ask, a sender that must wait). Nothing here
+awaits except ``wait_for_room`` (a blocked sender).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 
-from actors._core._envelope import Envelope
+from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
 from actors._core._messages import Overflow
+from actors._core._state import current_cell
 
-__all__ = ["Mailbox", "MailboxStatistics"]
+__all__ = [
+    "ACCEPTED",
+    "CLOSED",
+    "DROPPED",
+    "EVICTED",
+    "FULL",
+    "REJECTED",
+    "Mailbox",
+    "MailboxStatistics",
+]
+
+# Verdicts of Mailbox.offer. ACCEPTED is 0, so the hot path tests `if verdict:` once.
+ACCEPTED = 0  # appended to the user lane
+FULL = 1  # overflow BLOCK, no room: the sender waits (tell) or gets MailboxFull (tell_nowait)
+REJECTED = 2  # overflow REJECT, no room: the sender gets MailboxFull
+DROPPED = 3  # overflow DROP_NEWEST, no room: the offered envelope is a dead letter
+EVICTED = 4  # overflow DROP_OLDEST: appended; `evicted` holds the dropped oldest envelope
+CLOSED = 5  # the mailbox no longer accepts (the actor is stopping or stopped)
+
+# A sample mask that no count matches in practice: timing off.
+_NEVER = (1 << 62) - 1
 
 
 @attrs.frozen
@@ -60,19 +84,31 @@ class Mailbox:
 
     __slots__ = (
         "accepted",
+        "accepting",
         "capacity",
+        "clock",
         "closed",
         "control",
+        "evicted",
         "high_water_mark",
+        "interrupt",
+        "last_verdict",
         "notices",
         "overflow",
         "putters",
+        "sample_mask",
         "user",
         "waiter",
         "waiting_for_user",
     )
 
-    def __init__(self, capacity: int, overflow: Overflow) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        overflow: Overflow,
+        clock: Callable[[], float] = time.monotonic,
+        sample_every: int = 0,
+    ) -> None:
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"mailbox capacity must be an int >= 1, got {capacity!r}")
         if not isinstance(overflow, Overflow):
@@ -93,21 +129,134 @@ class Mailbox:
         # Whether the waiting consumer wants user messages (False while it is suspended).
         self.waiting_for_user = True
         self.closed = False
+        # Invariant: False from the moment the actor begins to stop; offers are then CLOSED.
+        self.accepting = True
+        # Set whenever the consumer has something other than user messages to see to (a
+        # control message, a notice, a state change); its task re-checks this one flag per
+        # message instead of every lane.
+        self.interrupt = False
         self.accepted = 0
         self.high_water_mark = 0
+        # 1 in `sample_every` accepted messages is stamped with `clock()` for the time-in-
+        # mailbox and handling-time histograms (a power of two, checked with a bit mask).
+        self.clock = clock
+        self.sample_mask = _NEVER if sample_every <= 0 else sample_every - 1
+        self.evicted: Envelope | None = None
+        self.last_verdict = ACCEPTED
 
     def __len__(self) -> int:
         return len(self.user)
 
+    def offer(self, envelope: Envelope) -> int:
+        """Admit a user message or say why not: the mailbox's one admission rule.
+
+        Returns ``ACCEPTED`` (appended, counted, the consumer woken), ``FULL`` (``block``
+        overflow: the sender must wait for its turn), ``REJECTED`` (``reject``), ``DROPPED``
+        (``drop_newest``: the envelope was not taken), ``EVICTED`` (``drop_oldest``: taken,
+        and the oldest queued envelope, now in ``evicted``, was dropped) or ``CLOSED``.
+        Senders blocked earlier keep their turn: while any waits, nothing else gets in.
+        """
+        user = self.user
+        depth = len(user)
+        if depth < self.capacity and self.accepting and not self.putters:
+            user.append(envelope)
+            accepted = self.accepted + 1
+            self.accepted = accepted
+            if not accepted & self.sample_mask:
+                envelope.enqueued_at = self.clock()
+            if depth >= self.high_water_mark:
+                self.high_water_mark = depth + 1
+            waiter = self.waiter
+            if waiter is not None and self.waiting_for_user and not waiter.done():
+                waiter.set_result(None)
+            return ACCEPTED
+        if not self.accepting:
+            return CLOSED
+        overflow = self.overflow
+        if overflow is Overflow.BLOCK:
+            return FULL
+        if overflow is Overflow.REJECT:
+            return REJECTED
+        if overflow is Overflow.DROP_NEWEST:
+            return DROPPED
+        self.evicted = user.popleft()
+        self.append(envelope)
+        return EVICTED
+
+    def post(
+        self, message: Any, reply: asyncio.Future[Any] | None, correlation_id: int | str | None
+    ) -> Envelope | None:
+        """Wrap ``message`` in its envelope and offer it, in one call: the hot path of tell
+        and ask. Returns None when it was accepted, else the envelope, whose verdict is then
+        ``last_verdict`` (the caller settles it).
+
+        The envelope is built as ``new_envelope`` builds it and admitted as ``offer`` admits
+        it, both inlined here: two calls less on every message.
+        """
+        message_id = next_message_id()
+        sender_cell = current_cell.get()
+        if sender_cell is None:
+            envelope = Envelope(
+                message,
+                None,
+                reply,
+                message_id,
+                message_id if correlation_id is None else correlation_id,
+                None,
+                NOT_TIMED,
+            )
+        else:
+            handling = sender_cell.current
+            if handling is None:
+                causation = None
+                correlation = message_id if correlation_id is None else correlation_id
+            else:
+                causation = handling.message_id
+                correlation = handling.correlation_id if correlation_id is None else correlation_id
+            envelope = Envelope(
+                message, sender_cell.ref, reply, message_id, correlation, causation, NOT_TIMED
+            )
+        user = self.user
+        depth = len(user)
+        if depth < self.capacity and self.accepting and not self.putters:
+            user.append(envelope)
+            accepted = self.accepted + 1
+            self.accepted = accepted
+            if not accepted & self.sample_mask:
+                envelope.enqueued_at = self.clock()
+            if depth >= self.high_water_mark:
+                self.high_water_mark = depth + 1
+            waiter = self.waiter
+            if waiter is not None and self.waiting_for_user and not waiter.done():
+                waiter.set_result(None)
+            return None
+        self.last_verdict = self.offer(envelope)
+        return None if self.last_verdict == ACCEPTED else envelope
+
+    def offer_granted(self, envelope: Envelope) -> bool:
+        """Append for a blocked sender that was granted room; False when there is none
+        after all (the sender waits again) or the mailbox no longer accepts."""
+        if not self.accepting or len(self.user) >= self.capacity:
+            return False
+        self.append(envelope)
+        if self.putters:
+            self.wake_one_putter()  # room made meanwhile goes to the next in line
+        return True
+
     @property
     def has_room(self) -> bool:
-        return len(self.user) < self.capacity and not self.putters
+        """Whether an offer now would be ``ACCEPTED`` (room, accepting, nobody waiting)."""
+        return len(self.user) < self.capacity and self.accepting and not self.putters
 
     def append(self, envelope: Envelope) -> None:
-        """Append to the user lane; the caller has checked ``has_room`` or evicted."""
+        """Append to the user lane and count it; for callers that apply a policy of their
+        own (the event bus's subscriptions) after checking ``has_room`` or making room."""
         user = self.user
         user.append(envelope)
-        self.accepted += 1
+        accepted = self.accepted + 1
+        self.accepted = accepted
+        if not accepted & self.sample_mask:
+            envelope.enqueued_at = self.clock()
         depth = len(user)
         if depth > self.high_water_mark:
             self.high_water_mark = depth
@@ -115,9 +264,18 @@ class Mailbox:
         if waiter is not None and self.waiting_for_user and not waiter.done():
             waiter.set_result(None)
 
-    def evict_oldest(self) -> Envelope:
-        """Remove and return the oldest user message (``drop_oldest``)."""
-        return self.user.popleft()
+    def take_evicted(self) -> Envelope:
+        """The envelope the last ``EVICTED`` verdict dropped (the caller dead-letters it)."""
+        evicted = self.evicted
+        assert evicted is not None
+        self.evicted = None
+        return evicted
+
+    def stop_accepting(self) -> None:
+        """From now on every offer is ``CLOSED``; blocked senders wake (with False)."""
+        self.accepting = False
+        self.interrupt = True
+        self.wake_putters()
 
     def take(self) -> Envelope:
         """Remove and return the oldest user message, waking one blocked sender."""
@@ -151,6 +309,7 @@ class Mailbox:
         if not isinstance(control, deque):
             control = self.control = deque()
         control.append(item)
+        self.interrupt = True
         self._wake()
 
     def put_notice(self, envelope: Envelope) -> None:
@@ -160,22 +319,13 @@ class Mailbox:
             notices = self.notices = deque()
         notices.append(envelope)
         self.accepted += 1
+        self.interrupt = True
         self._wake()
 
     def _wake(self) -> None:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-
-    async def wait(self, *, for_user: bool) -> None:
-        """Wait until something arrives for the consumer (any lane, or control only)."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiter = waiter
-        self.waiting_for_user = for_user
-        try:
-            await waiter
-        finally:
-            self.waiter = None
 
     async def wait_for_room(self, timeout: float | None) -> bool:
         """Wait as a blocked sender; True when room was made, False when closed or timed out.
@@ -219,6 +369,7 @@ class Mailbox:
         Notices come first, then user messages, each in arrival order.
         """
         self.closed = True
+        self.accepting = False
         self.wake_putters()
         drained = list(self.notices)
         drained.extend(self.user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from actors._core._envelope import new_envelope
 from actors._core._errors import ActorError, AskTimeout, MailboxFull
 from actors._core._state import STOPPING, current_cell
 
@@ -24,10 +25,12 @@ class ActorRef:
     the event loop's thread only.
     """
 
-    __slots__ = ("__weakref__", "_cell")
+    __slots__ = ("__weakref__", "_cell", "_mailbox")
 
     def __init__(self, cell: ActorCell) -> None:
         self._cell = cell
+        # The slot's mailbox outlives every incarnation: the tell path goes straight to it.
+        self._mailbox = cell.mailbox
 
     def __repr__(self) -> str:
         return f"<ActorRef {self._cell.path}>"
@@ -66,10 +69,11 @@ class ActorRef:
             MailboxFull: the overflow is ``reject`` and the mailbox is full, or no room was
                 made within ``timeout``; ``.message`` is the undelivered message.
         """
-        cell = self._cell
-        envelope = cell.post(message, correlation_id)
+        envelope = self._mailbox.post(message, None, correlation_id)
         if envelope is not None:
-            await cell.offer_waiting(envelope, timeout)
+            cell = self._cell
+            if not cell.settle(envelope, self._mailbox.last_verdict):
+                await cell.offer_waiting(envelope, timeout)
 
     def tell_nowait(self, message: Any, *, correlation_id: int | str | None = None) -> None:
         """Send ``message`` without ever waiting.
@@ -78,9 +82,10 @@ class ActorRef:
             MailboxFull: the mailbox is full and its overflow is ``block`` or ``reject``;
                 ``.message`` is the undelivered message. Other policies drop to dead letters.
         """
-        cell = self._cell
-        envelope = cell.post(message, correlation_id)
-        if envelope is not None:
+        envelope = self._mailbox.post(message, None, correlation_id)
+        if envelope is not None and not (cell := self._cell).settle(
+            envelope, self._mailbox.last_verdict
+        ):
             raise MailboxFull(
                 "mailbox full",
                 message=message,
@@ -119,7 +124,7 @@ class ActorRef:
                 message_type=type(message).__name__,
             )
         reply: asyncio.Future[Any] = cell.loop.create_future()
-        envelope = cell.envelope(message, reply, correlation_id)
+        envelope = new_envelope(message, reply, correlation_id)
         if timeout is not None:
             if timeout <= 0:
                 raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
@@ -136,7 +141,7 @@ class ActorRef:
                 except MailboxFull as full:
                     if reply.done() and not reply.cancelled():
                         reply.exception()  # the expiry's AskTimeout, superseded below
-                    cell.ask_timeouts += 1
+                    cell.count_ask_timeout()
                     raise AskTimeout(
                         f"no room in the mailbox within the ask timeout of {timeout}s",
                         path=cell.path,
@@ -151,7 +156,7 @@ class ActorRef:
             return await reply
         except AskTimeout:
             # Counted where the caller sees it, so the counter agrees with the callers.
-            cell.ask_timeouts += 1
+            cell.count_ask_timeout()
             raise
         except asyncio.CancelledError:
             # Cancelled after the reply (or its error) was set but before we resumed: the

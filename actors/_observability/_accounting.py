@@ -93,6 +93,13 @@ class Accounting:
         if cell.restarts:
             self._retired_restarts[(_supervisor(cell), cell.actor_class)] += cell.restarts
 
+    def retired_ask_timeout(self, cell: ActorCell) -> None:
+        """Count an ask timeout that a caller received after ``cell`` was retired."""
+        totals = self._retired.get(cell.actor_class)
+        if totals is None:
+            totals = self._retired[cell.actor_class] = ClassTotals()
+        totals.ask_timeouts += 1
+
     def snapshot(
         self, live: Iterable[ActorCell]
     ) -> tuple[dict[str, ClassTotals], Counter[tuple[str, str]]]:

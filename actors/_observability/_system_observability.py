@@ -58,6 +58,9 @@ class SystemObservability:
     def _retire(self, cell: ActorCell) -> None:
         self._accounting.retire(cell)
 
+    def _retired_ask_timeout(self, cell: ActorCell) -> None:
+        self._accounting.retired_ask_timeout(cell)
+
     # ------------------------------------------------------------------ observability
 
     @property

@@ -37,7 +37,7 @@ import attrs
 
 from actors._core._actor import Actor
 from actors._core._cell import ActorCell
-from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._core._envelope import NOT_TIMED, Envelope, new_envelope, next_message_id
 from actors._core._intake import fail_reply
 from actors._core._log import logger
 from actors._core._messages import DeadLetter, Overflow, Terminated
@@ -419,7 +419,7 @@ class EventBus(Actor):
         subscribers = self._trie.match(topic)
         if not subscribers:
             return False
-        envelope = self.context._cell.envelope(event, None, correlation_id)
+        envelope = new_envelope(event, None, correlation_id)
         envelope.topic = topic
         self._backlog_grew = False
         self._fan_out(envelope, subscribers)

@@ -16,7 +16,7 @@ from structlog.testing import LogCapture, capture_logs
 
 from actors import Actor, ActorRef, ActorSystem, Overflow
 from actors._core import _log
-from actors.logging import configure
+from actors.logging import add_message_context, configure
 from actors.metrics import FAMILIES, asgi_app, serve
 from actors.testing import VirtualTimeLoop
 from supervision import Backoff, ChildSpec, OneForOne, Supervisor
@@ -34,9 +34,16 @@ def fresh_limiter() -> Iterator[_log.RateLimiter]:
 
 @pytest.fixture
 def merged_logs() -> Iterator[LogCapture]:
-    """structlog configured as an application would (merging contextvars), captured."""
+    """structlog configured as an application would (merging contextvars and adding the
+    handled message's context), captured."""
     capture = LogCapture()
-    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            add_message_context,
+            capture,
+        ]
+    )
     yield capture
     structlog.reset_defaults()
 
