@@ -82,11 +82,13 @@ class MessageIntake:
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 raise self._full_error(envelope, f"no room in the mailbox within {timeout}s")
-            room = await mailbox.wait_for_room(remaining)
-            if not mailbox.accepting:
+            if await mailbox.wait_for_room(remaining):
+                if mailbox.append_reserved(envelope):
+                    return
                 self._refuse(envelope, "stopped")
                 return
-            if room and mailbox.offer_granted(envelope):
+            if not mailbox.accepting:
+                self._refuse(envelope, "stopped")
                 return
 
     def _full_error(self, envelope: Envelope, reason: str) -> MailboxFull:

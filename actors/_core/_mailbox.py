@@ -96,6 +96,7 @@ class Mailbox:
         "notices",
         "overflow",
         "putters",
+        "reserved",
         "sample_mask",
         "user",
         "waiter",
@@ -143,6 +144,9 @@ class Mailbox:
         self.sample_mask = _NEVER if sample_every <= 0 else sample_every - 1
         self.evicted: Envelope | None = None
         self.last_verdict = ACCEPTED
+        # Places granted to woken blocked senders that have not yet appended: they count
+        # against capacity, so nothing that arrives meanwhile can take them.
+        self.reserved = 0
 
     def __len__(self) -> int:
         return len(self.user)
@@ -158,7 +162,7 @@ class Mailbox:
         """
         user = self.user
         depth = len(user)
-        if depth < self.capacity and self.accepting and not self.putters:
+        if depth + self.reserved < self.capacity and self.accepting and not self.putters:
             user.append(envelope)
             accepted = self.accepted + 1
             self.accepted = accepted
@@ -218,7 +222,7 @@ class Mailbox:
             )
         user = self.user
         depth = len(user)
-        if depth < self.capacity and self.accepting and not self.putters:
+        if depth + self.reserved < self.capacity and self.accepting and not self.putters:
             user.append(envelope)
             accepted = self.accepted + 1
             self.accepted = accepted
@@ -233,20 +237,28 @@ class Mailbox:
         self.last_verdict = self.offer(envelope)
         return None if self.last_verdict == ACCEPTED else envelope
 
-    def offer_granted(self, envelope: Envelope) -> bool:
-        """Append for a blocked sender that was granted room; False when there is none
-        after all (the sender waits again) or the mailbox no longer accepts."""
-        if not self.accepting or len(self.user) >= self.capacity:
+    def append_reserved(self, envelope: Envelope) -> bool:
+        """Append into the place ``wait_for_room`` reserved for this sender. False (and the
+        place released) when the mailbox no longer accepts."""
+        self.reserved -= 1
+        if not self.accepting:
+            self.reserved = 0
             return False
         self.append(envelope)
-        if self.putters:
-            self.wake_one_putter()  # room made meanwhile goes to the next in line
         return True
+
+    def release_reserved(self) -> None:
+        """Give back a reserved place the sender will not use; it goes to the next in line."""
+        self.reserved -= 1
+        if self.putters:
+            self.wake_one_putter()
 
     @property
     def has_room(self) -> bool:
         """Whether an offer now would be ``ACCEPTED`` (room, accepting, nobody waiting)."""
-        return len(self.user) < self.capacity and self.accepting and not self.putters
+        return (
+            len(self.user) + self.reserved < self.capacity and self.accepting and not self.putters
+        )
 
     def append(self, envelope: Envelope) -> None:
         """Append to the user lane and count it; for callers that apply a policy of their
@@ -285,23 +297,20 @@ class Mailbox:
         return envelope
 
     def wake_one_putter(self) -> None:
-        """Hand the free room to the oldest blocked senders still waiting, one per place.
+        """Grant the free places to the oldest blocked senders still waiting, one each.
 
-        A woken sender stays in ``putters`` until it has appended its message, so the room
-        granted to it cannot be taken by a later sender meanwhile (senders that find
-        ``putters`` non-empty queue behind it): blocked senders are served in arrival order.
-        Places already granted and not yet used are counted, so every free place has at most
-        one sender on its way and none is left idle while a sender waits.
+        A granted place is reserved (``reserved``) until its sender appends into it, so a
+        sender that arrives meanwhile cannot take it: blocked senders are served in arrival
+        order, and no free place is left idle while a sender waits.
         """
-        free = self.capacity - len(self.user)
-        for putter in self.putters:
-            if free <= 0:
-                return
+        putters = self.putters
+        free = self.capacity - len(self.user) - self.reserved
+        while free > 0 and putters:
+            putter = putters.popleft()
             if not putter.done():
                 putter.set_result(True)
+                self.reserved += 1
                 free -= 1
-            elif not putter.cancelled() and putter.result():
-                free -= 1  # granted, on its way
 
     def put_control(self, item: Any) -> None:
         """Queue a system message; never bounded, always wakes the consumer."""
@@ -328,9 +337,12 @@ class Mailbox:
             waiter.set_result(None)
 
     async def wait_for_room(self, timeout: float | None) -> bool:
-        """Wait as a blocked sender; True when room was made, False when closed or timed out.
+        """Wait as a blocked sender for its turn.
 
-        Raises whatever cancels the caller; a cancelled sender gives its turn to the next one.
+        True means a place is reserved for the caller: before its next await it calls
+        ``append_reserved`` (or ``release_reserved``). False means no place: the mailbox
+        closed or ``timeout`` passed. Raises whatever cancels the caller; a cancelled sender
+        that had been granted a place passes it on.
         """
         loop = asyncio.get_running_loop()
         putter: asyncio.Future[bool] = loop.create_future()
@@ -344,10 +356,8 @@ class Mailbox:
         try:
             return await putter
         except asyncio.CancelledError:
-            # If room was handed to us just as we were cancelled, pass it on.
             if putter.done() and not putter.cancelled() and putter.result():
-                putters.remove(putter)
-                self.wake_one_putter()
+                self.release_reserved()
             raise
         finally:
             if handle is not None:
@@ -357,6 +367,7 @@ class Mailbox:
 
     def wake_putters(self) -> None:
         """Wake every blocked sender with False (the mailbox refuses new messages)."""
+        self.reserved = 0
         putters = self.putters
         while putters:
             putter = putters.popleft()

@@ -457,7 +457,7 @@ class EventBus(Actor):
                     mailbox = subscriber.mailbox
                     # The hot path: one put into a mailbox with room, nothing else.
                     if (
-                        len(mailbox.user) < mailbox.capacity
+                        len(mailbox.user) + mailbox.reserved < mailbox.capacity
                         and not mailbox.putters
                         and not subscriber.backlog
                         and subscriber.cell.state < stopping
@@ -545,20 +545,20 @@ class EventBus(Actor):
                     if deadline is None or deadline > now:
                         break
                     self._drop(subscriber, backlog.popleft()[0])
-                while backlog and len(mailbox.user) < mailbox.capacity and not mailbox.putters:
+                while backlog and mailbox.has_room:
                     mailbox.append(backlog.popleft()[0])
                 if not backlog:
                     break
                 deadline = backlog[0][1]
                 granted = await mailbox.wait_for_room(None if deadline is None else deadline - now)
-                # Room handed to us is ours even if other senders are waiting behind us.
-                if (
-                    granted
-                    and backlog
-                    and cell.state < STOPPING
-                    and len(mailbox.user) < mailbox.capacity
-                ):
-                    mailbox.append(backlog.popleft()[0])
+                # A place granted to us is ours even if other senders are waiting behind us.
+                if granted:
+                    if backlog and cell.state < STOPPING:
+                        if not mailbox.append_reserved(backlog[0][0]):
+                            continue  # the mailbox closed: the loop refuses the backlog
+                        backlog.popleft()
+                    else:
+                        mailbox.release_reserved()
         finally:
             if subscriber.drainer is asyncio.current_task():
                 subscriber.drainer = None
