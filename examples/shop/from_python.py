@@ -14,10 +14,10 @@ from supervision import create_system, load_tree, spawn_tree
 
 # --8<-- [end:imports]
 
+# --8<-- [start:main]
 TREE = Path(__file__).with_name("tree.toml")
 
 
-# --8<-- [start:main]
 async def main(seconds: float = 1.0) -> dict[str, object]:
     spec = load_tree(TREE)  # raises ConfigError with every problem; starts nothing
     async with create_system(spec) as system:  # ActorSystem("shop", ...) from [system]
