@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<language>[\w+-
 TITLE = re.compile(r'title="([^"]+)"')
 COMMAND_LANGUAGES = {"sh", "console"}
 TIMEOUT = 60.0
+LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy
 
 # Run in the subprocess: import the project's packages, then drop the repository from
 # sys.path so that `examples` (and anything else) can only come from the reader's folder.
@@ -203,10 +205,10 @@ def serve(argv: list[str], command: Command, folder: Path) -> str:
                 while True:
                     assert process.poll() is None, f"uvicorn exited: {process.communicate()}"
                     try:
-                        with urllib.request.urlopen(url, timeout=10.0) as response:
+                        with LOOPBACK.open(url, timeout=10.0) as response:
                             bodies.append(response.read().decode())
                         break
-                    except ConnectionError:
+                    except (ConnectionError, urllib.error.URLError):
                         assert time.monotonic() < deadline, "uvicorn did not start in time"
                         time.sleep(0.05)  # polling for the server to listen, bounded
         finally:

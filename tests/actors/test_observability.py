@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
+import logging
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -178,6 +179,8 @@ async def test_the_users_own_logs_in_a_handler_carry_actor_and_correlation_id(
 
 def test_configure_writes_json_lines_and_filters_by_level() -> None:
     stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
     try:
         configure(format="json", level="warning", stream=stream)
         logger = structlog.get_logger()
@@ -189,7 +192,8 @@ def test_configure_writes_json_lines_and_filters_by_level() -> None:
             logger.error("failed", exc_info=True)
     finally:
         structlog.reset_defaults()
-        _log.debug_enabled = False
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line["event"] for line in lines] == ["shown", "failed"]
     assert lines[0]["answer"] == 42
