@@ -150,7 +150,8 @@ def commands_of(content: list[str], *, console: bool) -> list[Command]:
         argv = shlex.split(text)
         argv[0] = argv[0].removeprefix(".venv/bin/")
         if argv[0] == "curl":
-            assert commands and commands[-1].argv[0] == "uvicorn", f"{line!r}: curl what?"
+            assert commands, f"{line!r}: curl what?"
+            assert commands[-1].argv[0] == "uvicorn", f"{line!r}: curl what?"
             commands[-1].fetches.append(argv[1])
         elif argv[0] in ("python", "supervise", "pytest", "uvicorn"):
             commands.append(Command(argv))

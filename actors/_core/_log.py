@@ -110,6 +110,10 @@ def _deduplicated(fields: dict[str, Any]) -> dict[str, Any]:
     if logged is not None:
         del fields["exc_info"]  # written with the line that first carried this error_id
         fields["error_id"] = logged
+        summary = error_fields(error)  # the chain's summary in place of the traceback
+        fields.setdefault("error_type", summary["error_type"])
+        if "error_chain" in summary:
+            fields.setdefault("error_chain", summary["error_chain"])
         return fields
     error_id = secrets.token_hex(4)
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
-import logging
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
