@@ -107,7 +107,8 @@ class _Builder:
             "__module__": __name__,
             "__doc__": f"The supervisor {node.name!r} declared at {location}.",
         }
-        return cast(type[Supervisor], type("ConfiguredSupervisor", (Supervisor,), attributes))
+        # Named after the node, so that logs and metrics (actor_class) tell them apart.
+        return cast(type[Supervisor], type(node.name, (Supervisor,), attributes))
 
     def child(self, node: ChildNode, location: str) -> ChildSpec | None:
         factory: Callable[[], Actor] | None
@@ -186,7 +187,7 @@ class _Builder:
         }
         return cast(
             type[Supervisor],
-            type("ConfiguredDynamicSupervisor", (DynamicSupervisor,), attributes),
+            type(node.name, (DynamicSupervisor,), attributes),  # named after the node
         )
 
     def actor_class(

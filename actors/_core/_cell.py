@@ -43,7 +43,7 @@ from actors._core._state import (
     _Halt,
     current_cell,
 )
-from actors._core._timings import TIMING_SAMPLE, Timings
+from actors._core._timings import Timings
 
 if TYPE_CHECKING:
     from actors._core._context import Context
@@ -154,7 +154,7 @@ class ActorCell(MessageIntake, Ending):
         # Metrics: 1 in (timing_mask + 1) accepted messages is timed (mailbox wait and
         # handling time), so timing costs little per message; counts below are exact.
         self.timing = system.metrics_enabled
-        self.timing_mask = TIMING_SAMPLE - 1
+        self.timing_mask = system._timing_mask
         self.clock = self.loop.time
         self.timings: Timings | None = None
         # Ledger (see MailboxStatistics) and counters, plain ints on the hot path.

@@ -254,9 +254,15 @@ async def test_metrics_after_a_known_workload_are_exact(
     assert value(actor_system, "actors_mailbox_capacity", actor_class="Recorder") == 2000
     assert value(actor_system, "actors_mailbox_depth", actor_class="Recorder") == 0
     # 1 in 16 accepted messages is timed: r accepted 35, so 2 samples.
-    assert value(actor_system, "actors_mailbox_wait_seconds_count", actor_class="Recorder") == 2
-    count = value(actor_system, "actors_message_processing_seconds_count", actor_class="Recorder")
+    waited = value(
+        actor_system, "actors_mailbox_wait_sampled_seconds_count", actor_class="Recorder"
+    )
+    assert waited == 2
+    count = value(
+        actor_system, "actors_message_processing_sampled_seconds_count", actor_class="Recorder"
+    )
     assert count == 2
+    assert value(actor_system, "actors_timing_sample") == 16
     exposition = actor_system.registry.collect()
     names = {metric.name for metric in exposition}
     assert {name.removesuffix("_total") for name in FAMILIES} <= names
