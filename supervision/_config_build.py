@@ -46,13 +46,14 @@ _STRATEGIES: dict[str, type[Strategy]] = {
 
 def create_system(spec: TreeSpec) -> ActorSystem:
     """A new ``ActorSystem`` with the ``[system]`` settings of ``spec`` (name, threads,
-    dead-letter buffer). The graceful shutdown time is ``spec.system.shutdown``, for the
-    caller to pass to ``system.shutdown``."""
+    dead-letter buffer, timing sample). The graceful shutdown time is
+    ``spec.system.shutdown``, for the caller to pass to ``system.shutdown``."""
     settings = spec.system
     return ActorSystem(
         settings.name,
         blocking_threads=settings.blocking_threads,
         dead_letter_buffer=settings.dead_letter_buffer,
+        timing_sample=settings.timing_sample,
     )
 
 

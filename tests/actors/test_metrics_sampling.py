@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from actors import Actor, ActorSystem
-from supervision import create_system, load_tree, spawn_tree
+from supervision import ConfigError, create_system, load_tree, spawn_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,3 +80,20 @@ async def test_supervisors_from_a_file_are_labelled_by_their_configured_names() 
         assert live["payments"] == 1
         assert "ConfiguredSupervisor" not in live
         assert live["Ledger"] == 1
+
+
+def test_a_configuration_file_sets_the_sampling_rate(tmp_path: Path) -> None:
+    tree = (
+        '[tree]\nchildren = [{ name = "a", actor = "tests.actors.test_metrics_sampling:Orders" }]\n'
+    )
+    path = tmp_path / "tree.toml"
+    path.write_text("[system]\ntiming_sample = 1\n" + tree)
+    assert create_system(load_tree(path)).timing_sample == 1
+    path.write_text(tree)
+    assert create_system(load_tree(path)).timing_sample == 16
+    path.write_text("[system]\ntiming_sample = 3\n" + tree)
+    with pytest.raises(ConfigError) as caught:
+        load_tree(path)
+    [problem] = caught.value.errors
+    assert problem.location == "$.system.timing_sample"
+    assert "power of two" in str(caught.value)
