@@ -151,9 +151,9 @@ def test_configure_keeps_the_applications_handlers_unless_asked(
 
 def test_the_debug_guard_follows_the_stdlib_level(restored_logging: None) -> None:
     logging.getLogger("actors").setLevel(logging.DEBUG)
-    assert _log.debug_enabled is True
+    assert bool(_log.debug_enabled) is True
     logging.getLogger("actors").setLevel(logging.INFO)
-    assert _log.debug_enabled is False
+    assert bool(_log.debug_enabled) is False
 
 
 def test_unconfigured_runtime_records_read_well_in_a_plain_stdlib_handler(
