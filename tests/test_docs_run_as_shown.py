@@ -209,9 +209,9 @@ def serve(argv: list[str], command: Command, folder: Path) -> str:
         assert process.stderr is not None
         try:
             started = []
-            for line in process.stderr:  # until uvicorn says so, or exits
+            for line in process.stderr:  # until uvicorn listens (after startup), or exits
                 started.append(line)
-                if "Application startup complete" in line:
+                if "Uvicorn running on" in line:
                     break
             else:
                 raise AssertionError(f"uvicorn did not start:\n{''.join(started)}")
