@@ -135,7 +135,7 @@ class SupervisionError(ActorError):
     supervisor fails with it and its own parent handles that failure.
     """
 
-    __module__ = "supervision"  # its public module, as tracebacks show it
+    __module__ = "actors"  # its public module, as tracebacks show it
 
 
 class RestartIntensityExceeded(SupervisionError):
@@ -148,7 +148,7 @@ class RestartIntensityExceeded(SupervisionError):
     so a service exits non-zero and its orchestrator restarts it.
     """
 
-    __module__ = "supervision"  # its public module, as tracebacks show it
+    __module__ = "actors"  # its public module, as tracebacks show it
 
     @property
     def chain(self) -> tuple[BaseException, ...]:
