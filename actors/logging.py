@@ -1,10 +1,18 @@
 """Logging setup for applications and the ``supervise`` command.
 
-The library never configures logging on import: it logs through structlog and leaves the
-output to the application. Call ``configure`` once at start-up to get the runtime's events
-(``actor.failed``, ``supervisor.restarting``, ``dead_letter``, ...) as console lines or JSON,
-each with the actor's path and, inside a handler, the message's ``correlation_id``; your own
-``structlog.get_logger()`` calls inside handlers carry both too.
+The library never configures logging on import. Its events (``actor.failed``,
+``supervisor.restarting``, ``dead_letter``, ...) go to standard library loggers under
+``actors.`` and ``supervision.`` (``actors.actor``, ``actors.dead_letter``,
+``supervision.supervisor``, ...), so until the application configures logging only warnings
+and errors appear, on standard error, as stdlib's last-resort handler prints them.
+
+Call ``configure`` once at start-up to send structlog and the standard library's ``logging``
+through one pipeline (structlog's ``ProcessorFormatter`` on a handler of the root logger): the
+runtime's events, your own ``structlog.get_logger()`` lines, and the records of any stdlib
+logger (``logging.getLogger("myapp.db")``, third-party libraries) all come out as the same
+console lines or JSON objects, each with its logger's name, the actor's path and, inside a
+handler, the message's ``correlation_id``. Per-logger levels work as in plain stdlib logging:
+``logging.getLogger("actors").setLevel(logging.WARNING)``.
 """
 
 from __future__ import annotations
@@ -15,10 +23,16 @@ import traceback
 from typing import Any, Literal, TextIO
 
 import structlog
+import structlog.stdlib
 import structlog.tracebacks
 
-from actors._core import _log
-from actors._core._log import add_message_context, error_fields, log_limited, logger
+from actors._core._log import (
+    add_message_context,
+    error_fields,
+    log_limited,
+    logger,
+    wrap_for_stdlib,
+)
 
 __all__ = ["add_message_context", "configure", "error_fields", "log_limited", "logger"]
 
@@ -31,14 +45,28 @@ _LEVELS = {
 }
 
 
+class _Handler(_stdlib_logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler ``configure`` installs on the root logger (so that calling it again
+    replaces it, and only it)."""
+
+
 def configure(
     format: Literal["console", "json"] = "console",
     level: str | int = "info",
     *,
     stream: TextIO | None = None,
     short_tracebacks: bool = False,
+    replace_handlers: bool = False,
 ) -> None:
-    """Configure structlog (and the standard library's logging) for an application.
+    """Send structlog and the standard library's logging through one pipeline.
+
+    Configures structlog to hand its events to stdlib logging, and installs one handler on
+    the root logger whose ``structlog.stdlib.ProcessorFormatter`` renders every record, from
+    structlog or from plain stdlib loggers, in the chosen format, with ``logger`` (the
+    logger's name), ``level`` and ``timestamp``, plus the actor path and correlation id when
+    logged from a handler. The root logger's level is set to ``level``; set other levels per
+    logger as usual (``logging.getLogger("actors").setLevel("WARNING")``). Calling it again
+    replaces the handler it installed before.
 
     Args:
         format: ``"console"`` for readable, coloured lines; ``"json"`` for one JSON object
@@ -49,6 +77,8 @@ def configure(
         stream: where lines go (default: standard error).
         short_tracebacks: in console format, show an exception as one line (its type and
             message) instead of the whole traceback; JSON always has the whole traceback.
+        replace_handlers: also remove the handlers the application installed on the root
+            logger itself (by default they stay, and get every record as well).
 
     Raises:
         ValueError: an unknown ``format`` or ``level``.
@@ -67,10 +97,13 @@ def configure(
     else:
         raise ValueError(f"log level must be a name or a number, got {level!r}")
     output = sys.stderr if stream is None else stream
+    # For every record: structlog's (before it leaves structlog) and stdlib's (in the
+    # formatter, as "foreign" records).
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         add_message_context,
-        structlog.processors.add_log_level,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
     ]
@@ -95,13 +128,30 @@ def configure(
             )
         ]
     structlog.configure(
-        processors=[*shared, *renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(number),
-        logger_factory=structlog.PrintLoggerFactory(output),
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            wrap_for_stdlib,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    _stdlib_logging.basicConfig(level=number, stream=output, force=True)
-    _log.debug_enabled = number <= _stdlib_logging.DEBUG
+    handler = _Handler(output)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
+        )
+    )
+    root = _stdlib_logging.getLogger()
+    for installed in list(root.handlers):
+        if replace_handlers or isinstance(installed, _Handler):
+            root.removeHandler(installed)
+            if isinstance(installed, _Handler):
+                installed.close()
+    root.addHandler(handler)
+    root.setLevel(number)
 
 
 def _one_line(stream: TextIO, exc_info: Any) -> None:

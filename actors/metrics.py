@@ -38,11 +38,17 @@ __all__ = ["FAMILIES", "RuntimeCollector", "asgi_app", "serve"]
 FAMILIES: dict[str, str] = {
     "actors_messages_processed_total": "Messages handled without raising, by actor class.",
     "actors_messages_failed_total": "Messages whose handler raised, by actor class.",
-    "actors_message_processing_seconds": (
-        "Time handling a message, by actor class (histogram of a 1-in-16 sample)."
+    "actors_message_processing_sampled_seconds": (
+        "Time handling a message, by actor class: a histogram of 1 in actors_timing_sample"
+        " messages, so its _count is the sample's size, not the number of messages."
     ),
-    "actors_mailbox_wait_seconds": (
-        "Time a message waited in the mailbox, by actor class (histogram of a 1-in-16 sample)."
+    "actors_mailbox_wait_sampled_seconds": (
+        "Time a message waited in the mailbox, by actor class: a histogram of 1 in"
+        " actors_timing_sample messages, so its _count is the sample's size."
+    ),
+    "actors_timing_sample": (
+        "1 in this many accepted messages is timed for the _sampled_seconds histograms"
+        " (ActorSystem(timing_sample=...)); 1 means every message."
     ),
     "actors_mailbox_depth": "Messages queued now, summed by actor class.",
     "actors_mailbox_capacity": "Mailbox capacity, summed by actor class.",
@@ -87,12 +93,17 @@ class RuntimeCollector(Collector):
             "actors_mailbox_capacity", FAMILIES["actors_mailbox_capacity"], labels=label
         )
         handling = HistogramMetricFamily(
-            "actors_message_processing_seconds",
-            FAMILIES["actors_message_processing_seconds"],
+            "actors_message_processing_sampled_seconds",
+            FAMILIES["actors_message_processing_sampled_seconds"],
             labels=label,
         )
         waiting = HistogramMetricFamily(
-            "actors_mailbox_wait_seconds", FAMILIES["actors_mailbox_wait_seconds"], labels=label
+            "actors_mailbox_wait_sampled_seconds",
+            FAMILIES["actors_mailbox_wait_sampled_seconds"],
+            labels=label,
+        )
+        sample = GaugeMetricFamily(
+            "actors_timing_sample", FAMILIES["actors_timing_sample"], value=system.timing_sample
         )
         for actor_class, entry in sorted(totals.items()):
             labels = [actor_class]
@@ -120,6 +131,7 @@ class RuntimeCollector(Collector):
             failed,
             handling,
             waiting,
+            sample,
             depth,
             capacity,
             overflows,

@@ -3,6 +3,7 @@
 Run it with ``python -m examples.mailboxes``.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +12,8 @@ from typing import Any
 
 from actors import Actor, ActorRef, ActorSystem, MailboxFull, Overflow
 from supervision import ChildSpec, OneForOne, Supervisor
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:worker]
@@ -49,8 +52,8 @@ async def hold(worker: ActorRef) -> asyncio.Event:
 # --8<-- [end:worker]
 
 
+# --8<-- [start:block]
 async def block(system: ActorSystem) -> list[Any]:
-    # --8<-- [start:block]
     worker = await system.spawn(Worker, name="block", capacity=2)  # Overflow.BLOCK
     release = await hold(worker)
     await worker.tell(1)
@@ -71,12 +74,14 @@ async def block(system: ActorSystem) -> list[Any]:
     await waiting
     handled = await worker.ask("handled")
     print("handled:", handled)  # [1, 2, 3]: nothing lost, the sender slowed down
-    # --8<-- [end:block]
     return list(handled)
 
 
+# --8<-- [end:block]
+
+
+# --8<-- [start:reject]
 async def reject(system: ActorSystem) -> list[Any]:
-    # --8<-- [start:reject]
     worker = await system.spawn(Worker, name="reject", capacity=2, overflow=Overflow.REJECT)
     release = await hold(worker)
     refused = []
@@ -88,12 +93,14 @@ async def reject(system: ActorSystem) -> list[Any]:
     release.set()
     await system.wait_idle()  # (an ask now would be refused too: the mailbox is still full)
     print("refused:", refused, "handled:", await worker.ask("handled"))  # [3, 4] [1, 2]
-    # --8<-- [end:reject]
     return refused
 
 
+# --8<-- [end:reject]
+
+
+# --8<-- [start:drop]
 async def drop(system: ActorSystem) -> dict[str, list[Any]]:
-    # --8<-- [start:drop]
     handled = {}
     for overflow in (Overflow.DROP_NEWEST, Overflow.DROP_OLDEST):
         worker = await system.spawn(Worker, name=overflow.value, capacity=2, overflow=overflow)
@@ -106,12 +113,14 @@ async def drop(system: ActorSystem) -> dict[str, list[Any]]:
     print(handled)  # {'drop_newest': [1, 2], 'drop_oldest': [3, 4]}
     dropped = [letter.message for letter in system.dead_letters.recent]
     print("dead letters:", dropped)  # [3, 4, 1, 2]: every drop, reason mailbox_full
-    # --8<-- [end:drop]
     return handled
 
 
+# --8<-- [end:drop]
+
+
+# --8<-- [start:statistics]
 async def statistics(system: ActorSystem) -> None:
-    # --8<-- [start:statistics]
     worker = await system.spawn(Worker, name="measured", capacity=100)
     release = await hold(worker)
     for n in range(30):
@@ -122,7 +131,9 @@ async def statistics(system: ActorSystem) -> None:
     await system.wait_idle()
     stats = worker.statistics()
     print(f"accepted {stats.accepted} = processed {stats.processed}")  # the ledger holds
-    # --8<-- [end:statistics]
+
+
+# --8<-- [end:statistics]
 
 
 # --8<-- [start:spec]
@@ -139,6 +150,7 @@ class Ingest(Supervisor):
 # --8<-- [end:spec]
 
 
+# --8<-- [start:main]
 async def main() -> dict[str, Any]:
     async with ActorSystem("mailboxes") as system:
         blocked = await block(system)
@@ -152,3 +164,4 @@ async def main() -> dict[str, Any]:
 
 if __name__ == "__main__":
     asyncio.run(main())
+# --8<-- [end:main]

@@ -46,13 +46,14 @@ _STRATEGIES: dict[str, type[Strategy]] = {
 
 def create_system(spec: TreeSpec) -> ActorSystem:
     """A new ``ActorSystem`` with the ``[system]`` settings of ``spec`` (name, threads,
-    dead-letter buffer). The graceful shutdown time is ``spec.system.shutdown``, for the
-    caller to pass to ``system.shutdown``."""
+    dead-letter buffer, timing sample). The graceful shutdown time is
+    ``spec.system.shutdown``, for the caller to pass to ``system.shutdown``."""
     settings = spec.system
     return ActorSystem(
         settings.name,
         blocking_threads=settings.blocking_threads,
         dead_letter_buffer=settings.dead_letter_buffer,
+        timing_sample=settings.timing_sample,
     )
 
 
@@ -107,7 +108,8 @@ class _Builder:
             "__module__": __name__,
             "__doc__": f"The supervisor {node.name!r} declared at {location}.",
         }
-        return cast(type[Supervisor], type("ConfiguredSupervisor", (Supervisor,), attributes))
+        # Named after the node, so that logs and metrics (actor_class) tell them apart.
+        return cast(type[Supervisor], type(node.name, (Supervisor,), attributes))
 
     def child(self, node: ChildNode, location: str) -> ChildSpec | None:
         factory: Callable[[], Actor] | None
@@ -186,7 +188,7 @@ class _Builder:
         }
         return cast(
             type[Supervisor],
-            type("ConfiguredDynamicSupervisor", (DynamicSupervisor,), attributes),
+            type(node.name, (DynamicSupervisor,), attributes),  # named after the node
         )
 
     def actor_class(

@@ -59,6 +59,8 @@ class ConfigError(SupervisionError):
     FILE`` prints the same list.
     """
 
+    __module__ = "supervision"  # its public module, as tracebacks show it
+
     def __init__(self, errors: Iterable[ConfigProblem], *, source: str | None = None) -> None:
         self.errors: list[ConfigProblem] = list(errors)
         self.source = source

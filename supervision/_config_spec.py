@@ -175,12 +175,14 @@ ChildNode: TypeAlias = WorkerSpec | PoolSpec | SupervisorSpec | DynamicSuperviso
 class SystemSpec(_Spec, frozen=True):
     """The ``[system]`` table: the ``ActorSystem``'s ``name`` (default ``"actors"``), how long
     a graceful ``shutdown`` of everything may take (default 10.0 s), ``blocking_threads``
-    (default 8) and ``dead_letter_buffer`` (default 1000)."""
+    (default 8), ``dead_letter_buffer`` (default 1000) and ``timing_sample`` (1 in how many
+    messages the histograms time; default 16)."""
 
     name: Annotated[str, msgspec.Meta(min_length=1)] = "actors"
     shutdown: Shutdown = 10.0
     blocking_threads: PositiveCount = 8
     dead_letter_buffer: Count = 1000
+    timing_sample: PositiveCount = 16
 
 
 class TreeSpec(_Spec, frozen=True):

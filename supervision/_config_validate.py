@@ -58,7 +58,7 @@ _TEMPLATE_KEYS = ("name", *_ACTOR, *_CHILD)
 _MAILBOX_KEYS = ("capacity", "overflow")
 _BACKOFF_KEYS = ("min", "max", "factor", "jitter", "reset_after")
 _POOL_KEYS = ("size", "routing", "key", "max_restarts", "within", "routee_mailbox")
-_SYSTEM_KEYS = ("name", "shutdown", "blocking_threads", "dead_letter_buffer")
+_SYSTEM_KEYS = ("name", "shutdown", "blocking_threads", "dead_letter_buffer", "timing_sample")
 _TOP_KEYS = ("system", "tree")
 _KIND_NAMES = {
     "worker": "a worker",
@@ -134,6 +134,15 @@ class _Checker(FieldChecker):
         self.copy(table, out, "shutdown", location, self.shutdown)
         self.copy(table, out, "blocking_threads", location, self.integer, minimum=1)
         self.copy(table, out, "dead_letter_buffer", location, self.integer, minimum=0)
+        self.copy(table, out, "timing_sample", location, self.integer, minimum=1)
+        sample = out.get("timing_sample")
+        if sample is not None and sample & (sample - 1):
+            del out["timing_sample"]
+            self.problem(
+                join(location, "timing_sample"),
+                "a power of two (1 times every message)",
+                show(sample),
+            )
         return out
 
     # ------------------------------------------------------------------ nodes

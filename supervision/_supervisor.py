@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import attrs
-import structlog
 
 from actors import (
     Actor,
@@ -27,7 +26,7 @@ from actors import (
     SupervisorHealth,
     Terminated,
 )
-from actors.logging import error_fields, log_limited
+from actors.logging import error_fields, log_limited, logger
 from supervision._backoff import BackoffState
 from supervision._errors import RestartIntensityExceeded, SupervisionError
 from supervision._spec import ChildSpec
@@ -41,8 +40,6 @@ from supervision._strategy import (
 )
 
 __all__ = ["ChildInfo", "Supervisor", "WhichChildren"]
-
-logger = structlog.get_logger("supervision")
 
 
 @attrs.frozen

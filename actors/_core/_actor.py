@@ -41,7 +41,7 @@ class Actor:
     class itself or a zero-argument callable) because a restart needs a fresh instance; the
     instance's ``context`` is set before ``on_start`` runs.
 
-    Class attributes:
+    Attributes:
         blocking: when True, ``receive`` must be a plain ``def``; it runs in the system's
             bounded thread pool so a blocking library does not freeze the event loop.
         subscriptions: event bus patterns (``("orders.>",)``) the runtime subscribes the

@@ -44,7 +44,7 @@ from actors._core._state import (
     _Halt,
     current_cell,
 )
-from actors._core._timings import TIMING_SAMPLE, Timings
+from actors._core._timings import Timings
 
 if TYPE_CHECKING:
     from actors._core._context import Context
@@ -123,10 +123,13 @@ class ActorCell(MessageIntake, Ending):
         self.path = path
         self.factory = factory
         self.shutdown_timeout = shutdown
-        # Metrics: 1 in TIMING_SAMPLE accepted messages is timed (mailbox wait and handling
+        # Metrics: 1 in `timing_sample` accepted messages is timed (mailbox wait and handling
         # time), so timing costs little per message; the counts below are exact.
         self.mailbox = Mailbox(
-            capacity, overflow, self.loop.time, TIMING_SAMPLE if system.metrics_enabled else 0
+            capacity,
+            overflow,
+            self.loop.time,
+            system._timing_mask + 1 if system.metrics_enabled else 0,
         )
         self.ref = ActorRef(self)
         self.context: Context = Context(self)

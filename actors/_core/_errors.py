@@ -29,6 +29,8 @@ class ActorError(Exception):
         correlation_id: the correlation id of the message involved, or ``None``.
     """
 
+    __module__ = "actors"  # its public module, as tracebacks show it
+
     def __init__(
         self,
         reason: str,
@@ -64,6 +66,8 @@ class ActorStopped(ActorError):
     What to do: the actor is gone; look it up again or treat the request as failed.
     """
 
+    __module__ = "actors"  # its public module, as tracebacks show it
+
 
 class AskTimeout(ActorError, TimeoutError):
     """No reply arrived within the ask's timeout.
@@ -71,6 +75,8 @@ class AskTimeout(ActorError, TimeoutError):
     Raised by ``ActorRef.ask``. The request may still be handled later; its late reply is then
     discarded (and counted), never delivered elsewhere. It is also a builtin ``TimeoutError``.
     """
+
+    __module__ = "actors"  # its public module, as tracebacks show it
 
 
 class MailboxFull(ActorError):
@@ -81,6 +87,8 @@ class MailboxFull(ActorError):
     made within the timeout. The undelivered message is given back as ``.message``; it is not
     a dead letter, since the caller holds it.
     """
+
+    __module__ = "actors"  # its public module, as tracebacks show it
 
     def __init__(
         self,
@@ -106,6 +114,8 @@ class ActorFailed(ActorError):
     The actor itself is failed and handled by its parent (restarted, resumed or stopped).
     """
 
+    __module__ = "actors"  # its public module, as tracebacks show it
+
 
 class ActorStartError(ActorError):
     """The actor's factory or ``on_start`` raised.
@@ -113,6 +123,8 @@ class ActorStartError(ActorError):
     Raised by ``spawn`` (nothing stays registered) and by a restart of a failed actor;
     ``__cause__`` is the original exception.
     """
+
+    __module__ = "actors"  # its public module, as tracebacks show it
 
 
 class SupervisionError(ActorError):
@@ -122,6 +134,8 @@ class SupervisionError(ActorError):
     its decider (``Directive.ESCALATE``); ``__cause__`` is the child's exception. The
     supervisor fails with it and its own parent handles that failure.
     """
+
+    __module__ = "actors"  # its public module, as tracebacks show it
 
 
 class RestartIntensityExceeded(SupervisionError):
@@ -133,6 +147,8 @@ class RestartIntensityExceeded(SupervisionError):
     the whole chain (``chain`` lists it). At the root, ``ActorSystem.wait_closed()`` raises it
     so a service exits non-zero and its orchestrator restarts it.
     """
+
+    __module__ = "actors"  # its public module, as tracebacks show it
 
     @property
     def chain(self) -> tuple[BaseException, ...]:

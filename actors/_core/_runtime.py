@@ -29,6 +29,7 @@ class Runtime(Protocol):
 
     dead_letters: DeadLetters
     metrics_enabled: bool
+    _timing_mask: int
     _top: dict[str, ActorCell]
     _tasks: set[asyncio.Task[None]]
 

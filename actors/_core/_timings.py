@@ -4,13 +4,32 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-__all__ = ["BUCKETS", "TIMING_SAMPLE", "Timings"]
+__all__ = ["BUCKETS", "TIMING_SAMPLE", "Timings", "timing_mask"]
 
-# One in TIMING_SAMPLE accepted messages is timed (a power of two: the check is a bit mask).
-# Sampling keeps the two clock reads and two bucket updates off most messages; the
-# histograms' distributions (and quantiles) are those of the sample, their counts are the
-# sample's size. Exact per-message counts are the counters, not the histograms.
+# By default one in TIMING_SAMPLE accepted messages is timed (``ActorSystem(timing_sample=N)``
+# chooses; a power of two: the check is a bit mask). Sampling keeps the two clock reads and
+# two bucket updates off most messages; the histograms' distributions (and quantiles) are
+# those of the sample, their counts are the sample's size, which is why their names say
+# "sampled". Exact per-message counts are the counters, not the histograms.
 TIMING_SAMPLE = 16
+
+
+def timing_mask(timing_sample: object) -> int:
+    """The bit mask for timing 1 in ``timing_sample`` accepted messages.
+
+    Raises:
+        TypeError: ``timing_sample`` is not an ``int``.
+        ValueError: it is not a power of two >= 1 (1, 2, 4, ..., 16, ...).
+    """
+    if isinstance(timing_sample, bool) or not isinstance(timing_sample, int):
+        raise TypeError(f"timing_sample must be an int, got {timing_sample!r}")
+    if timing_sample < 1 or timing_sample & (timing_sample - 1):
+        raise ValueError(
+            f"timing_sample must be a power of two >= 1 (1 times every message),"
+            f" got {timing_sample}"
+        )
+    return timing_sample - 1
+
 
 # Upper bounds in seconds, from 10 microseconds (a quick handler) to 10 seconds.
 BUCKETS: tuple[float, ...] = (

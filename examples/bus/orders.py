@@ -3,6 +3,7 @@
 Run it with ``python -m examples.bus.orders``.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from actors import Actor, ActorSystem, DeadLetter, EventBus, Overflow
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:events]
@@ -88,16 +91,19 @@ class DeadLetterQueue(Actor):
         return None
 
 
-# --8<-- [end:dead_letters]
-
-
 class Shipping(Actor):
+    """Ships orders; here it only exists to be stopped, so that a message to it is a dead
+    letter."""
+
     def receive(self, message: Any) -> Any:
         return None
 
 
+# --8<-- [end:dead_letters]
+
+
+# --8<-- [start:main]
 async def main() -> dict[str, Any]:
-    # --8<-- [start:main]
     async with ActorSystem("orders") as system:
         audit = await system.spawn(Audit, name="audit")
         dashboard = await system.spawn(Dashboard, name="dashboard")
@@ -120,9 +126,13 @@ async def main() -> dict[str, Any]:
         await system.wait_idle()
         kept = await dead_letter_queue.ask("kept")  # ...kept by the dead-letter queue
         print("dead letters:", *kept, sep="\n  ")
-    # --8<-- [end:main]
     return {"trail": trail, "placed": placed, "dead_letters": kept}
 
 
+# --8<-- [end:main]
+
+
+# --8<-- [start:run]
 if __name__ == "__main__":
     asyncio.run(main())
+# --8<-- [end:run]

@@ -6,6 +6,7 @@ No framework needed. Run it with any ASGI server, for example
 ``curl localhost:8000/metrics`` and ``curl localhost:8000/healthz``.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import json
@@ -19,6 +20,7 @@ from supervision import ChildSpec, OneForOne, Supervisor
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+# --8<-- [end:imports]
 
 
 # --8<-- [start:actors]

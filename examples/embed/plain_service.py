@@ -5,6 +5,7 @@ once; a root that gives up exits 1.
 Run it with ``python -m examples.embed.plain_service`` and stop it with Ctrl-C.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +16,8 @@ from typing import Any
 
 from actors import Actor, ActorSystem
 from supervision import ChildSpec, OneForOne, RestartIntensityExceeded, Supervisor
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:actors]

@@ -3,6 +3,7 @@
 Run it with ``python -m examples.pools.resize``.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +12,8 @@ from typing import Any
 
 from actors import Actor, ActorSystem, Pool, Routing
 from supervision import ChildSpec, OneForOne, Supervisor
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:worker]
@@ -28,34 +31,39 @@ class Thumbnailer(Actor):
 # --8<-- [end:worker]
 
 
-async def main() -> list[str]:
-    # --8<-- [start:pool]
-    async with ActorSystem("images") as system:
-        pool = await system.spawn_pool(
-            Thumbnailer,
-            size=4,  # at most 4 images in flight
-            routing=Routing.ROUND_ROBIN,
-            name="thumbnails",
-        )
-        # Asks are answered by the routee that handled them; routees work in parallel.
-        results = await asyncio.gather(*(pool.ask((f"photo{n}.jpg", 256)) for n in range(8)))
-        for line in results:
-            print(line)
-        # --8<-- [end:pool]
+# --8<-- [start:pool]
+async def thumbnails(system: ActorSystem) -> list[str]:
+    pool = await system.spawn_pool(
+        Thumbnailer,
+        size=4,  # at most 4 images in flight
+        routing=Routing.ROUND_ROBIN,
+        name="thumbnails",
+    )
+    # Asks are answered by the routee that handled them; routees work in parallel.
+    results = await asyncio.gather(*(pool.ask((f"photo{n}.jpg", 256)) for n in range(8)))
+    for line in results:
+        print(line)
+    return list(results)
 
-        # --8<-- [start:hash]
-        sessions = await system.spawn_pool(
-            Thumbnailer,
-            size=4,
-            routing=Routing.CONSISTENT_HASH,
-            key=lambda message: message[0],  # the same image always goes to the same routee
-            name="by-image",
-        )
-        first = await sessions.ask(("avatar.png", 64))
-        again = await sessions.ask(("avatar.png", 128))
-        print(first, "|", again)
-        # --8<-- [end:hash]
-    return results
+
+# --8<-- [end:pool]
+
+
+# --8<-- [start:hash]
+async def by_image(system: ActorSystem) -> None:
+    sessions = await system.spawn_pool(
+        Thumbnailer,
+        size=4,
+        routing=Routing.CONSISTENT_HASH,
+        key=lambda message: message[0],  # the same image always goes to the same routee
+        name="by-image",
+    )
+    first = await sessions.ask(("avatar.png", 64))
+    again = await sessions.ask(("avatar.png", 128))
+    print(first, "|", again)
+
+
+# --8<-- [end:hash]
 
 
 # --8<-- [start:tree]
@@ -68,5 +76,17 @@ class Media(Supervisor):
 
 # --8<-- [end:tree]
 
+
+# --8<-- [start:main]
+async def main() -> list[str]:
+    async with ActorSystem("images") as system:
+        results = await thumbnails(system)
+        await by_image(system)
+        media = await system.spawn(Media, name="media")
+        print(media, "runs", system.lookup("/media/thumbnails"))
+    return results
+
+
 if __name__ == "__main__":
     asyncio.run(main())
+# --8<-- [end:main]

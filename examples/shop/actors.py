@@ -11,6 +11,7 @@ The ledger also subscribes to every order and to the dead letters, so that when 
 letter with a reason: nothing lost.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import random
@@ -19,6 +20,8 @@ from typing import Any
 import msgspec
 
 from actors import Actor, ActorRef, DeadLetter
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:messages]
@@ -55,14 +58,6 @@ class ChaosError(Exception):
 # --8<-- [end:messages]
 
 
-def lookup(actor: Actor, path: str) -> ActorRef:
-    """The actor at ``path``, looked up for each use: a restarted subtree has new refs."""
-    ref = actor.context.system.lookup(path)
-    if ref is None:
-        raise LookupError(f"no actor at {path}")
-    return ref
-
-
 # --8<-- [start:source]
 class OrderSource(Actor):
     """Publishes a new order every ``interval`` seconds (amounts from a seeded generator)."""
@@ -85,6 +80,14 @@ class OrderSource(Actor):
 
 
 # --8<-- [start:worker]
+def lookup(actor: Actor, path: str) -> ActorRef:
+    """The actor at ``path``, looked up for each use: a restarted subtree has new refs."""
+    ref = actor.context.system.lookup(path)
+    if ref is None:
+        raise LookupError(f"no actor at {path}")
+    return ref
+
+
 class OrderWorker(Actor):
     """Charges the orders the pool routes to it; fails when the chaos switch says so."""
 

@@ -4,6 +4,7 @@ exception to a directive.
 Run it with ``python -m examples.supervision.decider``.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +12,8 @@ from typing import Any
 
 from actors import Actor, ActorFailed, ActorSystem
 from supervision import ChildSpec, Directive, OneForOne, Supervisor
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:decider]
@@ -50,8 +53,8 @@ class Counting(Supervisor):
 # --8<-- [end:decider]
 
 
+# --8<-- [start:main]
 async def main() -> dict[str, Any]:
-    # --8<-- [start:main]
     async with ActorSystem("counting") as system:
         await system.spawn(Counting, name="counting")
         tally = system.lookup("/counting/tally")
@@ -69,9 +72,9 @@ async def main() -> dict[str, Any]:
                 print("restarted, total lost:", await tally.ask(1))  # 1
         await tally.wait_stopped()  # PermissionError: stopped for good
         print("stopped for good:", not tally.is_alive)
-    # --8<-- [end:main]
     return {"alive": tally.is_alive, "dead_letters": system.dead_letters.by_reason}
 
 
 if __name__ == "__main__":
     asyncio.run(main())
+# --8<-- [end:main]

@@ -4,6 +4,7 @@
 Run it with ``python -m examples.supervision.sessions``.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +12,8 @@ from typing import Any
 
 from actors import Actor, ActorSystem
 from supervision import ChildSpec, DynamicSupervisor, Restart, start_child, stop_child
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:sessions]
@@ -32,8 +35,8 @@ class Sessions(DynamicSupervisor):
 # --8<-- [end:sessions]
 
 
+# --8<-- [start:main]
 async def main() -> list[str]:
-    # --8<-- [start:main]
     async with ActorSystem("web") as system:
         sessions = await system.spawn(Sessions, name="sessions")
         ref = await start_child(sessions, user_id=7)  # Session(user_id=7)
@@ -44,9 +47,9 @@ async def main() -> list[str]:
         print(other)  # <ActorRef /sessions/session-2>
         await stop_child(sessions, ref)  # stopped for good: not restarted
         print(ref.is_alive, other.is_alive)  # False True
-    # --8<-- [end:main]
     return [ref.path, other.path]
 
 
 if __name__ == "__main__":
     asyncio.run(main())
+# --8<-- [end:main]

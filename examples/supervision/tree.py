@@ -3,6 +3,7 @@
 Run it with ``python -m examples.supervision.tree``.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +21,8 @@ from supervision import (
     Supervisor,
     WhichChildren,
 )
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:workers]
@@ -95,8 +98,8 @@ class Shop(Supervisor):
 # --8<-- [end:tree]
 
 
+# --8<-- [start:main]
 async def main() -> dict[str, Any]:
-    # --8<-- [start:main]
     system = ActorSystem("shop")
     shop = await system.spawn(Shop, name="shop")  # returns once every child has started
     gateway = system.lookup("/shop/payments/gateway")
@@ -128,10 +131,10 @@ async def main() -> dict[str, Any]:
         print("the shop gave up:")
         for link in error.chain:
             print(f"  {type(link).__name__}: {link}")
-    # --8<-- [end:main]
     await system.shutdown()
     return {"closed": system.is_closed}
 
 
 if __name__ == "__main__":
     asyncio.run(main())
+# --8<-- [end:main]

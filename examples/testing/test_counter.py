@@ -3,6 +3,7 @@
 These are ordinary pytest tests; the plugin that ships with actor-supervision runs them.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -10,6 +11,8 @@ from typing import Any
 
 from actors import Actor, ActorRef, ActorSystem
 from actors.testing import TestProbe, VirtualTimeLoop
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:actors]

@@ -3,12 +3,15 @@
 Run it with ``python -m examples.tutorial.first_actor``.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
 from actors import Actor, ActorSystem
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:actor]
@@ -33,8 +36,8 @@ class Greeter(Actor):
 # --8<-- [end:actor]
 
 
+# --8<-- [start:main]
 async def main() -> list[str]:
-    # --8<-- [start:main]
     async with ActorSystem("hello") as system:
         greeter = await system.spawn(Greeter, name="greeter")  # after on_start finished
         print(greeter)  # <ActorRef /greeter>
@@ -45,8 +48,10 @@ async def main() -> list[str]:
 
         await greeter.stop()  # graceful: queued messages first, then on_stop
         print("alive:", greeter.is_alive)
-    # --8<-- [end:main]
     return replies
+
+
+# --8<-- [end:main]
 
 
 # --8<-- [start:factory]
@@ -62,6 +67,8 @@ async def with_arguments() -> str:
 # --8<-- [end:factory]
 
 
+# --8<-- [start:run]
 if __name__ == "__main__":
     asyncio.run(main())
     print(asyncio.run(with_arguments()))
+# --8<-- [end:run]

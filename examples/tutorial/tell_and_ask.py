@@ -3,6 +3,7 @@
 Run it with ``python -m examples.tutorial.tell_and_ask``.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from actors import Actor, ActorFailed, ActorRef, ActorSystem, AskTimeout
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:messages]
@@ -79,45 +82,67 @@ class Teller(Actor):
 # --8<-- [end:teller]
 
 
+# --8<-- [start:tell]
+async def deposit(alice: ActorRef) -> None:
+    await alice.tell(Deposit(100))  # returns once the mailbox accepted the message
+    alice.tell_nowait(Deposit(20))  # never waits (raises MailboxFull when full)
+    # Messages from one sender are handled in the order they were sent:
+    print("alice:", await alice.ask(Balance()))  # 120
+
+
+# --8<-- [end:tell]
+
+
+# --8<-- [start:failed]
+async def overdraw(alice: ActorRef) -> None:
+    try:
+        await alice.ask(Withdraw(500))
+    except ActorFailed as failure:  # the handler raised: the asker hears at once
+        print("refused:", failure.__cause__)
+    # A failed actor without a supervising parent is stopped (and the failure logged).
+    await alice.wait_stopped()
+    print("alice alive:", alice.is_alive)  # False: use a supervisor to restart her
+
+
+# --8<-- [end:failed]
+
+
+# --8<-- [start:timeout]
+async def audit(bob: ActorRef) -> None:
+    await bob.tell(Deposit(50))
+    try:
+        await bob.ask(Audit(seconds=1.0), timeout=0.1)
+    except AskTimeout:  # also a TimeoutError
+        print("the audit took too long")
+    # The audit still runs to its end; its late reply is discarded, never delivered.
+    print("bob:", await bob.ask(Balance(), timeout=5.0))  # waits behind the audit
+
+
+# --8<-- [end:timeout]
+
+
+# --8<-- [start:asking]
+async def transfer(system: ActorSystem, bob: ActorRef) -> ActorRef:
+    carol = await system.spawn(Account, name="carol")
+    teller = await system.spawn(lambda: Teller(source=bob, target=carol), name="teller")
+    print(await teller.ask(30))
+    await system.wait_idle()  # the deposit was told: wait until it is handled
+    print("bob:", await bob.ask(Balance()), "carol:", await carol.ask(Balance()))
+    return carol
+
+
+# --8<-- [end:asking]
+
+
+# --8<-- [start:main]
 async def main() -> dict[str, Any]:
-    # --8<-- [start:tell]
     async with ActorSystem("bank") as system:
         alice = await system.spawn(Account, name="alice")
         bob = await system.spawn(Account, name="bob")
-
-        await alice.tell(Deposit(100))  # returns once the mailbox accepted the message
-        alice.tell_nowait(Deposit(20))  # never waits (raises MailboxFull when full)
-        # Messages from one sender are handled in the order they were sent:
-        print("alice:", await alice.ask(Balance()))  # 120
-        # --8<-- [end:tell]
-
-        # --8<-- [start:failed]
-        try:
-            await alice.ask(Withdraw(500))
-        except ActorFailed as failure:  # the handler raised: the asker hears at once
-            print("refused:", failure.__cause__)
-        # A failed actor without a supervising parent is stopped (and the failure logged).
-        await alice.wait_stopped()
-        print("alice alive:", alice.is_alive)  # False: use a supervisor to restart her
-        # --8<-- [end:failed]
-
-        # --8<-- [start:timeout]
-        await bob.tell(Deposit(50))
-        try:
-            await bob.ask(Audit(seconds=1.0), timeout=0.1)
-        except AskTimeout:  # also a TimeoutError
-            print("the audit took too long")
-        # The audit still runs to its end; its late reply is discarded, never delivered.
-        print("bob:", await bob.ask(Balance(), timeout=5.0))  # waits behind the audit
-        # --8<-- [end:timeout]
-
-        # --8<-- [start:asking]
-        carol = await system.spawn(Account, name="carol")
-        teller = await system.spawn(lambda: Teller(source=bob, target=carol), name="teller")
-        print(await teller.ask(30))
-        await system.wait_idle()  # the deposit was told: wait until it is handled
-        print("bob:", await bob.ask(Balance()), "carol:", await carol.ask(Balance()))
-        # --8<-- [end:asking]
+        await deposit(alice)
+        await overdraw(alice)
+        await audit(bob)
+        carol = await transfer(system, bob)
         balances = {"bob": await bob.ask(Balance()), "carol": await carol.ask(Balance())}
         dead_letters = system.dead_letters.by_reason
     return {"balances": balances, "alice_alive": alice.is_alive, "dead_letters": dead_letters}
@@ -125,3 +150,4 @@ async def main() -> dict[str, Any]:
 
 if __name__ == "__main__":
     asyncio.run(main())
+# --8<-- [end:main]

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import io
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -185,6 +186,8 @@ async def test_the_users_own_logs_in_a_handler_carry_actor_and_correlation_id(
 
 def test_configure_writes_json_lines_and_filters_by_level() -> None:
     stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
     try:
         configure(format="json", level="warning", stream=stream)
         logger = structlog.get_logger()
@@ -196,7 +199,8 @@ def test_configure_writes_json_lines_and_filters_by_level() -> None:
             logger.error("failed", exc_info=True)
     finally:
         structlog.reset_defaults()
-        _log.debug_enabled = False
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line["event"] for line in lines] == ["shown", "failed"]
     assert lines[0]["answer"] == 42
@@ -257,9 +261,15 @@ async def test_metrics_after_a_known_workload_are_exact(
     assert value(actor_system, "actors_mailbox_capacity", actor_class="Recorder") == 2000
     assert value(actor_system, "actors_mailbox_depth", actor_class="Recorder") == 0
     # 1 in 16 accepted messages is timed: r accepted 35, so 2 samples.
-    assert value(actor_system, "actors_mailbox_wait_seconds_count", actor_class="Recorder") == 2
-    count = value(actor_system, "actors_message_processing_seconds_count", actor_class="Recorder")
+    waited = value(
+        actor_system, "actors_mailbox_wait_sampled_seconds_count", actor_class="Recorder"
+    )
+    assert waited == 2
+    count = value(
+        actor_system, "actors_message_processing_sampled_seconds_count", actor_class="Recorder"
+    )
     assert count == 2
+    assert value(actor_system, "actors_timing_sample") == 16
     exposition = actor_system.registry.collect()
     names = {metric.name for metric in exposition}
     assert {name.removesuffix("_total") for name in FAMILIES} <= names

@@ -208,7 +208,7 @@ async def assert_live_tree_matches(ref: ActorRef, node: SupervisorSpec) -> None:
     """The live supervisor at ``ref`` has the file's strategy, budget and children (names,
     order, restart types, kinds), recursively."""
     live = instance(ref)
-    assert type(live).__name__ == "ConfiguredSupervisor"
+    assert type(live).__name__ == node.name  # its actor_class in logs and metrics
     assert STRATEGY_NAMES[type(live.strategy)] == node.strategy
     assert (live.strategy.max_restarts, live.strategy.within) == (node.max_restarts, node.within)
     infos = await ref.ask(WhichChildren())
