@@ -10,6 +10,8 @@ seen between any two steps of a restart loop, and a backoff is a timer, not a sl
 from __future__ import annotations
 
 import itertools
+import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -43,6 +45,11 @@ from supervision._strategy import (
 __all__ = ["ChildInfo", "Supervisor", "WhichChildren"]
 
 logger = structlog.get_logger("supervision")
+
+# How many of its latest decisions a supervisor keeps for ``introspect()`` (the live view's
+# timeline); numbered across all supervisors so a reader can tell which ones it has seen.
+_HISTORY = 32
+_decisions = itertools.count(1)
 
 
 @attrs.frozen
@@ -122,6 +129,7 @@ class Supervisor(Actor):
     _intensity: RestartIntensity
     _scheduled: dict[int, tuple[str, ...]]
     _status: str
+    _history: deque[dict[str, Any]]
 
     async def on_start(self) -> None:
         strategy = self.strategy
@@ -145,6 +153,7 @@ class Supervisor(Actor):
         self._scheduled = {}
         self._tokens = itertools.count(1)
         self._status = "running"
+        self._history = deque(maxlen=_HISTORY)
         for spec in specs:
             await self._spawn_child(spec)
 
@@ -201,6 +210,47 @@ class Supervisor(Actor):
             self.strategy.within,
         )
 
+    def introspect(self) -> dict[str, Any]:
+        """The strategy, the restarts in the current window against the budget, the
+        backoff, every child spec (running or not) and the latest decisions (restarts,
+        escalations, giving up), for tree snapshots and the live view."""
+        strategy = self.strategy
+        backoff = strategy.backoff
+        children = []
+        for name, record in getattr(self, "_records", {}).items():
+            entry: dict[str, Any] = {
+                "name": name,
+                "state": record.state if record.ref.is_alive else "stopped",
+                "restart": record.spec.restart.value,
+                "path": record.ref.path,
+            }
+            if record.backoff is not None:
+                entry["backoff_attempt"] = record.backoff.attempt
+            children.append(entry)
+        return {
+            "kind": "supervisor",
+            "strategy": strategy.name,
+            "status": getattr(self, "_status", "starting"),
+            "restarts_in_window": self.restarts_in_window() if hasattr(self, "_intensity") else 0,
+            "max_restarts": strategy.max_restarts,
+            "within": strategy.within,
+            "backoff": None if backoff is None else {"min": backoff.min, "max": backoff.max},
+            "children": children,
+            "history": list(getattr(self, "_history", ())),
+        }
+
+    def _remember(self, kind: str, child: str, error: BaseException | None) -> None:
+        self._history.append(
+            {
+                "seq": next(_decisions),
+                "at": time.time(),
+                "kind": kind,
+                "supervisor": self.context.path,
+                "child": child,
+                "error": None if error is None else f"{type(error).__name__}: {error}",
+            }
+        )
+
     def restarts_in_window(self) -> int:
         """How many restarts fall in the current intensity window (against ``max_restarts``)."""
         return self._intensity.restarts_in_window(self.context.system.loop.time())
@@ -221,6 +271,7 @@ class Supervisor(Actor):
         elif directive is Directive.STOP:
             await self._stop_for_good(record)
         elif directive is Directive.ESCALATE:
+            self._remember("escalation", record.ref.path, error)
             logger.error(
                 "supervisor.escalating",
                 actor=self.context.path,
@@ -257,6 +308,7 @@ class Supervisor(Actor):
         if self._intensity.add_restart(now):
             await self._give_up(record, error)
         self._status = "restarting"
+        self._remember("restart", record.ref.path, error)
         # Rate-limited per supervisor (with an unbounded budget a restart loop is unbounded
         # too); no traceback here, actor.failed has logged it.
         log_limited(
@@ -303,6 +355,7 @@ class Supervisor(Actor):
 
     async def _give_up(self, record: _Child, error: BaseException | None) -> None:
         self._status = "gave_up"
+        self._remember("gave_up", record.ref.path, error)
         strategy = self.strategy
         logger.error(
             "supervisor.gave_up",
