@@ -262,6 +262,8 @@ class Supervisor(Actor):
         if record is None or record.ref != failure.child:
             self.context.stop_child(failure.child)
             return
+        if failure.escalated:  # the child failed because of its own children
+            self._remember("escalation", failure.child.path, failure.error)
         await self._on_failure(record, failure.error)
 
     async def _on_failure(self, record: _Child, error: BaseException) -> None:
@@ -271,7 +273,6 @@ class Supervisor(Actor):
         elif directive is Directive.STOP:
             await self._stop_for_good(record)
         elif directive is Directive.ESCALATE:
-            self._remember("escalation", record.ref.path, error)
             logger.error(
                 "supervisor.escalating",
                 actor=self.context.path,

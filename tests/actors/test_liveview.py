@@ -427,3 +427,19 @@ def test_is_loopback() -> None:
     assert not is_loopback("")
     assert not is_loopback("example.org")
     assert not is_loopback("10.0.0.1")
+
+
+@pytest.mark.real_time
+def test_the_live_view_example_reads_the_tree_and_the_timeline_from_the_api() -> None:
+    from examples.observability.live_view import main
+
+    result = asyncio.run(main())
+    [shop] = result["tree"]["actors"]
+    assert (shop["path"], shop["details"]["strategy"]) == ("/shop", "one_for_one")
+    assert [child["processed"] for child in shop["children"]] == [1, 1]
+    assert shop["children"][1]["details"] == {"entries": 1}
+    kinds = [(event["kind"], event["actor"], event["error"]) for event in result["events"]]
+    assert kinds == [
+        ("failure", "/shop/checkout", "ValueError: empty basket"),
+        ("restart", "/shop/checkout", "ValueError: empty basket"),
+    ]
