@@ -24,7 +24,7 @@ from benchmarks.runtime import Sink
 MESSAGES = 200_000
 
 
-async def _read_stream(port: int, updates: list[int]) -> None:
+async def _read_stream(port: int, updates: list[int], first: asyncio.Event) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"GET /api/stream HTTP/1.1\r\nHost: bench\r\n\r\n")
     await writer.drain()
@@ -33,6 +33,7 @@ async def _read_stream(port: int, updates: list[int]) -> None:
             chunk = await reader.readuntil(b"\n\n")
             if chunk.startswith(b"event: snapshot"):
                 updates[0] += 1
+                first.set()
     except asyncio.IncompleteReadError:
         pass  # the server closed the stream
     finally:
@@ -49,9 +50,9 @@ async def s1(watched: bool, n: int) -> tuple[float, int]:
         server = reader = None
         if watched:
             server = await serve(system, 0, max_updates_per_second=4.0)
-            reader = asyncio.ensure_future(_read_stream(server.port, updates))
-            while updates[0] == 0:  # the page is open and has its first update
-                await asyncio.sleep(0.01)
+            first = asyncio.Event()
+            reader = asyncio.ensure_future(_read_stream(server.port, updates, first))
+            await first.wait()  # the page is open and has its first update
         tell = ref.tell
         start = time.perf_counter()
         for i in range(n):
