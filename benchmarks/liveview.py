@@ -5,7 +5,9 @@ loop being measured).
 
     .venv/bin/python -m benchmarks.liveview --rounds 5
 
-Rounds alternate the two cases; the report is the median rate of each and their ratio.
+Rounds alternate the two cases; the report is the median of each and their ratio, as
+wall-clock rates and as CPU time per message (the process's CPU time, which other load on
+a shared machine disturbs less).
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ async def _read_stream(port: int, updates: list[int], first: asyncio.Event) -> N
         writer.close()
 
 
-async def s1(watched: bool, n: int) -> tuple[float, int]:
-    """Messages per second, and how many updates the stream delivered meanwhile."""
+async def s1(watched: bool, n: int) -> tuple[float, float, int]:
+    """Messages per second, CPU nanoseconds per message, and how many updates the stream
+    delivered meanwhile."""
     updates = [0]
     async with ActorSystem("bench") as system:
         loop = asyncio.get_running_loop()
@@ -55,13 +58,15 @@ async def s1(watched: bool, n: int) -> tuple[float, int]:
             await first.wait()  # the page is open and has its first update
         tell = ref.tell
         start = time.perf_counter()
+        cpu = time.process_time()
         for i in range(n):
             await tell(i)
         end = await done
+        cpu = time.process_time() - cpu
         if server is not None and reader is not None:
             await server.close()
             await reader
-    return n / (end - start), updates[0]
+    return n / (end - start), cpu / n * 1e9, updates[0]
 
 
 def main() -> None:
@@ -70,12 +75,14 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=MESSAGES)
     options = parser.parse_args()
     rates: dict[bool, list[float]] = {False: [], True: []}
+    costs: dict[bool, list[float]] = {False: [], True: []}
     streamed: list[int] = []
     for round_ in range(options.rounds):
         for watched in (False, True) if round_ % 2 == 0 else (True, False):
             gc.collect()
-            rate, updates = asyncio.run(s1(watched, options.messages))
+            rate, cost, updates = asyncio.run(s1(watched, options.messages))
             rates[watched].append(rate)
+            costs[watched].append(cost)
             if watched:
                 streamed.append(updates)
     plain = statistics.median(rates[False])
@@ -83,6 +90,10 @@ def main() -> None:
     print(f"S1 without a view:        {plain:,.0f} msgs/s (median of {options.rounds})")
     print(f"S1 with an open page:     {watched:,.0f} msgs/s ({min(streamed)}+ updates each)")
     print(f"ratio (watched / plain):  {watched / plain:.3f}")
+    plain_cpu = statistics.median(costs[False])
+    watched_cpu = statistics.median(costs[True])
+    print(f"CPU per message:          {plain_cpu:.0f} ns without, {watched_cpu:.0f} ns with a page")
+    print(f"ratio (watched / plain):  {watched_cpu / plain_cpu:.3f}")
 
 
 if __name__ == "__main__":
