@@ -169,11 +169,7 @@ def snapshot_tree(system: ActorSystem) -> SystemSnapshot:
     the error is logged (``actor.introspect_failed``) and shown in that actor's ``details``
     under ``introspect_error``.
     """
-    subscriptions: dict[str, tuple[str, ...]] = {}
-    bus = system._bus_instance
-    if bus is not None:
-        subscriptions = bus.subscribers()
-    builder = _Builder(subscriptions)
+    builder = _Builder(_subscriptions(system))
     actors = tuple(builder.build(cell, None) for cell in list(system._top.values()))
     top = {id(cell) for cell in system._top.values()}
     runtime_cells = [
@@ -192,22 +188,51 @@ def snapshot_tree(system: ActorSystem) -> SystemSnapshot:
     )
 
 
-class _Builder:
-    def __init__(self, subscriptions: dict[str, tuple[str, ...]]) -> None:
-        self._subscriptions = subscriptions
+def snapshot_actor(system: ActorSystem, path: str) -> ActorSnapshot | None:
+    """The live actor at ``path`` and its children (without theirs), or None."""
+    cell = system._registry.get(path)
+    if cell is None:
+        return None
+    parent = cell.parent
+    states = None if parent is None else _backoff_states(_details(parent))
+    return _Builder(_subscriptions(system), depth=1).build(cell, states)
 
-    def build(self, cell: ActorCell, parent_children: Mapping[str, str] | None) -> ActorSnapshot:
+
+def _subscriptions(system: ActorSystem) -> dict[str, tuple[str, ...]]:
+    bus = system._bus_instance
+    return {} if bus is None else bus.subscribers()
+
+
+def _backoff_states(details: Mapping[str, Any]) -> dict[str, str]:
+    """Which children a supervisor's details say wait for a backoff delay."""
+    told = details.get("children")
+    states: dict[str, str] = {}
+    if isinstance(told, list):
+        for entry in told:
+            if isinstance(entry, Mapping) and entry.get("state") == "backoff":
+                states[str(entry.get("name"))] = "backoff"
+    return states
+
+
+class _Builder:
+    def __init__(self, subscriptions: dict[str, tuple[str, ...]], depth: int | None = None) -> None:
+        self._subscriptions = subscriptions
+        self._depth = depth
+
+    def build(
+        self, cell: ActorCell, parent_children: Mapping[str, str] | None, level: int = 0
+    ) -> ActorSnapshot:
         details = _details(cell)
         state = _STATE_NAMES[cell.state]
         if cell.state is HALTED and parent_children is not None:
             # Only the supervisor knows whether a halted child waits for a backoff delay.
             state = parent_children.get(cell.name, state)
-        told = details.get("children")
-        states: dict[str, str] = {}
-        if isinstance(told, list):
-            for entry in told:
-                if isinstance(entry, Mapping) and entry.get("state") == "backoff":
-                    states[str(entry.get("name"))] = "backoff"
+        children: tuple[ActorSnapshot, ...] = ()
+        if self._depth is None or level < self._depth:
+            states = _backoff_states(details)
+            children = tuple(
+                self.build(child, states, level + 1) for child in list(cell.children.values())
+            )
         mailbox = cell.mailbox
         return ActorSnapshot(
             path=cell.path,
@@ -225,7 +250,7 @@ class _Builder:
             restarts=cell.restarts,
             subscriptions=self._subscriptions.get(cell.path, ()),
             details=details,
-            children=tuple(self.build(child, states) for child in list(cell.children.values())),
+            children=children,
         )
 
 

@@ -15,6 +15,7 @@ from actors._core._log import logger
 from actors._core._state import RUNNING, STOPPING
 from actors._liveview._hub import Hub
 from actors._liveview._timeline import Timeline, error_summary
+from actors._snapshot import snapshot_actor
 
 if TYPE_CHECKING:
     from actors._core._cell import ActorCell
@@ -181,8 +182,8 @@ class LiveView:
         }
 
     def _actor(self, path: str) -> dict[str, Any]:
-        snapshot = self.hub.snapshot()
-        actor = snapshot.find(path)
+        # Only this actor and its children: a page refreshes its side panel with every update.
+        actor = snapshot_actor(self.system, path)
         if actor is None:
             raise _Response(404, {"error": f"no live actor at {path}"})
         cell = self.system._registry.get(path)

@@ -443,3 +443,55 @@ def test_the_live_view_example_reads_the_tree_and_the_timeline_from_the_api() ->
         ("failure", "/shop/checkout", "ValueError: empty basket"),
         ("restart", "/shop/checkout", "ValueError: empty basket"),
     ]
+
+
+@pytest.mark.real_time  # uvicorn on a loopback socket
+async def test_under_uvicorn_with_a_root_path_the_stream_ends_when_the_page_leaves(
+    actor_system: ActorSystem,
+) -> None:
+    import socket
+
+    import uvicorn
+
+    await actor_system.spawn(Recorder, name="solo")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(
+        asgi_app(actor_system),
+        root_path="/ops",
+        lifespan="on",
+        ws="none",
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:
+            assert not serving.done(), "uvicorn stopped during startup"
+            await asyncio.sleep(0.01)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /ui HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        assert b"307" in answer.split(b"\r\n")[0]
+        assert b"location: /ops/ui/" in answer.lower()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /ui/api/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 200")
+        # Chunked by uvicorn: read events until the first snapshot.
+        received = b""
+        while b'"path": "/solo"' not in received:
+            received += await asyncio.wait_for(reader.readuntil(b"\n\n"), 5)
+        assert b"retry: 1000" in received
+        assert b"event: snapshot" in received
+        writer.close()  # the page leaves
+        await writer.wait_closed()
+    finally:
+        server.should_exit = True
+        # Ends at once: the stream saw its client go (uvicorn would otherwise wait for it).
+        await asyncio.wait_for(serving, timeout=5.0)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from actors import Actor, ActorSystem, snapshot_tree
+from actors._snapshot import snapshot_actor
 from actors.liveview import LiveView
 from actors.testing import VirtualTimeLoop
 from supervision import Backoff, ChildSpec, OneForOne, Restart, Supervisor
@@ -68,6 +69,13 @@ async def test_a_supervisor_reports_its_budget_backoff_and_children(
     waiting = snapshot.find("/shop/fragile")
     assert waiting is not None
     assert (waiting.state, waiting.failed) == ("backoff", 1)
+    alone = snapshot_actor(actor_system, "/shop/fragile")  # what the side panel reads
+    assert alone is not None
+    assert alone.state == "backoff"
+    top = snapshot_actor(actor_system, "/shop")
+    assert top is not None
+    assert [child.state for child in top.children] == ["backoff", "running"]
+    assert all(child.children == () for child in top.children)
     details = snapshot.find("/shop").details  # type: ignore[union-attr]
     assert (details["status"], details["restarts_in_window"]) == ("backoff", 1)
     [decision] = details["history"]
