@@ -4,6 +4,8 @@ One snapshot is taken at most every ``1 / max_updates_per_second`` seconds, howe
 pages watch and however fast the tree changes (a restart storm included): every stream
 waits for the next due time, the first one there takes the snapshot, and a stream that
 fell behind gets only the latest one (updates coalesce, nothing queues up per client).
+On a big tree the period also stretches so that taking and encoding snapshots stays
+under ``LOOP_SHARE`` of the loop's time.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
 from actors._snapshot import SystemSnapshot, snapshot_tree
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Hub"]
 
 EVENTS_IN_UPDATE = 100  # the timeline's latest events sent with every update
+LOOP_SHARE = 0.05  # the most of the loop's time the updates may take
 
 
 class Hub:
@@ -48,6 +52,7 @@ class Hub:
         self._timeline = timeline
         self._actions = actions
         self._interval = 1.0 / max_updates_per_second
+        self._period = self._interval  # stretched when an update takes long
         self._taken_at = -math.inf  # loop time of the last snapshot
         self._version = 0
         self._key = b""
@@ -70,15 +75,17 @@ class Hub:
         return data
 
     def _refresh(self, now: float) -> None:
+        began = time.perf_counter()
         self._taken_at = now
         data = self.update(self.snapshot())
         taken_at = data.pop("taken_at")
-        key = json.dumps(data, sort_keys=True, default=str).encode()
+        # Compared without its time, so an unchanged tree sends nothing new.
+        key = json.dumps(data, default=str).encode()
         if key != self._key:
             self._key = key
-            data["taken_at"] = taken_at
-            self._body = json.dumps(data, default=str).encode()
+            self._body = key[:-1] + b', "taken_at": ' + repr(taken_at).encode() + b"}"
             self._version += 1
+        self._period = max(self._interval, (time.perf_counter() - began) / LOOP_SHARE)
 
     async def next(self, seen: int, heartbeat: float) -> tuple[int, bytes]:
         """Wait for an update newer than version ``seen``; return ``(version, body)``, or
@@ -86,12 +93,12 @@ class Hub:
         loop = asyncio.get_running_loop()
         give_up = loop.time() + heartbeat
         while True:
-            due = self._taken_at + self._interval
+            due = self._taken_at + self._period
             now = loop.time()
             if now < due:
                 await asyncio.sleep(min(due, give_up) - now)
                 now = loop.time()
-            if now >= self._taken_at + self._interval:
+            if now >= self._taken_at + self._period:
                 self._refresh(now)
             if self._version != seen:
                 return self._version, self._body

@@ -407,6 +407,10 @@ class EventBus(Actor):
             del self._subscribers[cell]
             self.context.unwatch(cell.ref)
 
+    def introspect(self) -> dict[str, Any]:
+        """How many subscribers and subscriptions the bus has, for tree snapshots."""
+        return {"kind": "bus", "subscribers": len(self._subscribers), "patterns": len(self._trie)}
+
     def subscribers(self) -> dict[str, tuple[str, ...]]:
         """The patterns each subscriber is subscribed to, by the subscriber's path."""
         return {

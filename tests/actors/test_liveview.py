@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -60,6 +61,7 @@ async def test_a_snapshot_shows_a_plain_actor_tree_with_its_counters(
     snapshot = snapshot_tree(actor_system)
     assert [root.path for root in snapshot.actors] == ["/parent", "/listener"]
     assert [root.path for root in snapshot.runtime] == ["/system/bus"]
+    assert snapshot.runtime[0].details == {"kind": "bus", "subscribers": 1, "patterns": 2}
     assert snapshot.statistics == actor_system.statistics()
     tree = snapshot.find("/parent")
     assert tree is not None
@@ -340,6 +342,29 @@ async def test_a_restart_storm_is_coalesced_into_at_most_n_updates_per_second(
             # 5 s at 2 per second, plus the first one at once.
             assert view.hub.snapshots <= 11
             assert 5 <= updates <= 11
+        finally:
+            view.close()
+
+
+class Slow(Recorder):
+    def introspect(self) -> dict[str, Any]:
+        time.sleep(0.02)  # a snapshot that costs 20 ms of the loop
+        return {}
+
+
+async def test_updates_of_a_costly_tree_slow_down_to_keep_the_loop_free(
+    virtual_time: VirtualTimeLoop,
+) -> None:
+    async with ActorSystem("big") as system:
+        await system.spawn(Slow, name="slow")
+        view = LiveView(system, max_updates_per_second=4.0)
+        try:
+            seen = 0
+            start = virtual_time.time()
+            while virtual_time.time() - start < 10.0:
+                seen, _ = await view.hub.next(seen, heartbeat=1.0)
+            # 4 per second would be 40; 20 ms each may take at most 5% of the loop.
+            assert view.hub.snapshots <= 10.0 * 0.05 / 0.02 + 1
         finally:
             view.close()
 

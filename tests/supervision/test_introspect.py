@@ -12,7 +12,15 @@ from actors import Actor, ActorSystem, snapshot_tree
 from actors._snapshot import snapshot_actor
 from actors.liveview import LiveView
 from actors.testing import VirtualTimeLoop
-from supervision import Backoff, ChildSpec, OneForOne, Restart, Supervisor
+from supervision import (
+    Backoff,
+    ChildSpec,
+    DynamicSupervisor,
+    OneForOne,
+    Restart,
+    Supervisor,
+    start_child,
+)
 
 pytestmark = pytest.mark.actors(virtual_time=True)
 
@@ -125,3 +133,19 @@ async def test_escalations_and_giving_up_reach_the_live_views_timeline(
             assert event["error"].startswith("RestartIntensityExceeded: gave up")
     finally:
         view.close()
+
+
+class Sessions(DynamicSupervisor):
+    child_spec = ChildSpec("session", Fragile, restart=Restart.TEMPORARY)
+    max_children = 3
+
+
+async def test_a_dynamic_supervisor_reports_its_limit_and_children(
+    actor_system: ActorSystem,
+) -> None:
+    sessions = await actor_system.spawn(Sessions, name="sessions")
+    await start_child(sessions)
+    details = snapshot_tree(actor_system).find("/sessions").details  # type: ignore[union-attr]
+    assert details["kind"] == "dynamic_supervisor"
+    assert details["max_children"] == 3
+    assert [child["name"] for child in details["children"]] == ["session-1"]

@@ -41,9 +41,12 @@
   function infoOf(actor) {
     const d = actor.details || {};
     const parts = [];
-    if (d.kind === "supervisor") {
+    if (d.kind === "supervisor" || d.kind === "dynamic_supervisor") {
       parts.push(`${d.strategy}, restarts ${d.restarts_in_window}/${d.max_restarts} in ${d.within}s`);
       if (d.backoff) parts.push(`backoff ${d.backoff.min}s..${d.backoff.max}s`);
+      if (d.kind === "dynamic_supervisor") parts.push(`${d.children.length} of ${d.max_children === null ? "any number of" : "at most " + d.max_children} children`);
+    } else if (d.kind === "bus") {
+      parts.push(`${d.subscribers} subscribers, ${d.patterns} subscriptions`);
     } else if (d.kind === "pool") {
       parts.push(`pool of ${d.routees}/${d.size}, ${d.routing}, restarts ${d.restarts_in_window}/${d.max_restarts} in ${d.within}s`);
     }
