@@ -149,7 +149,10 @@ async def _serve_one(
         if message["type"] == "http.response.start":
             started = True
             status = int(message["status"])
-            reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+            try:
+                reason = HTTPStatus(status).phrase
+            except ValueError:  # a status code without a standard phrase
+                reason = ""
             lines = [f"HTTP/1.1 {status} {reason}"]
             for name, value in message.get("headers", ()):
                 lines.append(f"{name.decode('latin-1')}: {value.decode('latin-1')}")
