@@ -14,7 +14,7 @@ Serve it with ``await serve(system, port)`` (what ``supervise run --ui-port`` do
 which serves it under ``/ui/``. The JSON API under it, for scripts too:
 
 - ``GET /api/tree``: ``snapshot_tree(system).to_dict()`` plus ``events`` (the timeline's
-  latest), ``event_counts`` and ``actions`` (whether actions are enabled).
+  latest), ``event_counts``, ``actions`` (whether actions are enabled) and ``peers``.
 - ``GET /api/actors/{path}``: one actor (``/api/actors/shop/payments/ledger``) with its
   ``statistics``, ``failures``, ``dead_letters`` and ``restart_events``; 404 if not
   alive.
@@ -26,6 +26,10 @@ which serves it under ``/ui/``. The JSON API under it, for scripts too:
   next, as for any termination); ``restart`` starts a fresh instance in place (mailbox and
   refs kept), outside the parent's restart budget.
 
+In a cluster each node serves its own tree; give a node's view the addresses of the others
+(``peers``, ``supervise run --ui-peer URL``) and its page shows their trees side by side,
+read from their own streams (each peer must list this node too, to allow the reads).
+
 The view is read-only by default. With a ``token``, every ``/api/`` request must carry it
 (``Authorization: Bearer TOKEN``, or ``?token=TOKEN``, which the page passes on when opened
 as ``/?token=TOKEN``); ``serve`` refuses a non-loopback address without one.
@@ -34,6 +38,7 @@ as ``/?token=TOKEN``); ``serve`` refuses a non-loopback address without one.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from actors._liveview._app import LiveView
@@ -89,9 +94,11 @@ async def serve(
     token: str | None = None,
     actions: bool = False,
     max_updates_per_second: float = 4.0,
+    peers: Sequence[str] = (),
 ) -> LiveViewServer:
     """Serve the live view of ``system`` on ``host:port`` (``port=0``: any free port) and
-    return the running server. A small HTTP server on the system's event loop.
+    return the running server. A small HTTP server on the system's event loop. ``peers``:
+    other nodes' live views to show beside this one (see ``LiveView``).
 
     Raises:
         ValueError: ``host`` is not a loopback address and no ``token`` is given; or the
@@ -103,7 +110,11 @@ async def serve(
             f"the live view is only served on a non-loopback address ({host}) with a token"
         )
     view = LiveView(
-        system, token=token, actions=actions, max_updates_per_second=max_updates_per_second
+        system,
+        token=token,
+        actions=actions,
+        max_updates_per_second=max_updates_per_second,
+        peers=peers,
     )
     try:
         server = await start_server(view, host, port)

@@ -127,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"let the live view stop, kill and restart actors, with the token in"
         f" ${TOKEN_VARIABLE} (generated and printed when unset)",
     )
+    run.add_argument(
+        "--ui-peer",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another node's live view to show beside this one (repeatable)",
+    )
     run.add_argument("--log-format", choices=("console", "json"), default="console")
     run.add_argument("--log-level", choices=_LEVELS, default="info")
     return parser
@@ -355,9 +362,12 @@ async def _serve_ui(
     if token is None and options.ui_actions:
         token = secrets.token_urlsafe(24)
     try:
-        server = await liveview.serve(system, port, host, token=token, actions=options.ui_actions)
+        server = await liveview.serve(
+            system, port, host, token=token, actions=options.ui_actions, peers=options.ui_peer
+        )
     except ValueError as error:
-        _say(f"cannot serve the live view: {error}; set {TOKEN_VARIABLE}", sys.stderr)
+        hint = "" if token or liveview.is_loopback(host) else f"; set {TOKEN_VARIABLE}"
+        _say(f"cannot serve the live view: {error}{hint}", sys.stderr)
         return None
     except OSError as error:
         _say(f"cannot serve the live view on {host}:{port}: {error.strerror or error}", sys.stderr)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from actors._core._errors import ActorError
 from actors._core._log import logger
@@ -63,9 +63,14 @@ class LiveView:
     See ``actors.liveview`` for the API. Create it on the system's event loop thread; it
     listens to the system's dead letters until ``close()``.
 
+    ``peers`` are the addresses of other nodes' live views (``http://10.0.0.2:8765/``): the
+    page shows their trees beside this one, and their pages may read this one's API (their
+    origins are allowed cross-origin reads; no other origin is).
+
     Raises:
-        ValueError: ``actions`` without a ``token``, an empty ``token``, or
-            ``max_updates_per_second`` not in ``(0, 100]``.
+        ValueError: ``actions`` without a ``token``, an empty ``token``,
+            ``max_updates_per_second`` not in ``(0, 100]``, or a peer that is not an
+            ``http://`` or ``https://`` address.
     """
 
     def __init__(
@@ -76,6 +81,7 @@ class LiveView:
         actions: bool = False,
         max_updates_per_second: float = 4.0,
         events: int = 500,
+        peers: Sequence[str] = (),
     ) -> None:
         if token is not None and (not isinstance(token, str) or not token):
             raise ValueError("the live view's token must be a non-empty str")
@@ -84,12 +90,15 @@ class LiveView:
         self.system = system
         self.token = token
         self.actions = bool(actions)
+        self.peers = tuple(_peer(address) for address in peers)
+        self._origins = {_origin(address) for address in self.peers}
         self.timeline = Timeline(system, events)
         self.hub = Hub(
             system,
             self.timeline,
             max_updates_per_second=max_updates_per_second,
             actions=self.actions,
+            peers=self.peers,
         )
         self._assets = _load_assets()
 
@@ -103,6 +112,11 @@ class LiveView:
             return
         if scope["type"] != "http":
             return
+        origin = _header(scope, b"origin")
+        if origin is not None and origin in self._origins:
+            send = _with_headers(
+                send, [(b"access-control-allow-origin", origin.encode()), (b"vary", b"origin")]
+            )
         try:
             await self._route(scope, receive, send)
         except _Response as response:
@@ -274,6 +288,35 @@ class LiveView:
             for waiting in (update, disconnected):
                 waiting.cancel()
             await asyncio.gather(update, disconnected, return_exceptions=True)
+
+
+def _peer(address: str) -> str:
+    parts = urlsplit(address) if isinstance(address, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"a peer must be an http:// or https:// address, got {address!r}")
+    return address if address.endswith("/") else address + "/"
+
+
+def _origin(address: str) -> str:
+    parts = urlsplit(address)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def sending(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return sending
 
 
 def _statistics(cell: ActorCell) -> dict[str, int]:

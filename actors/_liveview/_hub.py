@@ -38,6 +38,7 @@ class Hub:
         *,
         max_updates_per_second: float,
         actions: bool,
+        peers: tuple[str, ...] = (),
     ) -> None:
         if (
             isinstance(max_updates_per_second, bool)
@@ -51,6 +52,7 @@ class Hub:
         self._system = system
         self._timeline = timeline
         self._actions = actions
+        self._peers = list(peers)
         self._interval = 1.0 / max_updates_per_second
         self._period = self._interval  # stretched when an update takes long
         self._taken_at = -math.inf  # loop time of the last snapshot
@@ -72,6 +74,7 @@ class Hub:
         data["events"] = self._timeline.recent(EVENTS_IN_UPDATE)
         data["event_counts"] = dict(self._timeline.counts)
         data["actions"] = self._actions
+        data["peers"] = self._peers
         return data
 
     def _refresh(self, now: float) -> None:

@@ -20,12 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOP_TREE = ROOT / "examples" / "shop" / "tree.toml"
 
 
-def quiet_shop_tree(directory: Path) -> Path:
+def quiet_shop_tree(directory: Path, name: str = "shop") -> Path:
     """The shop demo's tree with its order source slowed down and its chaos switch off, so
-    the test decides when orders come and what fails."""
+    the test decides when orders come and what fails; ``name`` names the system and root."""
     text = SHOP_TREE.read_text()
     text = text.replace("interval = 0.05", "interval = 3600.0").replace("rate = 0.05", "rate = 0.0")
-    tree = directory / "tree.toml"
+    text = text.replace('name = "shop"', f'name = "{name}"').replace("/shop/", f"/{name}/")
+    tree = directory / f"{name}.toml"
     tree.write_text(text)
     return tree
 
@@ -66,9 +67,10 @@ class RunningShop:
 
         return self.call(run)
 
-    def restart_server(self) -> None:
-        """Serve the live view again on the same port."""
-        self.server = self.call(lambda: serve(self.system, self.port))
+    def restart_server(self, peers: tuple[str, ...] = ()) -> None:
+        """Serve the live view again on the same port (showing ``peers`` beside it)."""
+        self.call(self.server.close)
+        self.server = self.call(lambda: serve(self.system, self.port, peers=peers))
 
     def stop(self) -> None:
         async def finish() -> Any:

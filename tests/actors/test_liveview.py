@@ -220,6 +220,28 @@ async def test_a_token_protects_the_api_but_not_the_page(actor_system: ActorSyst
         view.close()
 
 
+async def test_peers_are_listed_and_only_their_origins_may_read_cross_origin(
+    actor_system: ActorSystem,
+) -> None:
+    view = LiveView(actor_system, peers=["http://127.0.0.1:8766", "https://node-b.internal/ui/"])
+    try:
+        assert view.peers == ("http://127.0.0.1:8766/", "https://node-b.internal/ui/")
+        tree = await call(view, "/api/tree", headers=[(b"origin", b"http://127.0.0.1:8766")])
+        assert tree.json()["peers"] == ["http://127.0.0.1:8766/", "https://node-b.internal/ui/"]
+        assert tree.headers["access-control-allow-origin"] == "http://127.0.0.1:8766"
+        assert tree.headers["vary"] == "origin"
+        stranger = await call(view, "/api/tree", headers=[(b"origin", b"http://evil.example")])
+        assert "access-control-allow-origin" not in stranger.headers
+        same = await call(view, "/api/tree")
+        assert "access-control-allow-origin" not in same.headers
+    finally:
+        view.close()
+    with pytest.raises(ValueError, match="peer must be an http"):
+        LiveView(actor_system, peers=["ftp://node-b"])
+    with pytest.raises(ValueError, match="peer must be an http"):
+        LiveView(actor_system, peers=["node-b:8765"])
+
+
 async def test_actions_are_off_by_default_and_need_a_token(actor_system: ActorSystem) -> None:
     await actor_system.spawn(Recorder, name="solo")
     view = LiveView(actor_system)

@@ -128,6 +128,37 @@ def test_the_page_says_when_it_lost_the_server_and_reconnects(
     page.wait_for_selector("body[data-connection=closed]", timeout=3000)
     assert page.is_visible("#banner")
     assert "Disconnected" in page.inner_text("#banner")
-    shop.restart_server()
+    shop.restart_server()  # on the same port
     page.wait_for_selector("body[data-connection=open]", timeout=5000)
     page.wait_for_selector("#banner", state="hidden")
+
+
+def test_the_page_shows_other_nodes_side_by_side(
+    shop: RunningShop, browser: Browser, tmp_path: Path
+) -> None:
+    other = RunningShop(quiet_shop_tree(tmp_path, name="store"))
+    try:
+        here = f"http://127.0.0.1:{shop.port}/"
+        there = f"http://127.0.0.1:{other.port}/"
+        # Each node lists the other: its page shows the other's tree, and lets it read its own.
+        shop.restart_server(peers=(there,))
+        other.restart_server(peers=(here,))
+        page = browser.new_page(viewport={"width": 1600, "height": 900})
+        try:
+            page.goto(here)
+            column = page.locator(f'[data-node="{there}"]')
+            column.locator('li.actor[data-path="/store/payments/gateway"]').wait_for()
+            assert column.locator(".peer-name").inner_text().startswith("store (")
+            assert page.locator('[data-node="local"] li.actor[data-path="/shop"]').count() == 1
+            # The other node's actors open in the side panel too, read from that node.
+            column.locator('[data-path="/store/chaos"] > .row .name').click()
+            page.wait_for_selector("#panel-stats [data-stat=class]")
+            assert page.inner_text("#panel-title") == f"{there} /store/chaos"
+            # When the other node goes away, its column says so; this node stays live.
+            other.call(other.server.close)
+            column.locator(".peer-connection", has_text="disconnected").wait_for()
+            assert page.get_attribute("body", "data-connection") == "open"
+        finally:
+            page.close()
+    finally:
+        other.stop()

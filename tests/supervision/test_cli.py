@@ -421,3 +421,10 @@ def test_the_live_view_refuses_a_non_loopback_address_without_a_token(tmp_path: 
     assert result.returncode == 1
     assert "only served on a non-loopback address (0.0.0.0) with a token" in result.stderr
     assert "SUPERVISE_UI_TOKEN" in result.stderr
+
+
+def test_a_live_view_peer_must_be_an_http_address(tmp_path: Path) -> None:
+    result = supervise("run", write(tmp_path, LOUD_TREE), "--ui-port", "0", "--ui-peer", "node-b")
+    assert result.returncode == 1
+    assert "a peer must be an http:// or https:// address, got 'node-b'" in result.stderr
+    assert "SUPERVISE_UI_TOKEN" not in result.stderr

@@ -3,8 +3,10 @@
 (function () {
   const token = new URLSearchParams(location.search).get("token");
   const withToken = (url) => (token ? url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token) : url);
-  const collapsed = new Set();
+  const collapsed = new Set(); // base + path of collapsed actors ("" is this node)
+  const peers = new Map(); // base address -> {data, column, stream}
   let selected = null;
+  let selectedBase = "";
   let latest = null;
   let panelBusy = false;
 
@@ -58,23 +60,26 @@
   const ALERT_MS = 10000;
   const trouble = new Map();
 
-  function noteTrouble(actor, now) {
-    const seen = trouble.get(actor.path);
+  function noteTrouble(actor, base, now) {
+    const key = base + actor.path;
+    const seen = trouble.get(key);
     const count = actor.failed + actor.restarts;
-    if (!seen) trouble.set(actor.path, { count, at: -Infinity });
-    else if (count > seen.count) trouble.set(actor.path, { count, at: now });
-    for (const child of actor.children) noteTrouble(child, now);
+    if (!seen) trouble.set(key, { count, at: -Infinity });
+    else if (count > seen.count) trouble.set(key, { count, at: now });
+    for (const child of actor.children) noteTrouble(child, base, now);
   }
 
-  function row(actor) {
+  function row(actor, base) {
+    const key = base + actor.path;
     const state = stateOf(actor);
-    const seen = trouble.get(actor.path);
+    const seen = trouble.get(key);
     const recent = seen !== undefined && performance.now() - seen.at < ALERT_MS;
     const alert = !["running", "stopped"].includes(state) || recent;
     const bad = ["suspended", "gave_up"].includes(state);
     const hasChildren = actor.children.length > 0;
-    const r = el("div", { class: "row" + (alert ? " alert" : "") + (bad ? " bad" : "") + (selected === actor.path ? " selected" : "") },
-      el("span", { class: "toggle" }, hasChildren ? (collapsed.has(actor.path) ? "▸" : "▾") : ""),
+    const isSelected = selected === actor.path && selectedBase === base;
+    const r = el("div", { class: "row" + (alert ? " alert" : "") + (bad ? " bad" : "") + (isSelected ? " selected" : "") },
+      el("span", { class: "toggle" }, hasChildren ? (collapsed.has(key) ? "▸" : "▾") : ""),
       el("span", { class: "name" }, actor.name),
       el("span", { class: "class" }, actor.actor_class),
       el("span", { class: "badge state " + state }, state),
@@ -87,19 +92,19 @@
       actor.subscriptions.length ? el("span", { class: "subs", title: "bus subscriptions" }, "⇢ " + actor.subscriptions.join(", ")) : null);
     r.addEventListener("click", (event) => {
       if (event.target.classList.contains("toggle") && hasChildren) {
-        if (collapsed.has(actor.path)) collapsed.delete(actor.path); else collapsed.add(actor.path);
+        if (collapsed.has(key)) collapsed.delete(key); else collapsed.add(key);
         render();
         return;
       }
-      select(actor.path);
+      select(actor.path, base);
     });
     return r;
   }
 
-  function node(actor) {
-    const item = el("li", { class: "actor" + (collapsed.has(actor.path) ? " collapsed" : ""), "data-path": actor.path, "data-state": stateOf(actor) }, row(actor));
+  function node(actor, base) {
+    const item = el("li", { class: "actor" + (collapsed.has(base + actor.path) ? " collapsed" : ""), "data-path": actor.path, "data-state": stateOf(actor) }, row(actor, base));
     const list = el("ul");
-    for (const child of actor.children) list.append(node(child));
+    for (const child of actor.children) list.append(node(child, base));
     const live = new Set(actor.children.map((child) => child.name));
     for (const spec of (actor.details && actor.details.children) || []) {
       if (!live.has(spec.name)) {
@@ -143,18 +148,52 @@
     for (const key of ["live_actors", "processed", "failed", "restarts", "dead_letters"]) {
       document.getElementById("stat-" + key).textContent = data.statistics[key];
     }
-    document.getElementById("tree").replaceChildren(...data.actors.map(node));
-    document.getElementById("runtime").replaceChildren(...data.runtime.map(node));
+    document.getElementById("tree").replaceChildren(...data.actors.map((actor) => node(actor, "")));
+    document.getElementById("runtime").replaceChildren(...data.runtime.map((actor) => node(actor, "")));
+    for (const [base, peer] of peers) renderPeer(base, peer);
     const reasons = Object.entries(data.statistics.dead_letters_by_reason).map(([reason, count]) => `${reason} ${count}`);
     document.getElementById("reasons").textContent = "Dead letters by reason: " + (reasons.join(", ") || "none");
     fill(document.getElementById("timeline"), data.events);
+  }
+
+  // Other nodes' live views (the peers this node was given), each in a column of its own.
+  function connectPeers(addresses) {
+    for (const base of addresses) {
+      if (peers.has(base)) continue;
+      const column = el("div", { class: "node peer closed", "data-node": base },
+        el("h2", {}, el("span", { class: "peer-name" }, base), el("span", { class: "peer-connection" }, "connecting…")),
+        el("ul", { class: "tree actors" }), el("h2", { class: "runtime" }, "Runtime"), el("ul", { class: "tree runtime" }));
+      document.getElementById("nodes").append(column);
+      const peer = { data: null, column, stream: new EventSource(withToken(base + "api/stream")) };
+      peers.set(base, peer);
+      peer.stream.addEventListener("error", () => {
+        column.classList.add("closed");
+        column.querySelector(".peer-connection").textContent = "disconnected, reconnecting…";
+      });
+      peer.stream.addEventListener("snapshot", (message) => {
+        peer.data = JSON.parse(message.data);
+        column.classList.remove("closed");
+        column.querySelector(".peer-connection").textContent = "live";
+        const now = performance.now();
+        for (const root of peer.data.actors) noteTrouble(root, base, now);
+        renderPeer(base, peer);
+      });
+    }
+  }
+
+  function renderPeer(base, peer) {
+    const data = peer.data;
+    if (!data) return;
+    peer.column.querySelector(".peer-name").textContent = `${data.system} (${data.health}, ${data.statistics.live_actors} actors)`;
+    peer.column.querySelector(".tree.actors").replaceChildren(...data.actors.map((actor) => node(actor, base)));
+    peer.column.querySelector(".tree.runtime").replaceChildren(...data.runtime.map((actor) => node(actor, base)));
   }
 
   async function refreshPanel() {
     if (!selected || panelBusy) return;
     panelBusy = true;
     try {
-      const response = await fetch(withToken("api/actors" + selected.split("/").map(encodeURIComponent).join("/")));
+      const response = await fetch(withToken(selectedBase + "api/actors" + selected.split("/").map(encodeURIComponent).join("/")));
       const panel = document.getElementById("panel");
       if (response.status === 404) {
         document.getElementById("panel-title").textContent = selected + " (not alive)";
@@ -164,7 +203,7 @@
       const actor = await response.json();
       panel.hidden = false;
       panel.dataset.path = actor.path;
-      document.getElementById("panel-title").textContent = actor.path;
+      document.getElementById("panel-title").textContent = (selectedBase ? selectedBase + " " : "") + actor.path;
       const stats = { class: actor.actor_class, state: stateOf(actor), incarnation: actor.incarnation, restarts: actor.restarts, ...actor.statistics };
       const info = infoOf(actor);
       if (info) stats.supervision = info;
@@ -176,7 +215,7 @@
       fill(document.getElementById("panel-restarts"), actor.restart_events);
       const actions = document.getElementById("panel-actions");
       actions.replaceChildren();
-      if (latest && latest.actions) {
+      if (latest && latest.actions && selectedBase === "") {
         for (const action of ["stop", "kill", "restart"]) {
           const button = el("button", { type: "button" }, action);
           button.addEventListener("click", () => act(actor.path, action));
@@ -197,8 +236,9 @@
     if (!response.ok) alert(`${action} ${path}: ${body.error}`);
   }
 
-  function select(path) {
+  function select(path, base) {
     selected = path;
+    selectedBase = base;
     render();
     refreshPanel();
   }
@@ -223,7 +263,8 @@
   stream.addEventListener("snapshot", (message) => {
     latest = JSON.parse(message.data);
     const now = performance.now();
-    for (const root of latest.actors) noteTrouble(root, now);
+    for (const root of latest.actors) noteTrouble(root, "", now);
+    connectPeers(latest.peers || []);
     connection("open", "live, updated " + new Date(latest.taken_at * 1000).toLocaleTimeString());
     render();
     refreshPanel();
