@@ -10,8 +10,6 @@ seen between any two steps of a restart loop, and a backoff is a timer, not a sl
 from __future__ import annotations
 
 import itertools
-import time
-from collections import deque
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -32,6 +30,7 @@ from actors import (
 from actors.logging import error_fields, log_limited
 from supervision._backoff import BackoffState
 from supervision._errors import RestartIntensityExceeded, SupervisionError
+from supervision._history import DecisionHistory
 from supervision._spec import ChildSpec
 from supervision._strategy import (
     ChildState,
@@ -45,11 +44,6 @@ from supervision._strategy import (
 __all__ = ["ChildInfo", "Supervisor", "WhichChildren"]
 
 logger = structlog.get_logger("supervision")
-
-# How many of its latest decisions a supervisor keeps for ``introspect()`` (the live view's
-# timeline); numbered across all supervisors so a reader can tell which ones it has seen.
-_HISTORY = 32
-_decisions = itertools.count(1)
 
 
 @attrs.frozen
@@ -129,7 +123,7 @@ class Supervisor(Actor):
     _intensity: RestartIntensity
     _scheduled: dict[int, tuple[str, ...]]
     _status: str
-    _history: deque[dict[str, Any]]
+    _history: DecisionHistory
 
     async def on_start(self) -> None:
         strategy = self.strategy
@@ -153,7 +147,7 @@ class Supervisor(Actor):
         self._scheduled = {}
         self._tokens = itertools.count(1)
         self._status = "running"
-        self._history = deque(maxlen=_HISTORY)
+        self._history = DecisionHistory(self.context.path)
         for spec in specs:
             await self._spawn_child(spec)
 
@@ -236,20 +230,8 @@ class Supervisor(Actor):
             "within": strategy.within,
             "backoff": None if backoff is None else {"min": backoff.min, "max": backoff.max},
             "children": children,
-            "history": list(getattr(self, "_history", ())),
+            "history": self._history.entries() if hasattr(self, "_history") else [],
         }
-
-    def _remember(self, kind: str, child: str, error: BaseException | None) -> None:
-        self._history.append(
-            {
-                "seq": next(_decisions),
-                "at": time.time(),
-                "kind": kind,
-                "supervisor": self.context.path,
-                "child": child,
-                "error": None if error is None else f"{type(error).__name__}: {error}",
-            }
-        )
 
     def restarts_in_window(self) -> int:
         """How many restarts fall in the current intensity window (against ``max_restarts``)."""
@@ -263,7 +245,7 @@ class Supervisor(Actor):
             self.context.stop_child(failure.child)
             return
         if failure.escalated:  # the child failed because of its own children
-            self._remember("escalation", failure.child.path, failure.error)
+            self._history.record("escalation", failure.child.path, failure.error)
         await self._on_failure(record, failure.error)
 
     async def _on_failure(self, record: _Child, error: BaseException) -> None:
@@ -309,7 +291,7 @@ class Supervisor(Actor):
         if self._intensity.add_restart(now):
             await self._give_up(record, error)
         self._status = "restarting"
-        self._remember("restart", record.ref.path, error)
+        self._history.record("restart", record.ref.path, error)
         # Rate-limited per supervisor (with an unbounded budget a restart loop is unbounded
         # too); no traceback here, actor.failed has logged it.
         log_limited(
@@ -356,7 +338,7 @@ class Supervisor(Actor):
 
     async def _give_up(self, record: _Child, error: BaseException | None) -> None:
         self._status = "gave_up"
-        self._remember("gave_up", record.ref.path, error)
+        self._history.record("gave_up", record.ref.path, error)
         strategy = self.strategy
         logger.error(
             "supervisor.gave_up",
