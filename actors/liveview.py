@@ -47,7 +47,10 @@ from actors._liveview._server import AsgiServer, start_server
 if TYPE_CHECKING:
     from actors._system._system import ActorSystem
 
-__all__ = ["LiveView", "LiveViewServer", "is_loopback", "serve"]
+__all__ = ["LOOPBACK_NAMES", "LiveView", "LiveViewServer", "is_loopback", "serve"]
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+"""The ``Host`` names a view served on a loopback address answers to (and its own address)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -98,7 +101,8 @@ async def serve(
 ) -> LiveViewServer:
     """Serve the live view of ``system`` on ``host:port`` (``port=0``: any free port) and
     return the running server. A small HTTP server on the system's event loop. ``peers``:
-    other nodes' live views to show beside this one (see ``LiveView``).
+    other nodes' live views to show beside this one (see ``LiveView``). On a loopback
+    address it answers only requests for a loopback host name (``LOOPBACK_NAMES``).
 
     Raises:
         ValueError: ``host`` is not a loopback address and no ``token`` is given; or the
@@ -115,6 +119,7 @@ async def serve(
         actions=actions,
         max_updates_per_second=max_updates_per_second,
         peers=peers,
+        hosts=(*LOOPBACK_NAMES, host) if is_loopback(host) else None,
     )
     try:
         server = await start_server(view, host, port)

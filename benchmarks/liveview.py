@@ -28,7 +28,7 @@ MESSAGES = 200_000
 
 async def _read_stream(port: int, updates: list[int], first: asyncio.Event) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /api/stream HTTP/1.1\r\nHost: bench\r\n\r\n")
+    writer.write(b"GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     await writer.drain()
     try:
         while True:

@@ -67,6 +67,10 @@ class LiveView:
     page shows their trees beside this one, and their pages may read this one's API (their
     origins are allowed cross-origin reads; no other origin is).
 
+    ``hosts``, when given, are the only host names accepted in a request's ``Host`` header
+    (``serve`` on a loopback address accepts only loopback names, so a web page cannot reach
+    the view through a DNS name rebound to ``127.0.0.1``); others get 403.
+
     Raises:
         ValueError: ``actions`` without a ``token``, an empty ``token``,
             ``max_updates_per_second`` not in ``(0, 100]``, or a peer that is not an
@@ -82,6 +86,7 @@ class LiveView:
         max_updates_per_second: float = 4.0,
         events: int = 500,
         peers: Sequence[str] = (),
+        hosts: Sequence[str] | None = None,
     ) -> None:
         if token is not None and (not isinstance(token, str) or not token):
             raise ValueError("the live view's token must be a non-empty str")
@@ -92,6 +97,7 @@ class LiveView:
         self.actions = bool(actions)
         self.peers = tuple(_peer(address) for address in peers)
         self._origins = {_origin(address) for address in self.peers}
+        self._hosts = None if hosts is None else frozenset(host.lower() for host in hosts)
         self.timeline = Timeline(system, events)
         self.hub = Hub(
             system,
@@ -118,6 +124,7 @@ class LiveView:
                 send, [(b"access-control-allow-origin", origin.encode()), (b"vary", b"origin")]
             )
         try:
+            self._check_host(scope)
             await self._route(scope, receive, send)
         except _Response as response:
             await _send(send, response.status, response.body, response.headers)
@@ -163,6 +170,16 @@ class LiveView:
             _only(method, "GET")
             raise _Response(200, self._actor(target))
         raise _Response(404, {"error": f"no API endpoint {path}"})
+
+    def _check_host(self, scope: Scope) -> None:
+        if self._hosts is None:
+            return
+        host = (_header(scope, b"host") or "").lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name.startswith("["):
+            name = name[1:].split("]")[0]
+        if name not in self._hosts:
+            raise _Response(403, {"error": f"the host {host!r} is not served here"})
 
     def _authorize(self, scope: Scope, query: dict[str, list[str]]) -> None:
         token = self.token

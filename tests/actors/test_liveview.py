@@ -415,7 +415,9 @@ async def test_the_server_streams_snapshots_and_ends_the_stream_when_closed(
     assert server.url == f"http://127.0.0.1:{server.port}/"
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     try:
-        writer.write(b"GET /api/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        writer.write(
+            b"GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+        )
         await writer.drain()
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
         assert head.startswith(b"HTTP/1.1 200 OK\r\n")
@@ -442,8 +444,13 @@ async def test_the_server_answers_plain_requests_and_refuses_bad_ones(
     server = await serve(actor_system, 0)
     try:
         for request, status in [
-            (b"GET /api/tree HTTP/1.1\r\n\r\n", b"200"),
-            (b"GET /nothing HTTP/1.1\r\n\r\n", b"404"),
+            (b"GET /api/tree HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"200"),
+            (b"GET /api/tree HTTP/1.1\r\nHost: localhost:1234\r\n\r\n", b"200"),
+            (b"GET /api/tree HTTP/1.1\r\nHost: [::1]:1234\r\n\r\n", b"200"),
+            (b"GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"404"),
+            # A DNS name rebound to 127.0.0.1 by a web page is not served.
+            (b"GET /api/tree HTTP/1.1\r\nHost: rebound.example:1234\r\n\r\n", b"403"),
+            (b"GET / HTTP/1.1\r\n\r\n", b"403"),
             (b"garbage\r\n\r\n", b"400"),
         ]:
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
