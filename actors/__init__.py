@@ -26,7 +26,7 @@ from actors._core._timers import Timer
 from actors._observability._accounting import SystemStatistics
 from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe
 from actors._routing._pool import Pool, RestartPolicy, Routing
-from actors._snapshot import ActorSnapshot, SystemSnapshot, snapshot_tree
+from actors._system._snapshot import ActorSnapshot, SystemSnapshot, snapshot_tree
 from actors._system._system import ActorSystem
 
 __all__ = [

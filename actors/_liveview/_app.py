@@ -15,7 +15,7 @@ from actors._core._log import logger
 from actors._core._state import RUNNING, STOPPING
 from actors._liveview._hub import Hub
 from actors._liveview._timeline import Timeline, error_summary
-from actors._snapshot import snapshot_actor
+from actors._system._snapshot import snapshot_actor
 
 if TYPE_CHECKING:
     from actors._core._cell import ActorCell

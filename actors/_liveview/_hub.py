@@ -16,7 +16,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from actors._snapshot import SystemSnapshot, snapshot_tree
+from actors._system._snapshot import SystemSnapshot, snapshot_tree
 
 if TYPE_CHECKING:
     from actors._liveview._timeline import Timeline

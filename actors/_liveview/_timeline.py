@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from actors._core._messages import DeadLetter
 
 if TYPE_CHECKING:
-    from actors._snapshot import ActorSnapshot, SystemSnapshot
+    from actors._system._snapshot import ActorSnapshot, SystemSnapshot
     from actors._system._system import ActorSystem
 
 __all__ = ["Timeline"]

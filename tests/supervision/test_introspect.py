@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from actors import Actor, ActorSystem, snapshot_tree
-from actors._snapshot import snapshot_actor
+from actors._system._snapshot import snapshot_actor
 from actors.liveview import LiveView
 from actors.testing import VirtualTimeLoop
 from supervision import (
