@@ -26,6 +26,7 @@ from actors._core._timers import Timer
 from actors._observability._accounting import SystemStatistics
 from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe
 from actors._routing._pool import Pool, RestartPolicy, Routing
+from actors._system._snapshot import ActorSnapshot, SystemSnapshot, snapshot_tree
 from actors._system._system import ActorSystem
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "ActorError",
     "ActorFailed",
     "ActorRef",
+    "ActorSnapshot",
     "ActorStartError",
     "ActorStopped",
     "ActorSystem",
@@ -55,8 +57,10 @@ __all__ = [
     "Subscribe",
     "SupervisionError",
     "SupervisorHealth",
+    "SystemSnapshot",
     "SystemStatistics",
     "Terminated",
     "Timer",
     "Unsubscribe",
+    "snapshot_tree",
 ]

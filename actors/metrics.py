@@ -29,6 +29,7 @@ from prometheus_client.registry import Collector
 
 from actors._core import _log
 from actors._core._timings import BUCKETS
+from actors._liveview._app import LiveView
 
 if TYPE_CHECKING:
     from actors._system._system import ActorSystem
@@ -170,15 +171,26 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 def asgi_app(system: ActorSystem) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """An ASGI application serving ``/metrics`` and ``/healthz`` for ``system``.
+    """An ASGI application serving ``/metrics`` and ``/healthz`` for ``system``, and its
+    read-only live view under ``/ui/`` (see ``actors.liveview``).
 
-    Mount it in your ASGI framework (or serve it alone); it answers GET requests on those two
-    paths and 404 elsewhere, and acknowledges lifespan events.
+    Mount it in your ASGI framework (or serve it alone); it answers GET requests on those
+    paths (under ``root_path`` when mounted) and 404 elsewhere, and acknowledges lifespan
+    events.
 
     Raises RuntimeError (when called) if the system was created with ``metrics=False``.
     """
 
+    view: LiveView | None = None
+
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal view
+        root = scope.get("root_path", "")
+        path = scope.get("path", "").removeprefix(root)
+        if scope["type"] == "http" and (path == "/ui" or path.startswith("/ui/")):
+            view = view or LiveView(system)  # the live view, read-only (actors.liveview)
+            await view({**scope, "root_path": root + "/ui", "path": root + path}, receive, send)
+            return
         if scope["type"] == "lifespan":
             while True:
                 event = await receive()

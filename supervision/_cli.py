@@ -5,10 +5,15 @@ Exit codes:
 - 0: ``check``: the file is valid. ``run``: the tree ran and shut down gracefully (after
   SIGINT or SIGTERM, or after ``--for`` seconds, or because its root stopped normally).
 - 1: ``run``: the tree failed to start, or its root gave up (the cause chain is printed), or
-  the metrics port could not be opened.
+  the metrics or live view port could not be opened, or the live view was asked to bind a
+  non-loopback address without a token.
 - 2: the file is not valid (every problem is printed), or the command line is wrong.
 - 128 + N: a second signal N (130 for SIGINT, 143 for SIGTERM) stopped the process at once,
   in the middle of a graceful shutdown.
+
+``--ui-port N`` serves the live view (``actors.liveview``), read-only unless
+``--ui-actions``; a token (``$SUPERVISE_UI_TOKEN``, generated when actions are on and it is
+unset) protects its API.
 
 Status lines go to stdout (``supervise: started /shop ...``), problems and logs to stderr.
 
@@ -22,12 +27,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TextIO
 
-from actors import ActorStartError, ActorSystem
+from actors import ActorStartError, ActorSystem, liveview
 from actors.logging import configure
 from actors.metrics import serve
 from supervision._config import load_tree
@@ -46,6 +52,7 @@ from supervision._config_warnings import tree_warnings
 __all__ = ["main"]
 
 PROGRAM = "supervise"
+TOKEN_VARIABLE = "SUPERVISE_UI_TOKEN"
 _LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -100,6 +107,32 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         metavar="ADDRESS",
         help="the address the metrics server binds (default 127.0.0.1; 0.0.0.0 for all)",
+    )
+    run.add_argument(
+        "--ui-port",
+        type=_port,
+        metavar="N",
+        help="serve the live view of the tree (a web page and its JSON API) on port N",
+    )
+    run.add_argument(
+        "--ui-host",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="the address the live view binds (default 127.0.0.1; any other needs a token"
+        f" in ${TOKEN_VARIABLE})",
+    )
+    run.add_argument(
+        "--ui-actions",
+        action="store_true",
+        help=f"let the live view stop, kill and restart actors, with the token in"
+        f" ${TOKEN_VARIABLE} (generated and printed when unset)",
+    )
+    run.add_argument(
+        "--ui-peer",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another node's live view to show beside this one (repeatable)",
     )
     run.add_argument("--log-format", choices=("console", "json"), default="console")
     run.add_argument("--log-level", choices=_LEVELS, default="info")
@@ -248,6 +281,13 @@ async def _serve(spec: TreeSpec, options: argparse.Namespace) -> int:
         close_metrics = await _serve_metrics(system, options.metrics_port, options.metrics_host)
         if close_metrics is None:
             return 1
+    close_ui = None
+    if options.ui_port is not None:
+        close_ui = await _serve_ui(system, options)
+        if close_ui is None:
+            if close_metrics is not None:
+                await close_metrics()
+            return 1
     started = loop.time()
     try:
         try:
@@ -286,6 +326,8 @@ async def _serve(spec: TreeSpec, options: argparse.Namespace) -> int:
         _summary(system, root.path, loop.time() - started)
         return code
     finally:
+        if close_ui is not None:
+            await close_ui()
         if close_metrics is not None:
             await close_metrics()
 
@@ -308,6 +350,34 @@ async def _serve_metrics(
         await server.wait_closed()
 
     return close_server
+
+
+async def _serve_ui(
+    system: ActorSystem, options: argparse.Namespace
+) -> Callable[[], Awaitable[None]] | None:
+    """Serve the live view on ``--ui-host:--ui-port``; return how to stop, or None
+    (reported) when it cannot be served."""
+    host, port = options.ui_host, options.ui_port
+    token = os.environ.get(TOKEN_VARIABLE) or None
+    if token is None and options.ui_actions:
+        token = secrets.token_urlsafe(24)
+    try:
+        server = await liveview.serve(
+            system, port, host, token=token, actions=options.ui_actions, peers=options.ui_peer
+        )
+    except ValueError as error:
+        hint = "" if token or liveview.is_loopback(host) else f"; set {TOKEN_VARIABLE}"
+        _say(f"cannot serve the live view: {error}{hint}", sys.stderr)
+        return None
+    except OSError as error:
+        _say(f"cannot serve the live view on {host}:{port}: {error.strerror or error}", sys.stderr)
+        return None
+    url = server.url
+    if token is not None and not os.environ.get(TOKEN_VARIABLE):
+        url += f"?token={token}"
+    mode = "actions enabled" if options.ui_actions else "read-only"
+    _say(f"serving the live view at {url} ({mode})")
+    return server.close
 
 
 def _print_chain(title: str, error: BaseException) -> None:

@@ -85,6 +85,13 @@ class DynamicSupervisor(Supervisor):
                 return None
         return await super().handle(message)
 
+    def introspect(self) -> dict[str, Any]:
+        """``Supervisor.introspect()``, with the child template and ``max_children``."""
+        details = super().introspect()
+        details["kind"] = "dynamic_supervisor"
+        details["max_children"] = self.max_children
+        return details
+
     async def _start_dynamic(self, request: StartChild) -> ActorRef | _Refused:
         limit = self.max_children
         if limit is not None and len(self._records) >= limit:

@@ -29,6 +29,7 @@ from actors import (
 from actors.logging import error_fields, log_limited, logger
 from supervision._backoff import BackoffState
 from supervision._errors import RestartIntensityExceeded, SupervisionError
+from supervision._history import DecisionHistory
 from supervision._spec import ChildSpec
 from supervision._strategy import (
     ChildState,
@@ -119,6 +120,7 @@ class Supervisor(Actor):
     _intensity: RestartIntensity
     _scheduled: dict[int, tuple[str, ...]]
     _status: str
+    _history: DecisionHistory
 
     async def on_start(self) -> None:
         strategy = self.strategy
@@ -142,6 +144,7 @@ class Supervisor(Actor):
         self._scheduled = {}
         self._tokens = itertools.count(1)
         self._status = "running"
+        self._history = DecisionHistory(self.context.path)
         for spec in specs:
             await self._spawn_child(spec)
 
@@ -198,6 +201,35 @@ class Supervisor(Actor):
             self.strategy.within,
         )
 
+    def introspect(self) -> dict[str, Any]:
+        """The strategy, the restarts in the current window against the budget, the
+        backoff, every child spec (running or not) and the latest decisions (restarts,
+        escalations, giving up), for tree snapshots and the live view."""
+        strategy = self.strategy
+        backoff = strategy.backoff
+        children = []
+        for name, record in getattr(self, "_records", {}).items():
+            entry: dict[str, Any] = {
+                "name": name,
+                "state": record.state if record.ref.is_alive else "stopped",
+                "restart": record.spec.restart.value,
+                "path": record.ref.path,
+            }
+            if record.backoff is not None:
+                entry["backoff_attempt"] = record.backoff.attempt
+            children.append(entry)
+        return {
+            "kind": "supervisor",
+            "strategy": strategy.name,
+            "status": getattr(self, "_status", "starting"),
+            "restarts_in_window": self.restarts_in_window() if hasattr(self, "_intensity") else 0,
+            "max_restarts": strategy.max_restarts,
+            "within": strategy.within,
+            "backoff": None if backoff is None else {"min": backoff.min, "max": backoff.max},
+            "children": children,
+            "history": self._history.entries() if hasattr(self, "_history") else [],
+        }
+
     def restarts_in_window(self) -> int:
         """How many restarts fall in the current intensity window (against ``max_restarts``)."""
         return self._intensity.restarts_in_window(self.context.system.loop.time())
@@ -209,6 +241,8 @@ class Supervisor(Actor):
         if record is None or record.ref != failure.child:
             self.context.stop_child(failure.child)
             return
+        if failure.escalated:  # the child failed because of its own children
+            self._history.record("escalation", failure.child.path, failure.error)
         await self._on_failure(record, failure.error)
 
     async def _on_failure(self, record: _Child, error: BaseException) -> None:
@@ -254,6 +288,7 @@ class Supervisor(Actor):
         if self._intensity.add_restart(now):
             await self._give_up(record, error)
         self._status = "restarting"
+        self._history.record("restart", record.ref.path, error)
         # Rate-limited per supervisor (with an unbounded budget a restart loop is unbounded
         # too); no traceback here, actor.failed has logged it.
         log_limited(
@@ -300,6 +335,7 @@ class Supervisor(Actor):
 
     async def _give_up(self, record: _Child, error: BaseException | None) -> None:
         self._status = "gave_up"
+        self._history.record("gave_up", record.ref.path, error)
         strategy = self.strategy
         logger.error(
             "supervisor.gave_up",

@@ -25,7 +25,14 @@ FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+-]*)")
 # their output, or data inline.
 INLINE_LANGUAGES = {"text", "console", "sh", "toml", "yaml", "json"}
 PYTHON = {"python", "py", "python3", "pycon"}
-PUBLIC_MODULES = [actors, actors.testing, actors.logging, actors.metrics, supervision]
+PUBLIC_MODULES = [
+    actors,
+    actors.testing,
+    actors.logging,
+    actors.metrics,
+    actors.liveview,
+    supervision,
+]
 
 
 def page_id(page: Path) -> str:

@@ -91,6 +91,18 @@ class Actor:
         """Called in the actor's task when it stops for good and before every restart, after
         its children have stopped. An exception here is logged, never propagated."""
 
+    def introspect(self) -> dict[str, Any]:
+        """Extra fields for this actor's entry in a tree snapshot (``actors.snapshot_tree``,
+        the live view): a JSON-ready dict, read on the system's loop when a snapshot is taken.
+
+        The default adds nothing. ``supervision.Supervisor`` adds its strategy, its restarts
+        in the current window against its budget and its children's specs; ``Pool`` its
+        routing. A ``children`` list of ``{"name", "state"}`` dicts tells the snapshot which
+        halted children wait for a backoff delay. Must not block or await; an exception is
+        logged and shown as ``introspect_error`` instead of the fields.
+        """
+        return {}
+
     async def on_child_failed(self, failure: ChildFailure) -> None:
         """Decide what happens to a failed child; runs in this actor's task.
 

@@ -407,6 +407,17 @@ class EventBus(Actor):
             del self._subscribers[cell]
             self.context.unwatch(cell.ref)
 
+    def introspect(self) -> dict[str, Any]:
+        """How many subscribers and subscriptions the bus has, for tree snapshots."""
+        return {"kind": "bus", "subscribers": len(self._subscribers), "patterns": len(self._trie)}
+
+    def subscribers(self) -> dict[str, tuple[str, ...]]:
+        """The patterns each subscriber is subscribed to, by the subscriber's path."""
+        return {
+            cell.path: tuple(self._trie.patterns_of(subscriber))
+            for cell, subscriber in self._subscribers.items()
+        }
+
     # ------------------------------------------------------------------ delivery
 
     def _publish_direct(self, topic: str, event: Any, correlation_id: int | str | None) -> bool:

@@ -246,6 +246,20 @@ class Pool(Actor):
             intensity.within,
         )
 
+    def introspect(self) -> dict[str, Any]:
+        """The pool's routing, size and restart budget, for tree snapshots."""
+        health = self.supervision_health()
+        return {
+            "kind": "pool",
+            "routing": self._routing.value,
+            "size": self._size,
+            "routees": len(self._routees),
+            "status": health.status,
+            "restarts_in_window": health.restarts,
+            "max_restarts": health.max_restarts,
+            "within": health.within,
+        }
+
     def _count_restart(self, routee: ActorRef, error: BaseException | None) -> None:
         now = self.context.system.loop.time()
         if not self._intensity.add_restart(now):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -364,3 +365,66 @@ def test_modules_are_found_from_the_current_directory(tmp_path: Path) -> None:
         env=env,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_live_view_is_served_read_only_on_loopback(
+    tmp_path: Path, running: Callable[..., Running]
+) -> None:
+    process = running("run", write(tmp_path, LOUD_TREE), "--ui-port", "0")
+    line = process.read_until("serving the live view at")
+    assert line.endswith("(read-only)")
+    url = line.split("serving the live view at ")[1].split()[0]
+    assert url.startswith("http://127.0.0.1:")
+    process.read_until("supervise: started")
+    with urllib.request.urlopen(url + "api/tree", timeout=10) as response:
+        tree = json.loads(response.read())
+    assert tree["system"] == "app"
+    assert tree["actions"] is False
+    request = urllib.request.Request(url + "api/actors/app/first/kill", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403
+    refused.value.close()
+    process.send_signal(signal.SIGTERM)
+    code, _, err = process.finish()
+    assert code == 0, err
+
+
+def test_live_view_actions_need_the_printed_token(
+    tmp_path: Path, running: Callable[..., Running]
+) -> None:
+    process = running("run", write(tmp_path, LOUD_TREE), "--ui-port", "0", "--ui-actions")
+    line = process.read_until("serving the live view at")
+    assert line.endswith("(actions enabled)")
+    url = line.split("serving the live view at ")[1].split()[0]
+    base, token = url.split("?token=")
+    assert len(token) >= 32
+    process.read_until("supervise: started")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(base + "api/tree", timeout=10)
+    assert refused.value.code == 401
+    refused.value.close()
+    kill = urllib.request.Request(
+        base + "api/actors/app/last/kill",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(kill, timeout=10) as response:
+        assert json.loads(response.read())["action"] == "kill"
+    process.send_signal(signal.SIGTERM)
+    code, _, err = process.finish()
+    assert code == 0, err
+
+
+def test_the_live_view_refuses_a_non_loopback_address_without_a_token(tmp_path: Path) -> None:
+    result = supervise("run", write(tmp_path, LOUD_TREE), "--ui-port", "0", "--ui-host", "0.0.0.0")
+    assert result.returncode == 1
+    assert "only served on a non-loopback address (0.0.0.0) with a token" in result.stderr
+    assert "SUPERVISE_UI_TOKEN" in result.stderr
+
+
+def test_a_live_view_peer_must_be_an_http_address(tmp_path: Path) -> None:
+    result = supervise("run", write(tmp_path, LOUD_TREE), "--ui-port", "0", "--ui-peer", "node-b")
+    assert result.returncode == 1
+    assert "a peer must be an http:// or https:// address, got 'node-b'" in result.stderr
+    assert "SUPERVISE_UI_TOKEN" not in result.stderr
