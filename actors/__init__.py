@@ -5,6 +5,7 @@ The public names are re-exported here; the modules that define them are private.
 """
 
 from actors._core._actor import Actor, ChildFailure
+from actors._core._ambient import correlation_scope
 from actors._core._context import Context
 from actors._core._dead_letters import DeadLetters
 from actors._core._errors import (
@@ -59,4 +60,5 @@ __all__ = [
     "Terminated",
     "Timer",
     "Unsubscribe",
+    "correlation_scope",
 ]

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 import actors
+import actors.asgi
 import actors.logging
 import actors.metrics
 import actors.testing
 import supervision
+import supervision.asgi
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -25,7 +27,15 @@ FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+-]*)")
 # their output, or data inline.
 INLINE_LANGUAGES = {"text", "console", "sh", "toml", "yaml", "json"}
 PYTHON = {"python", "py", "python3", "pycon"}
-PUBLIC_MODULES = [actors, actors.testing, actors.logging, actors.metrics, supervision]
+PUBLIC_MODULES = [
+    actors,
+    actors.asgi,
+    actors.testing,
+    actors.logging,
+    actors.metrics,
+    supervision,
+    supervision.asgi,
+]
 
 
 def page_id(page: Path) -> str:
