@@ -27,6 +27,7 @@ from actors._core._timers import Timer
 from actors._observability._accounting import SystemStatistics
 from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe
 from actors._routing._pool import Pool, RestartPolicy, Routing
+from actors._system._from_thread import FromThread
 from actors._system._system import ActorSystem
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "DeadLetter",
     "DeadLetters",
     "EventBus",
+    "FromThread",
     "Health",
     "MailboxFull",
     "MailboxStatistics",

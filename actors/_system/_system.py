@@ -25,6 +25,7 @@ from actors._observability._system_observability import SystemObservability
 from actors._routing._bus import EventBus
 from actors._routing._pool import Pool, RestartPolicy, Routing
 from actors._system._body_guard import BodyGuard
+from actors._system._from_thread import FromThread
 from actors._system._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, EventBusAccess
 from actors.metrics import RuntimeCollector
 
@@ -141,6 +142,13 @@ class ActorSystem(EventBusAccess, SystemObservability):
         elif self._loop is not running:
             raise RuntimeError(f"{self!r} is bound to another event loop")
         return running
+
+    @property
+    def from_thread(self) -> FromThread:
+        """Blocking ``tell``, ``ask``, ``publish`` and ``run`` for code in other threads (a
+        Flask or Django view, a worker thread): each call runs on this system's loop and
+        returns its result or raises its error. See ``actors.FromThread``."""
+        return FromThread(self)
 
     @property
     def _executor(self) -> ThreadPoolExecutor:
