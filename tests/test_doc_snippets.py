@@ -15,6 +15,7 @@ import actors.asgi
 import actors.logging
 import actors.metrics
 import actors.testing
+import actors.tracing
 import supervision
 import supervision.asgi
 
@@ -33,6 +34,7 @@ PUBLIC_MODULES = [
     actors.testing,
     actors.logging,
     actors.metrics,
+    actors.tracing,
     supervision,
     supervision.asgi,
 ]

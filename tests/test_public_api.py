@@ -29,7 +29,15 @@ KERNEL_NAMES = {
 
 
 @pytest.mark.parametrize(
-    "package", ["actors", "actors.asgi", "actors.testing", "supervision", "supervision.asgi"]
+    "package",
+    [
+        "actors",
+        "actors.asgi",
+        "actors.testing",
+        "actors.tracing",
+        "supervision",
+        "supervision.asgi",
+    ],
 )
 def test_all_lists_exactly_the_public_names(package: str) -> None:
     module = importlib.import_module(package)

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from actors._core import _trace_hooks
 from actors._core._ambient import AMBIENT
 from actors._core._state import current_cell
 
@@ -61,7 +62,7 @@ def new_envelope(
     message_id = next_message_id()
     sender_cell = current_cell.get()
     if sender_cell is None:
-        if AMBIENT.get() is not None:
+        if AMBIENT.get() is not None or _trace_hooks.trace_source is not None:
             return outside_envelope(message, reply, message_id, correlation_id)
         return Envelope(
             message,
@@ -92,13 +93,17 @@ def outside_envelope(
     correlation_id: int | str | None,
 ) -> Envelope:
     """The envelope of a message sent outside any handler while an integration set ambient
-    metadata (``actors.correlation_scope``): its correlation id, unless one is given."""
+    metadata (``actors.correlation_scope``: its correlation id, unless one is given) or
+    tracing is enabled (the caller's current span becomes the parent)."""
     ambient = AMBIENT.get()
     trace = None
     if ambient is not None:
         trace = ambient.trace
         if correlation_id is None:
             correlation_id = ambient.correlation_id
+    source = _trace_hooks.trace_source
+    if trace is None and source is not None:
+        trace = source()
     return Envelope(
         message,
         None,
