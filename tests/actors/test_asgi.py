@@ -177,6 +177,11 @@ async def test_the_service_lifespan_starts_the_system_serves_and_shuts_it_down()
             assert response.json() == {"count": 1}
             assert (await http.post("/count")).json() == {"count": 2}
             assert (await http.get("/ops/healthz")).status_code == 200
+            # Under FastAPI too, runtime errors of routes become responses.
+            response = await http.post("/boom", headers={"X-Request-ID": "r-5"})
+            assert (response.status_code, response.json()["correlation_id"]) == (500, "r-5")
+            response = await http.get("/missing")
+            assert (response.status_code, response.json()["error"]) == (503, "ActorStopped")
             with pytest.raises(RuntimeError, match="already running"):
                 await service.start()
         assert system.is_closed
