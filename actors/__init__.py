@@ -5,6 +5,7 @@ The public names are re-exported here; the modules that define them are private.
 """
 
 from actors._core._actor import Actor, ChildFailure
+from actors._core._ambient import correlation_scope
 from actors._core._context import Context
 from actors._core._dead_letters import DeadLetters
 from actors._core._errors import (
@@ -26,6 +27,7 @@ from actors._core._timers import Timer
 from actors._observability._accounting import SystemStatistics
 from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe
 from actors._routing._pool import Pool, RestartPolicy, Routing
+from actors._system._from_thread import FromThread
 from actors._system._snapshot import ActorSnapshot, SystemSnapshot, snapshot_tree
 from actors._system._system import ActorSystem
 
@@ -44,6 +46,7 @@ __all__ = [
     "DeadLetter",
     "DeadLetters",
     "EventBus",
+    "FromThread",
     "Health",
     "MailboxFull",
     "MailboxStatistics",
@@ -62,5 +65,6 @@ __all__ = [
     "Terminated",
     "Timer",
     "Unsubscribe",
+    "correlation_scope",
     "snapshot_tree",
 ]

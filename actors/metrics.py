@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import (
@@ -29,9 +29,9 @@ from prometheus_client.registry import Collector
 
 from actors._core import _log
 from actors._core._timings import BUCKETS
-from actors._liveview._app import LiveView
 
 if TYPE_CHECKING:
+    from actors._asgi._metrics_app import MetricsApp
     from actors._system._system import ActorSystem
 
 __all__ = ["FAMILIES", "RuntimeCollector", "asgi_app", "serve"]
@@ -165,53 +165,32 @@ def _respond(system: ActorSystem, path: str) -> tuple[int, str, bytes]:
     return 404, "text/plain; charset=utf-8", b"not found: try /metrics or /healthz\n"
 
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+def asgi_app(
+    system: ActorSystem | Callable[[], ActorSystem | None] | None = None,
+) -> MetricsApp:
+    """An ASGI application serving ``metrics`` (Prometheus text format) and ``healthz``
+    (JSON) for ``system``, under whatever prefix it is mounted at.
 
+    Mounted at ``/ops`` it answers ``/ops/metrics`` and ``/ops/healthz``; mounted at
+    ``/metrics`` it answers ``/metrics/`` (where frameworks redirect ``/metrics``) and
+    ``/metrics/healthz``; served alone, ``/metrics`` and ``/healthz``. The read-only live
+    view of the tree (``actors.liveview``) is under ``ui/`` beside them. The prefix comes
+    from the ASGI ``root_path``. Other paths answer 404, other methods than GET and HEAD 405, and
+    lifespan events are acknowledged.
 
-def asgi_app(system: ActorSystem) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """An ASGI application serving ``/metrics`` and ``/healthz`` for ``system``, and its
-    read-only live view under ``/ui/`` (see ``actors.liveview``).
+    ``system`` may be the system, a zero-argument callable returning the current one (asked
+    on every request), or omitted and given later with ``.bind(system)``: ASGI applications
+    are built at import time, before a lifespan starts the system. Until there is a system,
+    requests answer 503.
 
-    Mount it in your ASGI framework (or serve it alone); it answers GET requests on those
-    paths (under ``root_path`` when mounted) and 404 elsewhere, and acknowledges lifespan
-    events.
-
-    Raises RuntimeError (when called) if the system was created with ``metrics=False``.
+    Raises:
+        TypeError: ``system`` is neither a system, a callable nor ``None``.
+        RuntimeError: (on a request) the system was created with ``metrics=False``.
     """
+    # Imported here: _asgi_metrics reuses this module's responses, so it imports this one.
+    from actors._asgi._metrics_app import MetricsApp
 
-    view: LiveView | None = None
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        nonlocal view
-        root = scope.get("root_path", "")
-        path = scope.get("path", "").removeprefix(root)
-        if scope["type"] == "http" and (path == "/ui" or path.startswith("/ui/")):
-            view = view or LiveView(system)  # the live view, read-only (actors.liveview)
-            await view({**scope, "root_path": root + "/ui", "path": root + path}, receive, send)
-            return
-        if scope["type"] == "lifespan":
-            while True:
-                event = await receive()
-                if event["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif event["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        status, content_type, body = _respond(system, scope["path"])
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", content_type.encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-    return app
+    return MetricsApp(system)
 
 
 async def serve(system: ActorSystem, port: int, host: str = "127.0.0.1") -> asyncio.Server:

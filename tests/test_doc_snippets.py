@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 
 import actors
+import actors.asgi
+import actors.liveview
 import actors.logging
 import actors.metrics
 import actors.testing
+import actors.tracing
 import supervision
+import supervision.asgi
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -27,11 +31,14 @@ INLINE_LANGUAGES = {"text", "console", "sh", "toml", "yaml", "json"}
 PYTHON = {"python", "py", "python3", "pycon"}
 PUBLIC_MODULES = [
     actors,
+    actors.asgi,
     actors.testing,
     actors.logging,
     actors.metrics,
     actors.liveview,
+    actors.tracing,
     supervision,
+    supervision.asgi,
 ]
 
 

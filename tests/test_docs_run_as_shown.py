@@ -81,12 +81,39 @@ elif tool == "uvicorn":
 
 
 @dataclass
+class Fetch:
+    """One ``curl [-X METHOD] [-H 'Name: value'] URL`` line of a page."""
+
+    url: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, argv: list[str]) -> Fetch:
+        fetch, rest = cls(""), argv[1:]
+        while rest:
+            option = rest.pop(0)
+            if option == "-X":
+                fetch.method = rest.pop(0)
+            elif option == "-H":
+                name, _, value = rest.pop(0).partition(":")
+                fetch.headers[name.strip()] = value.strip()
+            elif option.startswith("-"):
+                raise AssertionError(f"curl option {option!r}: the test does not know it")
+            else:
+                fetch.url = option
+        assert fetch.url, f"{argv!r}: curl what?"
+        return fetch
+
+
+@dataclass
 class Command:
     """A command a page shows, with what the page shows next to it."""
 
     argv: list[str]
     interrupted: bool = False  # the page shows ^C: stop it with SIGINT after its first line
-    fetches: list[str] = field(default_factory=list)  # curl URLs for a uvicorn command
+    # The curl lines below a uvicorn command: (method, URL, headers) to fetch from it.
+    fetches: list[Fetch] = field(default_factory=list)
 
 
 @dataclass
@@ -154,7 +181,7 @@ def commands_of(content: list[str], *, console: bool) -> list[Command]:
         if argv[0] == "curl":
             assert commands, f"{line!r}: curl what?"
             assert commands[-1].argv[0] == "uvicorn", f"{line!r}: curl what?"
-            commands[-1].fetches.append(argv[1])
+            commands[-1].fetches.append(Fetch.parse(argv))
         elif argv[0] in ("python", "supervise", "pytest", "uvicorn"):
             commands.append(Command(argv))
         elif argv[:2] in (["pip", "install"], ["echo", "$?"]):
@@ -216,9 +243,10 @@ def serve(argv: list[str], command: Command, folder: Path) -> str:
             else:
                 raise AssertionError(f"uvicorn did not start:\n{''.join(started)}")
             bodies = []
-            for url in command.fetches:
-                url = re.sub(r"^(http://)?localhost:8000", f"http://127.0.0.1:{port}", url)
-                with LOOPBACK.open(url, timeout=10.0) as response:  # raises unless 2xx/3xx
+            for fetch in command.fetches:
+                url = re.sub(r"^(http://)?localhost:8000", f"http://127.0.0.1:{port}", fetch.url)
+                request = urllib.request.Request(url, method=fetch.method, headers=fetch.headers)
+                with LOOPBACK.open(request, timeout=10.0) as response:  # raises unless 2xx/3xx
                     bodies.append(response.read().decode())
         finally:
             process.send_signal(signal.SIGINT)
@@ -274,7 +302,7 @@ def test_a_page_is_read_as_files_and_commands() -> None:
     assert page.files == {"a/b.py": ["import sys", "print(sys.argv)"]}
     assert page.commands == [
         Command(["python", "-m", "a.b"], interrupted=True),
-        Command(["uvicorn", "a.b:app"], fetches=["localhost:8000/x"]),
+        Command(["uvicorn", "a.b:app"], fetches=[Fetch("localhost:8000/x")]),
     ]
 
 

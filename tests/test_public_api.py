@@ -28,7 +28,17 @@ KERNEL_NAMES = {
 }
 
 
-@pytest.mark.parametrize("package", ["actors", "actors.testing", "supervision"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "actors",
+        "actors.asgi",
+        "actors.testing",
+        "actors.tracing",
+        "supervision",
+        "supervision.asgi",
+    ],
+)
 def test_all_lists_exactly_the_public_names(package: str) -> None:
     module = importlib.import_module(package)
     exported = set(module.__all__)

@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from actors._core import _log
+from actors._core import _log, _trace_hooks
 from actors._core._actor import Actor, ChildFailure
 from actors._core._ending import Ending
 from actors._core._envelope import Envelope
@@ -262,7 +262,8 @@ class ActorCell(MessageIntake, Ending):
                 mode = _ASYNC if is_async else _SYNC
             _receive_modes[cls] = mode
         self._receive_mode = mode
-        self._receive = instance.receive
+        wrap = _trace_hooks.wrap_receive
+        self._receive = instance.receive if wrap is None else wrap(self, instance.receive, mode)
 
     async def _abort_start(self, exc: Exception, started: asyncio.Future[None]) -> None:
         # Whatever on_start began (timers, children) is undone before the failure is told.

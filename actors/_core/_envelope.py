@@ -8,9 +8,11 @@ from typing import Any
 
 import msgspec
 
+from actors._core import _trace_hooks
+from actors._core._ambient import AMBIENT
 from actors._core._state import current_cell
 
-__all__ = ["NOT_TIMED", "Envelope", "new_envelope", "next_message_id"]
+__all__ = ["NOT_TIMED", "Envelope", "new_envelope", "next_message_id", "outside_envelope"]
 
 # The enqueued_at of a message that is not in the timing sample (loop time can be 0.0).
 NOT_TIMED = -1.0
@@ -34,6 +36,8 @@ class Envelope(msgspec.Struct):
             outside any handler).
         enqueued_at: loop time when the mailbox accepted it, for the sampled 1 in
             ``TIMING_SAMPLE`` messages; ``NOT_TIMED`` for the others.
+        trace: the W3C trace context it travels with (a ``traceparent`` carrier dict), or
+            ``None``: inherited like the correlation id, set only when tracing is on.
     """
 
     message: Any
@@ -44,6 +48,7 @@ class Envelope(msgspec.Struct):
     causation_id: int | None
     enqueued_at: float
     topic: str | None = None
+    trace: Any = None  # dict[str, str] | None
 
     def __repr__(self) -> str:
         return f"<Envelope #{self.message_id} {type(self.message).__name__}>"
@@ -57,6 +62,8 @@ def new_envelope(
     message_id = next_message_id()
     sender_cell = current_cell.get()
     if sender_cell is None:
+        if AMBIENT.get() is not None or _trace_hooks.trace_source is not None:
+            return outside_envelope(message, reply, message_id, correlation_id)
         return Envelope(
             message,
             None,
@@ -68,9 +75,43 @@ def new_envelope(
         )
     handling = sender_cell.current
     if handling is None:
-        causation = None
+        causation = trace = None
         correlation = message_id if correlation_id is None else correlation_id
     else:
         causation = handling.message_id
         correlation = handling.correlation_id if correlation_id is None else correlation_id
-    return Envelope(message, sender_cell.ref, reply, message_id, correlation, causation, NOT_TIMED)
+        trace = handling.trace
+    return Envelope(
+        message, sender_cell.ref, reply, message_id, correlation, causation, NOT_TIMED, None, trace
+    )
+
+
+def outside_envelope(
+    message: Any,
+    reply: asyncio.Future[Any] | None,
+    message_id: int,
+    correlation_id: int | str | None,
+) -> Envelope:
+    """The envelope of a message sent outside any handler while an integration set ambient
+    metadata (``actors.correlation_scope``: its correlation id, unless one is given) or
+    tracing is enabled (the caller's current span becomes the parent)."""
+    ambient = AMBIENT.get()
+    trace = None
+    if ambient is not None:
+        trace = ambient.trace
+        if correlation_id is None:
+            correlation_id = ambient.correlation_id
+    source = _trace_hooks.trace_source
+    if trace is None and source is not None:
+        trace = source()
+    return Envelope(
+        message,
+        None,
+        reply,
+        message_id,
+        message_id if correlation_id is None else correlation_id,
+        None,
+        NOT_TIMED,
+        None,
+        trace,
+    )

@@ -41,6 +41,7 @@ import structlog
 import structlog.contextvars
 import structlog.stdlib
 
+from actors._core._ambient import AMBIENT
 from actors._core._state import current_cell
 
 __all__ = [
@@ -98,7 +99,8 @@ def add_message_context(
     logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """A structlog processor: inside a handler, add the handled message's
-    ``correlation_id`` (unless the line has one) and the actor's path (``actor``).
+    ``correlation_id`` (unless the line has one) and the actor's path (``actor``); outside
+    actors, the correlation id of the enclosing ``actors.correlation_scope``, if any.
 
     The message being handled lives on the actor's record, which the task finds through a
     context variable set once when the task starts; nothing is written per message.
@@ -111,6 +113,10 @@ def add_message_context(
         envelope = cell.current
         if envelope is not None:
             event_dict.setdefault("correlation_id", envelope.correlation_id)
+    else:
+        ambient = AMBIENT.get()  # outside actors: an actors.correlation_scope, if any
+        if ambient is not None and ambient.correlation_id is not None:
+            event_dict.setdefault("correlation_id", ambient.correlation_id)
     return event_dict
 
 

@@ -18,7 +18,9 @@ from typing import Any
 
 import attrs
 
-from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._core import _trace_hooks
+from actors._core._ambient import AMBIENT
+from actors._core._envelope import NOT_TIMED, Envelope, next_message_id, outside_envelope
 from actors._core._messages import Overflow
 from actors._core._state import current_cell
 
@@ -200,25 +202,37 @@ class Mailbox:
         message_id = next_message_id()
         sender_cell = current_cell.get()
         if sender_cell is None:
-            envelope = Envelope(
-                message,
-                None,
-                reply,
-                message_id,
-                message_id if correlation_id is None else correlation_id,
-                None,
-                NOT_TIMED,
-            )
+            if AMBIENT.get() is not None or _trace_hooks.trace_source is not None:
+                envelope = outside_envelope(message, reply, message_id, correlation_id)
+            else:
+                envelope = Envelope(
+                    message,
+                    None,
+                    reply,
+                    message_id,
+                    message_id if correlation_id is None else correlation_id,
+                    None,
+                    NOT_TIMED,
+                )
         else:
             handling = sender_cell.current
             if handling is None:
-                causation = None
+                causation = trace = None
                 correlation = message_id if correlation_id is None else correlation_id
             else:
                 causation = handling.message_id
                 correlation = handling.correlation_id if correlation_id is None else correlation_id
+                trace = handling.trace
             envelope = Envelope(
-                message, sender_cell.ref, reply, message_id, correlation, causation, NOT_TIMED
+                message,
+                sender_cell.ref,
+                reply,
+                message_id,
+                correlation,
+                causation,
+                NOT_TIMED,
+                None,
+                trace,
             )
         user = self.user
         depth = len(user)

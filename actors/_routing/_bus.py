@@ -311,6 +311,7 @@ class EventBus(Actor):
                     request.causation_id,
                     NOT_TIMED,
                     message.topic,
+                    request.trace,
                 ),
                 None,
             )

@@ -202,6 +202,7 @@ class Pool(Actor):
             envelope.message_id,
             NOT_TIMED,
             envelope.topic,
+            envelope.trace,
         )
         if not target.offer(forwarded):
             await target.offer_waiting(forwarded, None)

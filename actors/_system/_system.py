@@ -25,6 +25,8 @@ from actors._observability._accounting import Accounting
 from actors._observability._system_observability import SystemObservability
 from actors._routing._bus import EventBus
 from actors._routing._pool import Pool, RestartPolicy, Routing
+from actors._system._body_guard import BodyGuard
+from actors._system._from_thread import FromThread
 from actors._system._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, EventBusAccess
 from actors.metrics import RuntimeCollector
 
@@ -118,6 +120,8 @@ class ActorSystem(EventBusAccess, SystemObservability):
         self._shutdown_task: asyncio.Task[None] | None = None
         self._fatal: BaseException | None = None
         self._fatal_raised = False
+        # The task in the body of `async with` (cancelled when the system fails).
+        self._body_guard: BodyGuard | None = None
         # Incarnation tasks that are running (not waiting on an empty mailbox).
         self._active = 0
         self._idle_waiters: list[asyncio.Future[None]] = []
@@ -149,6 +153,13 @@ class ActorSystem(EventBusAccess, SystemObservability):
         return running
 
     @property
+    def from_thread(self) -> FromThread:
+        """Blocking ``tell``, ``ask``, ``publish`` and ``run`` for code in other threads (a
+        Flask or Django view, a worker thread): each call runs on this system's loop and
+        returns its result or raises its error. See ``actors.FromThread``."""
+        return FromThread(self)
+
+    @property
     def _executor(self) -> ThreadPoolExecutor:
         if self._executor_instance is None:
             self._executor_instance = ThreadPoolExecutor(
@@ -175,7 +186,10 @@ class ActorSystem(EventBusAccess, SystemObservability):
     # ------------------------------------------------------------------ context manager
 
     async def __aenter__(self) -> ActorSystem:
+        """Bind the system to the running loop; the block's task is cancelled if the system
+        fails (see ``__aexit__``)."""
         _ = self.loop
+        self._body_guard = BodyGuard(asyncio.current_task())
         return self
 
     async def __aexit__(
@@ -184,8 +198,19 @@ class ActorSystem(EventBusAccess, SystemObservability):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Shut down gracefully. Like ``asyncio.TaskGroup``: when the system failed while
+        the block ran (a top-level actor escalated, e.g. a root supervisor gave up), the
+        block was cancelled and its failure (``RestartIntensityExceeded``, whole cause chain
+        attached) is raised here instead of ``CancelledError``; a block that ended on its own
+        raises it too. An exception of the block's own propagates unchanged."""
+        guard, self._body_guard = self._body_guard, None
+        cancelled_by_us = guard is not None and guard.exit(exc)
         await self.shutdown()
-        if exc is None and self._fatal is not None and not self._fatal_raised:
+        if self._shutdown_task is not None:
+            await self._shutdown_task  # the failure's own shutdown: let it finish, not leak
+        if self._fatal is not None and (
+            cancelled_by_us or (exc is None and not self._fatal_raised)
+        ):
             self._fatal_raised = True
             raise self._fatal
 
@@ -364,6 +389,8 @@ class ActorSystem(EventBusAccess, SystemObservability):
                 error=repr(error),
                 exc_info=error,
             )
+            if self._body_guard is not None:
+                self._body_guard.system_failed()
         if not self._closing and self._shutdown_task is None:
             self._shutdown_task = self.loop.create_task(self.shutdown(), name="system shutdown")
 

@@ -1,0 +1,1 @@
+"""Small ASGI applications the uvicorn tests run as processes."""
