@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import typing
 
-from actors._core import _trace_hooks
+from actors._core import _ambient, _trace_hooks
 
 __all__ = ["disable", "enable", "is_enabled"]
 
@@ -49,6 +49,8 @@ def enable(*, tracer_provider: typing.Any = None, spans: bool = True) -> None:
 
     provider = trace.get_tracer_provider() if tracer_provider is None else tracer_provider
     instrumentation = Instrumentation(provider.get_tracer("actors"), bool(spans))
+    if _trace_hooks.trace_source is None:
+        _ambient.adjust_active(1)
     _trace_hooks.trace_source = instrumentation.trace_source
     _trace_hooks.wrap_receive = instrumentation.wrap_receive
 
@@ -56,6 +58,8 @@ def enable(*, tracer_provider: typing.Any = None, spans: bool = True) -> None:
 def disable() -> None:
     """Stop tracing: new messages carry no trace context, and incarnations started from now
     on make no spans. Idempotent."""
+    if _trace_hooks.trace_source is not None:
+        _ambient.adjust_active(-1)
     _trace_hooks.trace_source = None
     _trace_hooks.wrap_receive = None
 

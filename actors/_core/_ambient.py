@@ -10,10 +10,25 @@ from handlers (the hot path) never look at it.
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["AMBIENT", "Ambient", "correlation_scope"]
+__all__ = ["AMBIENT", "Ambient", "adjust_active", "correlation_scope"]
+
+# Invariant: the number of correlation scopes open (in any thread or task), plus one while
+# tracing is enabled. While it is 0 a message sent outside any handler has nothing ambient
+# to carry, and the envelope builders skip looking: one global read on that path instead of
+# a context-variable lookup and a hook check.
+active = 0
+_active_lock = threading.Lock()  # scopes open and close in worker threads too
+
+
+def adjust_active(delta: int) -> None:
+    """Count a scope (or tracing) in (``+1``) or out (``-1``)."""
+    global active
+    with _active_lock:
+        active += delta
 
 
 class Ambient:
@@ -55,7 +70,9 @@ def correlation_scope(correlation_id: int | str) -> Iterator[None]:
         raise TypeError(f"correlation_id must be an int or a str, got {correlation_id!r}")
     outer = AMBIENT.get()
     token = AMBIENT.set(Ambient(correlation_id, None if outer is None else outer.trace))
+    adjust_active(1)
     try:
         yield
     finally:
+        adjust_active(-1)
         AMBIENT.reset(token)

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from actors._core import _trace_hooks
+from actors._core import _ambient, _trace_hooks
 from actors._core._ambient import AMBIENT
 from actors._core._state import current_cell
 
@@ -62,7 +62,7 @@ def new_envelope(
     message_id = next_message_id()
     sender_cell = current_cell.get()
     if sender_cell is None:
-        if AMBIENT.get() is not None or _trace_hooks.trace_source is not None:
+        if _ambient.active and (AMBIENT.get() is not None or _trace_hooks.trace_source is not None):
             return outside_envelope(message, reply, message_id, correlation_id)
         return Envelope(
             message,

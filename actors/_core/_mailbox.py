@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from actors._core import _trace_hooks
+from actors._core import _ambient, _trace_hooks
 from actors._core._ambient import AMBIENT
 from actors._core._envelope import NOT_TIMED, Envelope, next_message_id, outside_envelope
 from actors._core._messages import Overflow
@@ -202,7 +202,9 @@ class Mailbox:
         message_id = next_message_id()
         sender_cell = current_cell.get()
         if sender_cell is None:
-            if AMBIENT.get() is not None or _trace_hooks.trace_source is not None:
+            if _ambient.active and (
+                AMBIENT.get() is not None or _trace_hooks.trace_source is not None
+            ):
                 envelope = outside_envelope(message, reply, message_id, correlation_id)
             else:
                 envelope = Envelope(
