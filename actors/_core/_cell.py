@@ -78,6 +78,7 @@ class ActorCell(MessageIntake, Ending):
         "context",
         "current",
         "dead_lettered",
+        "deadlines",
         "factory",
         "failed",
         "incarnation",
@@ -132,6 +133,8 @@ class ActorCell(MessageIntake, Ending):
             system._timing_mask + 1 if system.metrics_enabled else 0,
         )
         self.ref = ActorRef(self)
+        # The system's ask timeouts, held here so that an ask reaches them in one step.
+        self.deadlines = system._ask_deadlines()
         self.context: Context = Context(self)
         # Children in start order (dict order); a child leaves when it reaches STOPPED.
         self.children: dict[str, ActorCell] = {}

@@ -2,9 +2,12 @@
 
 Asks made with the same timeout expire in the order they were made, so each distinct timeout
 gets one FIFO queue and one armed loop timer (for its oldest pending entry). Adding an ask is
-a deque append instead of a ``call_later`` plus a cancel; expiry is still exact, at
-``made + timeout`` loop time. Entries of asks answered meanwhile are dropped lazily, from the
-front as the timer passes them and in bulk when a queue grows.
+a deque append of a small tuple instead of a ``call_later`` plus a cancel; the entry keeps
+the ask's envelope, which already holds what an ``AskTimeout`` reports, so nothing is computed
+per ask. Expiry is exact, at ``made + timeout`` loop time. Entries of asks answered meanwhile
+are dropped lazily: from the front as the timer passes them, and in bulk when a queue has
+doubled since it was last compacted, so the bookkeeping stays amortized O(1) per ask however
+many asks are in flight.
 """
 
 from __future__ import annotations
@@ -17,92 +20,78 @@ from actors._core._errors import AskTimeout
 
 if TYPE_CHECKING:
     from actors._core._cell import ActorCell
+    from actors._core._envelope import Envelope
 
 __all__ = ["AskDeadlines"]
 
-# Compact a queue (drop answered entries) every this many additions.
-_COMPACT_EVERY = 1024
+# A queue is compacted once it holds at least this many entries and twice as many as it kept
+# at its last compaction.
+_COMPACT_MIN = 1024
 
-
-class _Entry:
-    __slots__ = ("cell", "correlation_id", "deadline", "message_type", "reply")
-
-    def __init__(
-        self,
-        deadline: float,
-        reply: asyncio.Future[Any],
-        cell: ActorCell,
-        message_type: str,
-        correlation_id: int | str,
-    ) -> None:
-        self.deadline = deadline
-        self.reply = reply
-        self.cell = cell
-        self.message_type = message_type
-        self.correlation_id = correlation_id
+# (deadline, the asker's reply future, the ask's envelope, the asked cell). The future is
+# kept apart from the envelope: a pool hands the reply on to a routee's envelope.
+_Entry = tuple[float, "asyncio.Future[Any]", "Envelope", "ActorCell"]
 
 
 class AskDeadlines:
     """The pending ask timeouts of one system (private)."""
 
+    __slots__ = ("_compact_at", "_loop", "_queues", "_timers")
+
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        # Invariant: per timeout, entries are in non-decreasing deadline order, and a timer is
-        # armed (in _timers) exactly while its queue is non-empty.
+        # Invariants, per timeout: entries in non-decreasing deadline order; a queue exists
+        # exactly while it is non-empty, and exactly then a timer is armed for its head.
         self._queues: dict[float, deque[_Entry]] = {}
         self._timers: dict[float, asyncio.TimerHandle] = {}
-        self._added = 0
+        self._compact_at: dict[float, int] = {}
 
     def add(
-        self,
-        timeout: float,
-        reply: asyncio.Future[Any],
-        cell: ActorCell,
-        message_type: str,
-        correlation_id: int | str,
+        self, timeout: float, reply: asyncio.Future[Any], envelope: Envelope, cell: ActorCell
     ) -> None:
+        """Fail ``reply`` with ``AskTimeout`` at ``timeout`` seconds from now, unless it is
+        done by then."""
         deadline = self._loop.time() + timeout
         queue = self._queues.get(timeout)
         if queue is None:
             queue = self._queues[timeout] = deque()
-        queue.append(_Entry(deadline, reply, cell, message_type, correlation_id))
-        if timeout not in self._timers:
+            self._compact_at[timeout] = _COMPACT_MIN
             self._timers[timeout] = self._loop.call_at(deadline, self._fire, timeout)
-        self._added += 1
-        if not self._added % _COMPACT_EVERY:
-            self._compact()
+        queue.append((deadline, reply, envelope, cell))
+        if len(queue) >= self._compact_at[timeout]:
+            self._compact(timeout, queue)
 
-    def _compact(self) -> None:
-        for queue in self._queues.values():
-            if len(queue) > 1:
-                head = queue[0]
-                kept = [entry for entry in queue if not entry.reply.done()]
-                queue.clear()
-                # Keep the head the timer is armed for, so the invariant holds.
-                if not kept or kept[0] is not head:
-                    queue.append(head)
-                queue.extend(kept)
+    def _compact(self, timeout: float, queue: deque[_Entry]) -> None:
+        head = queue[0]
+        kept = [entry for entry in queue if not entry[1].done()]
+        queue.clear()
+        # Keep the head the timer is armed for, so the invariant holds.
+        if not kept or kept[0] is not head:
+            queue.append(head)
+        queue.extend(kept)
+        self._compact_at[timeout] = max(_COMPACT_MIN, 2 * len(queue))
 
     def _fire(self, timeout: float) -> None:
         queue = self._queues[timeout]
         now = self._loop.time()
-        while queue and (queue[0].deadline <= now or queue[0].reply.done()):
-            entry = queue.popleft()
-            if not entry.reply.done():
+        while queue and (queue[0][0] <= now or queue[0][1].done()):
+            _, reply, envelope, cell = queue.popleft()
+            if not reply.done():
                 # Not counted here: the asker counts the AskTimeout it actually receives.
-                entry.reply.set_exception(
+                reply.set_exception(
                     AskTimeout(
                         f"no reply within {timeout}s",
-                        path=entry.cell.path,
-                        message_type=entry.message_type,
-                        correlation_id=entry.correlation_id,
+                        path=cell.path,
+                        message_type=type(envelope.message).__name__,
+                        correlation_id=envelope.correlation_id,
                     )
                 )
         if queue:
-            self._timers[timeout] = self._loop.call_at(queue[0].deadline, self._fire, timeout)
+            self._timers[timeout] = self._loop.call_at(queue[0][0], self._fire, timeout)
         else:
             del self._timers[timeout]
             del self._queues[timeout]
+            del self._compact_at[timeout]
 
     def close(self) -> None:
         """Disarm every timer (the system is shut down; no ask can be pending)."""
@@ -110,3 +99,4 @@ class AskDeadlines:
             handle.cancel()
         self._timers.clear()
         self._queues.clear()
+        self._compact_at.clear()

@@ -128,14 +128,13 @@ class ActorRef:
         if timeout is not None:
             if timeout <= 0:
                 raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
-            cell.system._ask_deadlines().add(
-                timeout, reply, cell, type(message).__name__, envelope.correlation_id
-            )
+            cell.deadlines.add(timeout, reply, envelope, cell)
         # From here the ask ends exactly once: the reply, a typed error, or the caller's
         # cancellation. An ask that never got into the mailbox cancels its reply future, so its
         # deadline passes it by (no phantom timeout, no never-retrieved exception).
         try:
-            if not cell.offer(envelope):
+            verdict = self._mailbox.offer(envelope)
+            if verdict and not cell.settle(envelope, verdict):
                 try:
                     await cell.offer_waiting(envelope, timeout)
                 except MailboxFull as full:
