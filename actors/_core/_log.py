@@ -277,13 +277,23 @@ def log_limited(level: str, event: str, key: Hashable, **fields: Any) -> None:
     getattr(logger, level)(event, **fields)
 
 
+CHAIN_LINKS = 8
+"""How many causes ``error_fields`` describes in ``error_chain``; a longer chain ends with
+``"..."``. Bounded so that a failure escalated through N supervisors costs the same at every
+level (each level's error has the whole chain below it as causes); the exception itself, with
+its full chain, is still in ``exc_info``."""
+
+
 def error_fields(error: BaseException) -> dict[str, Any]:
-    """The fields describing an exception: type, message, cause chain, and the traceback
-    (``exc_info``, rendered by the configured processors)."""
+    """The fields describing an exception: type, message, its nearest causes (at most
+    ``CHAIN_LINKS``), and the traceback (``exc_info``, rendered by the configured processors)."""
     chain: list[str] = []
     seen: set[int] = set()
     cause = error.__cause__ or error.__context__
     while cause is not None and id(cause) not in seen:
+        if len(chain) == CHAIN_LINKS:
+            chain.append("...")
+            break
         seen.add(id(cause))
         chain.append(f"{type(cause).__name__}: {cause}")
         cause = cause.__cause__ or cause.__context__
