@@ -2,7 +2,8 @@
 
 Hypothesis draws a tree (a root supervisor, nested supervisors down to depth 3, every
 strategy, every restart type, random restart intensities, no backoff) and a list of steps
-(crash a live worker, make a live worker stop itself normally, advance virtual time). One
+(crash a live worker, make a live worker stop itself normally, kill a live worker with
+``ActorRef.kill``, advance virtual time). One
 ``run_virtual`` call per example plays the steps on a live ``ActorSystem`` and, after every
 step, compares the live tree with a reference model: which actors are alive, the
 incarnation of each (how many times its ``on_start`` ran), each supervisor's children in
@@ -11,11 +12,14 @@ start order, and how many restarts each supervisor's intensity window holds.
 The model is written here from OTP's rules (``supervisor.erl``), independently of
 ``plan_restart`` and ``RestartIntensity``:
 
-- ``PERMANENT`` is always restarted, ``TRANSIENT`` only after a crash, ``TEMPORARY`` never;
-  a child that is not restarted is forgotten and nothing else happens.
+- ``PERMANENT`` is always restarted, ``TRANSIENT`` only after a crash or a kill (OTP's
+  ``killed`` is abnormal), ``TEMPORARY`` never; a child that is not restarted is left alone
+  and nothing else happens: a ``TEMPORARY`` child is forgotten, a ``TRANSIENT`` one keeps its
+  spec, not running (OTP's ``del_child``).
 - ``one_for_one`` restarts the child, ``one_for_all`` every child, ``rest_for_one`` the
-  child and the ones started after it; a ``TEMPORARY`` bystander is stopped and forgotten.
-  Children keep their start order.
+  child and the ones started after it; a ``TEMPORARY`` bystander is stopped and forgotten;
+  every kept spec of the group is started, the not-running ones too (OTP's
+  ``restart_multiple_children``). Children keep their start order.
 - A (group) restart counts once in the supervisor's restart log. It gives up when, counting
   this restart, more than ``max_restarts`` restarts were at times ``s`` with
   ``now - within <= s <= now``: its children stop and it fails, which its parent handles as
@@ -105,10 +109,11 @@ def trees(draw: st.DrawFn) -> Tree:
 
 
 Step = tuple[str, int]
-"""("crash", k) / ("exit", k): the k-th live worker in tree order (modulo their number)
-raises / stops itself normally; ("advance", k): virtual time moves k / 2 seconds."""
+"""("crash", k) / ("exit", k) / ("kill", k): the k-th live worker in tree order (modulo their
+number) raises / stops itself normally / is killed; ("advance", k): virtual time moves k / 2
+seconds."""
 
-step = st.tuples(st.sampled_from(["advance", "crash", "exit"]), st.integers(0, 40)).map(
+step = st.tuples(st.sampled_from(["advance", "crash", "exit", "kill"]), st.integers(0, 40)).map(
     lambda step: ("advance", step[1] % 20 + 1) if step[0] == "advance" else step
 )
 
@@ -196,7 +201,8 @@ class Node:
     def __init__(self, tree: Tree, path: str) -> None:
         self.tree = tree
         self.path = path
-        self.children: list[Node] = []  # live children, in start order
+        self.children: list[Node] = []  # kept children (live or stopped), in start order
+        self.running = True  # False: a stopped child whose spec its supervisor keeps
         self.restart_log: list[float] = []  # times of this instance's restarts
 
     @property
@@ -225,11 +231,12 @@ class Model:
         return node
 
     def nodes(self) -> Iterator[Node]:
+        """The live nodes, in tree order."""
         stack = [] if self.root is None else [self.root]
         while stack:
             node = stack.pop()
             yield node
-            stack.extend(reversed(node.children))
+            stack.extend(child for child in reversed(node.children) if child.running)
 
     def workers(self) -> list[Node]:
         return [node for node in self.nodes() if not node.is_supervisor]
@@ -238,7 +245,8 @@ class Model:
         return next(node for node in self.nodes() if child in node.children)
 
     def terminated(self, child: Node, *, abnormal: bool, now: float) -> None:
-        """``child`` crashed (``abnormal``) or stopped itself normally at ``now``."""
+        """``child`` crashed or was killed (``abnormal``), or stopped itself normally, at
+        ``now``."""
         while True:
             parent = self._parent(child)
             if not self._supervise(parent, child, abnormal, now):
@@ -252,8 +260,11 @@ class Model:
     def _supervise(self, sup: Node, child: Node, abnormal: bool, now: float) -> bool:
         """Apply OTP's rules in ``sup`` for ``child``'s end; True when ``sup`` gives up."""
         restart = child.tree.restart
-        if restart is Restart.TEMPORARY or (restart is Restart.TRANSIENT and not abnormal):
+        if restart is Restart.TEMPORARY:
             sup.children.remove(child)
+            return False
+        if restart is Restart.TRANSIENT and not abnormal:
+            child.running = False
             return False
         sup.restart_log = [stamp for stamp in sup.restart_log if now - sup.tree.within <= stamp]
         sup.restart_log.append(now)
@@ -312,9 +323,9 @@ async def _compare(
             (child.tree.name, child.tree.restart) for child in node.children
         ], node.path
         for info, child in zip(infos, node.children, strict=True):
-            assert info.state == "running", child.path
+            assert info.state == ("running" if child.running else "stopped"), child.path
             assert info.ref.path == child.path
-            assert info.ref.is_alive, child.path
+            assert info.ref.is_alive is child.running, child.path
         assert await ref.ask("restarts_in_window") == node.restarts_in_window(now), node.path
 
 
@@ -341,8 +352,11 @@ def check_against_model(tree: Tree, plan: list[Step]) -> None:
             elif node is not None:
                 ref = system.lookup(node.path)
                 assert ref is not None, node.path
-                await ref.tell(kind)
-                model.terminated(node, abnormal=kind == "crash", now=now)
+                if kind == "kill":
+                    ref.kill()
+                else:
+                    await ref.tell(kind)
+                model.terminated(node, abnormal=kind != "exit", now=now)
             await system.wait_idle()
             if model.root is None:
                 break
