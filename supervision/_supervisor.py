@@ -13,7 +13,6 @@ import itertools
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-
 from actors import (
     Actor,
     ActorRef,
