@@ -4,23 +4,31 @@ In a chain of supervisors where every level but the root has ``max_restarts=0``,
 failure climbs to the root, which restarts its child and so rebuilds the whole chain. The
 work per level (one climb plus one supervisor rebuilt) must not grow with N. Counted, not
 timed: the Python function calls the runtime makes from the leaf's failure to the new leaf's
-``on_start``, with logging enabled (captured), divided by N, at N=25 and at N=100 (both deeper
-than the ``CHAIN_LINKS`` causes a log line describes, below which levels are cheaper). Before
-the fix every level described its error's whole cause chain: twice the work per level at
-N=100.
+``on_start``, divided by N, at N=50 and at N=100 (both much deeper than the 8 causes a log
+line describes, below which levels are cheaper), with logging captured (fields computed, not
+rendered), and rendered by ``actors.logging.configure`` as console lines with tracebacks and as
+JSON. Before the fix every level described, and rendered, its error's whole cause chain (every
+level below): the work per level grew with N.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import io
 import sys
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
+import pytest
+import structlog
 from structlog.testing import capture_logs
 
 from actors import Actor, ActorSystem
+from actors._core import _log
+from actors.logging import configure
 from supervision import ChildSpec, OneForOne, Supervisor
 
 
@@ -74,9 +82,36 @@ async def calls_per_level(depth: int) -> float:
     return calls / depth
 
 
-async def test_escalation_work_per_level_does_not_grow_with_depth() -> None:
-    with capture_logs() as logs:
-        shallow = await calls_per_level(25)
+class _Discard(io.TextIOBase):
+    """A stream that keeps nothing (the rendering is the work counted, not the output)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False
+
+
+@contextlib.contextmanager
+def logging_as(mode: str) -> Iterator[list[Any]]:
+    """Logs captured (``captured``) or rendered by ``configure`` (``console``, ``json``)."""
+    if mode == "captured":
+        with capture_logs() as logs:
+            yield logs
+        return
+    try:
+        configure(mode, "info", stream=_Discard())  # type: ignore[arg-type]
+        yield []
+    finally:
+        structlog.reset_defaults()
+        _log.debug_enabled = False
+
+
+@pytest.mark.parametrize("mode", ["captured", "console", "json"])
+async def test_escalation_work_per_level_does_not_grow_with_depth(mode: str) -> None:
+    with logging_as(mode) as logs:
+        shallow = await calls_per_level(50)
         deep = await calls_per_level(100)
-    assert any(line["event"] == "supervisor.gave_up" for line in logs)
+    if mode == "captured":
+        assert any(line["event"] == "supervisor.gave_up" for line in logs)
     assert deep <= shallow * 1.1, (shallow, deep)
