@@ -115,3 +115,21 @@ async def test_escalation_work_per_level_does_not_grow_with_depth(mode: str) -> 
     if mode == "captured":
         assert any(line["event"] == "supervisor.gave_up" for line in logs)
     assert deep <= shallow * 1.1, (shallow, deep)
+
+
+@pytest.mark.real_time  # the benchmark measures wall-clock time; the figures are not checked
+def test_the_escalation_benchmark_reports_the_cost_per_level(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import escalation
+
+    try:
+        assert escalation.main(["--depths", "1,3", "--failures", "2"]) == 0
+    finally:
+        structlog.reset_defaults()
+        _log.debug_enabled = False
+    lines = capsys.readouterr().out.splitlines()
+    assert "CPU per level" in lines[0]
+    assert [line.split()[0] for line in lines[1:]] == ["1", "3"]
+    with pytest.raises(ValueError, match="depth and failures"):
+        escalation.chain_latencies(0, 1)
