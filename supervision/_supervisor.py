@@ -173,7 +173,7 @@ class Supervisor(Actor):
         records = self._records.values()
         specs = len(records)
         supervisors = sum(1 for record in records if record.spec.is_supervisor)
-        active = sum(1 for record in records if record.state == "running")
+        active = sum(1 for r in records if r.state == "running" and r.ref.is_alive)
         return ChildCounts(specs, active, supervisors, specs - supervisors)
 
     @property
@@ -302,8 +302,14 @@ class Supervisor(Actor):
             await self._stop_for_good(record)
             return
         name = record.spec.name
-        for token, names in self._scheduled.items():  # no pending restart starts it
-            self._scheduled[token] = tuple(other for other in names if other != name)
+        for token, names in list(self._scheduled.items()):  # no pending restart starts it
+            kept = tuple(other for other in names if other != name)
+            if kept:
+                self._scheduled[token] = kept
+            else:
+                del self._scheduled[token]  # its timer's RestartDue will find nothing
+        if not self._scheduled and self._status == "backoff":
+            self._status = "running"
         record.state = "stopped"
         ref = record.ref
         if ref.is_alive:
