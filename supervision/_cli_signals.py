@@ -1,4 +1,5 @@
-"""SIGINT and SIGTERM for ``supervise run``, from the moment the command starts.
+"""SIGINT and SIGTERM for ``supervise run``, from the moment the command runs (once Python
+and the ``actors`` and ``supervision`` packages are imported).
 
 The first signal asks for a graceful stop, a second one exits at once (``128 + signal``),
 whatever the stop is waiting for. Before the event loop runs, while the file is read and the
