@@ -28,6 +28,7 @@ import structlog.stdlib
 import structlog.tracebacks
 
 from actors._core._log import (
+    CHAIN_LINKS,
     add_message_context,
     error_fields,
     log_limited,
@@ -177,7 +178,7 @@ def _causes(error: BaseException) -> tuple[list[BaseException], bool]:
     seen: set[int] = set()
     link: BaseException | None = error
     while link is not None and id(link) not in seen:
-        if len(links) > _log.CHAIN_LINKS:
+        if len(links) > CHAIN_LINKS:
             return links, True
         seen.add(id(link))
         links.append(link)

@@ -5,6 +5,7 @@ module does.
 Run it with ``python -m examples.supervision.admin``.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -22,13 +23,15 @@ from supervision import (
     terminate_child,
 )
 
+# --8<-- [end:imports]
 
+
+# --8<-- [start:admin]
 class Feed(Actor):
     def receive(self, message: Any) -> Any:
         return f"{self.context.name}: {message}"
 
 
-# --8<-- [start:admin]
 class Feeds(Supervisor):
     strategy = OneForAll()
     children = [ChildSpec("prices", Feed), ChildSpec("news", Feed), ChildSpec("weather", Feed)]
@@ -51,8 +54,6 @@ async def main() -> list[str]:
     return names
 
 
-# --8<-- [end:admin]
-
-
 if __name__ == "__main__":
     asyncio.run(main())
+# --8<-- [end:admin]

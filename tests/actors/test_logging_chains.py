@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
 import structlog
 
-from actors._core import _log
 from actors.logging import configure
 
 
@@ -35,10 +35,16 @@ def chained(depth: int) -> BaseException:
 
 @pytest.fixture
 def stream() -> Iterator[io.StringIO]:
+    """Where ``configure`` writes; logging is put back as it was afterwards."""
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
     written = io.StringIO()
-    yield written
-    structlog.reset_defaults()
-    _log.debug_enabled = False
+    try:
+        yield written
+    finally:
+        structlog.reset_defaults()
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
 
 
 @pytest.mark.parametrize(("depth", "shown"), [(3, 3), (9, 9), (30, 9)])

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import functools
 import io
+import logging
 import sys
 from collections.abc import Iterator
 from types import FrameType
@@ -27,7 +28,6 @@ import structlog
 from structlog.testing import capture_logs
 
 from actors import Actor, ActorSystem
-from actors._core import _log
 from actors.logging import configure
 from supervision import ChildSpec, OneForOne, Supervisor
 
@@ -99,12 +99,22 @@ def logging_as(mode: str) -> Iterator[list[Any]]:
         with capture_logs() as logs:
             yield logs
         return
-    try:
+    with restored_logging():
         configure(mode, "info", stream=_Discard())  # type: ignore[arg-type]
         yield []
+
+
+@contextlib.contextmanager
+def restored_logging() -> Iterator[None]:
+    """Put structlog and the root logger back as they were (``configure`` changes both)."""
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    try:
+        yield
     finally:
         structlog.reset_defaults()
-        _log.debug_enabled = False
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
 
 
 @pytest.mark.parametrize("mode", ["captured", "console", "json"])
@@ -123,11 +133,8 @@ def test_the_escalation_benchmark_reports_the_cost_per_level(
 ) -> None:
     from benchmarks import escalation
 
-    try:
+    with restored_logging():
         assert escalation.main(["--depths", "1,3", "--failures", "2"]) == 0
-    finally:
-        structlog.reset_defaults()
-        _log.debug_enabled = False
     lines = capsys.readouterr().out.splitlines()
     assert "CPU per level" in lines[0]
     assert [line.split()[0] for line in lines[1:]] == ["1", "3"]
