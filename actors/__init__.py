@@ -28,6 +28,7 @@ from actors._observability._accounting import SystemStatistics
 from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe
 from actors._routing._pool import Pool, RestartPolicy, Routing
 from actors._system._from_thread import FromThread
+from actors._system._run import run
 from actors._system._snapshot import ActorSnapshot, SystemSnapshot, snapshot_tree
 from actors._system._system import ActorSystem
 
@@ -66,5 +67,6 @@ __all__ = [
     "Timer",
     "Unsubscribe",
     "correlation_scope",
+    "run",
     "snapshot_tree",
 ]

@@ -18,6 +18,7 @@ handler, the message's ``correlation_id``. Per-logger levels work as in plain st
 from __future__ import annotations
 
 import logging as _stdlib_logging
+import os
 import sys
 import traceback
 from typing import Any, Literal, TextIO
@@ -27,6 +28,7 @@ import structlog.stdlib
 import structlog.tracebacks
 
 from actors._core._log import (
+    CHAIN_LINKS,
     add_message_context,
     error_fields,
     log_limited,
@@ -80,6 +82,10 @@ def configure(
         replace_handlers: also remove the handlers the application installed on the root
             logger itself (by default they stay, and get every record as well).
 
+    A traceback shows the exception and at most 8 of its causes (the nearest), so that a
+    failure escalated through many supervisors, whose cause chain holds every level below,
+    does not cost every level more than the one below it.
+
     Raises:
         ValueError: an unknown ``format`` or ``level``.
     """
@@ -112,9 +118,7 @@ def configure(
         renderer = [
             # Structured tracebacks without frame locals: locals would copy message
             # contents (and anything else in scope) into the logs.
-            structlog.processors.ExceptionRenderer(
-                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
-            ),
+            structlog.processors.ExceptionRenderer(_BoundedDictTransformer(show_locals=False)),
             structlog.processors.EventRenamer("event"),
             structlog.processors.JSONRenderer(),
         ]
@@ -122,9 +126,7 @@ def configure(
         renderer = [
             structlog.dev.ConsoleRenderer(
                 colors=output.isatty(),
-                exception_formatter=(
-                    _one_line if short_tracebacks else structlog.dev.plain_traceback
-                ),
+                exception_formatter=_one_line if short_tracebacks else _bounded_traceback,
             )
         ]
     structlog.configure(
@@ -155,5 +157,109 @@ def configure(
 
 
 def _one_line(stream: TextIO, exc_info: Any) -> None:
-    lines = traceback.format_exception_only(exc_info[0], exc_info[1])
-    stream.write("\n  " + lines[-1].strip())
+    stream.write("\n  " + _exception_line(exc_info[1]))
+
+
+def _exception_line(error: BaseException) -> str:
+    """``module.Type: message``, as the last line of Python's traceback says it, without
+    ``traceback.format_exception_only``, which walks the whole cause chain."""
+    kind = type(error)
+    name = kind.__qualname__
+    if kind.__module__ not in ("builtins", "__main__"):
+        name = f"{kind.__module__}.{name}"
+    text = _safe_str(error)
+    return f"{name}: {text}" if text else name
+
+
+def _causes(error: BaseException) -> tuple[list[BaseException], bool]:
+    """``error`` and its nearest causes (at most ``CHAIN_LINKS``), outermost first, and
+    whether there are more."""
+    links: list[BaseException] = []
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        if len(links) > CHAIN_LINKS:
+            return links, True
+        seen.add(id(link))
+        links.append(link)
+        link = _cause(link)
+    return links, False
+
+
+def _cause(error: BaseException) -> BaseException | None:
+    if error.__cause__ is not None:
+        return error.__cause__
+    return None if error.__suppress_context__ else error.__context__
+
+
+def _bounded_traceback(stream: TextIO, exc_info: Any) -> None:
+    """Python's traceback of the exception and at most ``CHAIN_LINKS`` of its causes."""
+    links, more = _causes(exc_info[1])
+    stream.write("\n")
+    if more:
+        stream.write(f"(earlier causes not shown: the chain is longer than {len(links)})\n\n")
+    for index in range(len(links) - 1, -1, -1):
+        error = links[index]
+        if error.__traceback__ is not None:
+            stream.write("Traceback (most recent call last):\n")
+            stream.write("".join(traceback.format_tb(error.__traceback__)))
+        stream.write(_exception_line(error) + "\n")
+        if index:
+            outer = links[index - 1]
+            stream.write(
+                "\nThe above exception was the direct cause of the following exception:\n\n"
+                if outer.__cause__ is error
+                else "\nDuring handling of the above exception, another exception occurred:\n\n"
+            )
+
+
+class _BoundedDictTransformer(structlog.tracebacks.ExceptionDictTransformer):
+    """structlog's structured traceback, keeping the exception and at most ``CHAIN_LINKS`` of
+    its causes. A longer chain is not handed to structlog (which would walk all of it): its
+    kept links are described the same way, by type, message, notes and frames (the
+    sub-exceptions of an exception group in such a chain are not listed)."""
+
+    def __call__(self, exc_info: Any) -> list[dict[str, Any]]:
+        links, more = _causes(exc_info[1])
+        if not more:
+            return super().__call__(exc_info)
+        stacks = [
+            {
+                "exc_type": type(error).__name__,
+                "exc_value": _safe_str(error),
+                "exc_notes": [_safe_str(note) for note in getattr(error, "__notes__", ())],
+                "syntax_error": None,
+                "is_cause": index > 0 and links[index - 1].__cause__ is error,
+                "frames": [
+                    {
+                        "filename": os.path.abspath(frame.f_code.co_filename),
+                        "lineno": lineno,
+                        "name": frame.f_code.co_name,
+                    }
+                    for frame, lineno in traceback.walk_tb(error.__traceback__)
+                ][-self.max_frames :],
+                "is_group": isinstance(error, BaseExceptionGroup),
+                "exceptions": [],
+            }
+            for index, error in enumerate(links)
+        ]
+        stacks.append(
+            {
+                "exc_type": "...",
+                "exc_value": f"earlier causes not shown: the chain is longer than {len(links)}",
+                "exc_notes": [],
+                "syntax_error": None,
+                "is_cause": True,
+                "frames": [],
+                "is_group": False,
+                "exceptions": [],
+            }
+        )
+        return stacks
+
+
+def _safe_str(value: object) -> str:
+    try:
+        return str(value)
+    except Exception as failure:  # a broken __str__ must not lose the log line
+        return f"<str() failed: {failure!r}>"

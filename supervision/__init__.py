@@ -5,7 +5,21 @@ configuration files (``load_tree``, ``spawn_tree``; the ``supervise`` command).
 The public names are re-exported here; the modules that define them are private.
 """
 
+from supervision._admin import (
+    ChildCounts,
+    CountChildren,
+    DeleteChild,
+    RestartChild,
+    StopChild,
+    TerminateChild,
+    count_children,
+    delete_child,
+    restart_child,
+    stop_child,
+    terminate_child,
+)
 from supervision._backoff import Backoff
+from supervision._children import ChildInfo, WhichChildren
 from supervision._config import load_tree
 from supervision._config_build import create_system, spawn_tree
 from supervision._config_error import ConfigError, ConfigProblem
@@ -22,19 +36,22 @@ from supervision._config_spec import (
     WorkerSpec,
 )
 from supervision._config_warnings import tree_warnings
-from supervision._dynamic import DynamicSupervisor, StartChild, StopChild, start_child, stop_child
+from supervision._dynamic import DynamicSupervisor, StartChild, start_child
 from supervision._errors import RestartIntensityExceeded, SupervisionError
 from supervision._spec import ChildSpec
 from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
-from supervision._supervisor import ChildInfo, Supervisor, WhichChildren
+from supervision._supervisor import Supervisor
 
 __all__ = [
     "Backoff",
     "BackoffSpec",
+    "ChildCounts",
     "ChildInfo",
     "ChildSpec",
     "ConfigError",
     "ConfigProblem",
+    "CountChildren",
+    "DeleteChild",
     "Directive",
     "DynamicSupervisor",
     "DynamicSupervisorSpec",
@@ -45,6 +62,7 @@ __all__ = [
     "PoolSpec",
     "RestForOne",
     "Restart",
+    "RestartChild",
     "RestartIntensityExceeded",
     "StartChild",
     "StopChild",
@@ -54,13 +72,18 @@ __all__ = [
     "SupervisorSpec",
     "SystemSpec",
     "TemplateSpec",
+    "TerminateChild",
     "TreeSpec",
     "WhichChildren",
     "WorkerSpec",
+    "count_children",
     "create_system",
+    "delete_child",
     "load_tree",
+    "restart_child",
     "spawn_tree",
     "start_child",
     "stop_child",
+    "terminate_child",
     "tree_warnings",
 ]

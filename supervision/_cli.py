@@ -3,7 +3,10 @@
 Exit codes:
 
 - 0: ``check``: the file is valid. ``run``: the tree ran and shut down gracefully (after
-  SIGINT or SIGTERM, or after ``--for`` seconds, or because its root stopped normally).
+  SIGINT or SIGTERM, or after ``--for`` seconds, or because its root stopped normally), or
+  a signal arrived while the file was still being loaded (nothing had started). Also when
+  tasks that ignored cancellation had to be abandoned at the end: they are reported, and
+  the process exits without waiting for them.
 - 1: ``run``: the tree failed to start, or its root gave up (the cause chain is printed), or
   the metrics or live view port could not be opened, or the live view was asked to bind a
   non-loopback address without a token.
@@ -30,12 +33,14 @@ import os
 import secrets
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
-from actors import ActorStartError, ActorSystem, liveview
+from actors import ActorStartError, ActorSystem, liveview, run
 from actors.logging import configure
 from actors.metrics import serve
+from supervision._cli_signals import Signals, StopRequested
 from supervision._config import load_tree
 from supervision._config_build import create_system, spawn_tree
 from supervision._config_error import ConfigError
@@ -234,45 +239,51 @@ def _seconds(value: float | str) -> str:
 
 
 def _run(options: argparse.Namespace) -> int:
+    # Signals are handled from here on, before the tree's modules are imported: a signal
+    # while loading stops the command gracefully (nothing has started yet).
+    signals = Signals(_say)
+    signals.install()
     level = options.log_level
     configure(options.log_format, level, short_tracebacks=level != "debug")
     try:
-        spec = load_tree(options.file)
+        signals.loading = True
+        try:
+            spec = load_tree(options.file)
+        finally:
+            signals.loading = False
+    except StopRequested:
+        _say("stopped while loading the tree: nothing was started")
+        return 0
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    return asyncio.run(_serve(spec, options))
+    # Not asyncio.run: its end waits without limit for every task left, and a task that
+    # ignores cancellation (already abandoned and reported by the shutdown) would keep the
+    # process alive for ever. actors.run leaves it behind, reported.
+    left: list[asyncio.Task[Any]] = []
+    code = run(_serve(spec, options, signals, left))
+    abandoned = [task for task in left if not task.done()]
+    stuck = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
+    ]
+    if abandoned or stuck:
+        names = [task.get_name() for task in abandoned] + [thread.name for thread in stuck]
+        _say(f"exiting without waiting for what ignored cancellation: {', '.join(names)}")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # the interpreter's own exit would wait for a thread
+    return code
 
 
-class _Signals:
-    """SIGINT and SIGTERM: the first asks for a graceful shutdown, a second one exits at once
-    (``128 + signal``), whatever the shutdown is waiting for."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.requested = asyncio.Event()
-        self.received: int | None = None
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(signum, self._on_signal, signum)
-            except NotImplementedError:  # an event loop without signal support (Windows)
-                signal.signal(
-                    signum, lambda number, _: loop.call_soon_threadsafe(self._on_signal, number)
-                )
-
-    def _on_signal(self, signum: int) -> None:
-        name = signal.Signals(signum).name
-        if self.received is not None:
-            _say(f"{name} again: stopping at once", sys.stderr)
-            sys.stdout.flush()
-            os._exit(128 + signum)
-        self.received = signum
-        _say(f"{name}: shutting down gracefully (send it again to stop at once)")
-        self.requested.set()
-
-
-async def _serve(spec: TreeSpec, options: argparse.Namespace) -> int:
+async def _serve(
+    spec: TreeSpec, options: argparse.Namespace, signals: Signals, left: list[asyncio.Task[Any]]
+) -> int:
+    """Run the tree until a signal, ``--for`` or its end; ``left`` receives the tasks still
+    pending when it returns (those the shutdown abandoned)."""
     loop = asyncio.get_running_loop()
-    signals = _Signals(loop)
+    requested = signals.attach(loop)
     system = create_system(spec)
     shutdown = spec.system.shutdown
     timeout = None if shutdown == INFINITY else float(shutdown)
@@ -290,6 +301,10 @@ async def _serve(spec: TreeSpec, options: argparse.Namespace) -> int:
             return 1
     started = loop.time()
     try:
+        if signals.received is not None:
+            _say("stopped before the tree started")
+            await system.shutdown(timeout)
+            return 0
         try:
             root = await spawn_tree(system, spec)
         except ActorStartError as error:
@@ -303,7 +318,7 @@ async def _serve(spec: TreeSpec, options: argparse.Namespace) -> int:
             timer = asyncio.ensure_future(asyncio.sleep(options.for_seconds))
         waits = {
             closed,
-            asyncio.ensure_future(signals.requested.wait()),
+            asyncio.ensure_future(requested.wait()),
             asyncio.ensure_future(root.wait_stopped()),
             *([] if timer is None else [timer]),
         }
@@ -330,6 +345,8 @@ async def _serve(spec: TreeSpec, options: argparse.Namespace) -> int:
             await close_ui()
         if close_metrics is not None:
             await close_metrics()
+        current = asyncio.current_task()
+        left.extend(task for task in asyncio.all_tasks() if task is not current)
 
 
 async def _serve_metrics(

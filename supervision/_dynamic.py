@@ -9,12 +9,13 @@ from typing import Any, ClassVar
 import attrs
 
 from actors import ActorRef, ActorStartError
+from supervision._admin import Refused
 from supervision._errors import SupervisionError
 from supervision._spec import ChildSpec
 from supervision._strategy import OneForOne
 from supervision._supervisor import Supervisor
 
-__all__ = ["DynamicSupervisor", "StartChild", "StopChild", "start_child", "stop_child"]
+__all__ = ["DynamicSupervisor", "StartChild", "start_child"]
 
 
 @attrs.frozen
@@ -27,19 +28,6 @@ class StartChild:
     name: str | None = None
 
 
-@attrs.frozen
-class StopChild:
-    """Ask a supervisor to stop the child named ``name`` for good and forget it. Prefer the
-    ``stop_child`` helper."""
-
-    name: str
-
-
-@attrs.frozen
-class _Refused:
-    error: BaseException
-
-
 class DynamicSupervisor(Supervisor):
     """A supervisor whose children are started at run time from one template (Erlang's
     ``simple_one_for_one``), each restarted by the template's restart type under
@@ -47,12 +35,17 @@ class DynamicSupervisor(Supervisor):
 
     Declare ``child_spec`` (its ``name`` is the prefix of generated child names) and, if you
     want a bound, ``max_children``. Start children with ``await start_child(sup, *args,
-    **kwargs)`` and stop them with ``await stop_child(sup, child)``.
+    **kwargs)`` and stop them with ``await stop_child(sup, child)`` (or ``terminate_child``:
+    the same here, since a dynamic supervisor keeps no stopped children, as OTP's
+    ``simple_one_for_one``; ``restart_child`` and ``delete_child`` raise
+    ``SupervisionError``). A child that stopped and is not restarted is forgotten.
+    ``count_children`` counts every child it has as a spec.
     """
 
     child_spec: ClassVar[ChildSpec]
     max_children: ClassVar[int | None] = None
     strategy = OneForOne()
+    keeps_stopped_children = False
 
     async def on_start(self) -> None:
         spec = getattr(self, "child_spec", None)
@@ -77,12 +70,6 @@ class DynamicSupervisor(Supervisor):
         match message:
             case StartChild():
                 return await self._start_dynamic(message)
-            case StopChild(name=name):
-                record = self._records.get(name)
-                if record is None:
-                    return _Refused(LookupError(f"{self.context.path} has no child {name!r}"))
-                await self._stop_for_good(record)
-                return None
         return await super().handle(message)
 
     def introspect(self) -> dict[str, Any]:
@@ -92,10 +79,10 @@ class DynamicSupervisor(Supervisor):
         details["max_children"] = self.max_children
         return details
 
-    async def _start_dynamic(self, request: StartChild) -> ActorRef | _Refused:
+    async def _start_dynamic(self, request: StartChild) -> ActorRef | Refused:
         limit = self.max_children
         if limit is not None and len(self._records) >= limit:
-            return _Refused(
+            return Refused(
                 SupervisionError(
                     f"{self.context.path} already has max_children={limit} children",
                     path=self.context.path,
@@ -108,7 +95,7 @@ class DynamicSupervisor(Supervisor):
             while name in self._records:
                 name = f"{template.name}-{next(self._numbers)}"
         elif name in self._records:
-            return _Refused(ValueError(f"{self.context.path} already has a child named {name!r}"))
+            return Refused(ValueError(f"{self.context.path} already has a child named {name!r}"))
         factory = template.factory
         if request.args or request.kwargs:
             factory = functools.partial(factory, *request.args, **request.kwargs)
@@ -116,7 +103,7 @@ class DynamicSupervisor(Supervisor):
             spec = attrs.evolve(template, name=name, factory=factory)
             record = await self._spawn_child(spec)
         except (ActorStartError, ValueError, TypeError) as error:
-            return _Refused(error)
+            return Refused(error)
         return record.ref
 
 
@@ -138,22 +125,7 @@ async def start_child(
         AskTimeout, ActorStopped: as ``ActorRef.ask``.
     """
     answer = await supervisor.ask(StartChild(args=args, kwargs=kwargs, name=name), timeout=timeout)
-    if isinstance(answer, _Refused):
+    if isinstance(answer, Refused):
         raise answer.error
     assert isinstance(answer, ActorRef)
     return answer
-
-
-async def stop_child(
-    supervisor: ActorRef, child: ActorRef | str, *, timeout: float | None = 5.0
-) -> None:
-    """Stop a child of ``supervisor`` for good (it is not restarted) and forget it; returns
-    once it has stopped.
-
-    Raises LookupError when the supervisor has no such child; AskTimeout or ActorStopped as
-    ``ActorRef.ask``.
-    """
-    name = child if isinstance(child, str) else child.name
-    answer = await supervisor.ask(StopChild(name), timeout=timeout)
-    if isinstance(answer, _Refused):
-        raise answer.error

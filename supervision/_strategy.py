@@ -3,10 +3,12 @@
 The rules are OTP's (``supervisor.erl``, ``do_restart/3`` and ``restart/3``), stated here once:
 
 - A child's restart type says whether *its own* termination leads to a restart:
-  ``PERMANENT`` always, ``TRANSIENT`` only after a failure (an exception, not a normal exit),
-  ``TEMPORARY`` never.
-- A terminated child that is not to be restarted is forgotten for good and nothing else
-  happens: no sibling is stopped or restarted.
+  ``PERMANENT`` always, ``TRANSIENT`` only after a failure (an exception, or being killed:
+  anything but a normal exit), ``TEMPORARY`` never.
+- A terminated child that is not to be restarted is left alone and nothing else happens: no
+  sibling is stopped or restarted. A ``TEMPORARY`` child is forgotten; a ``TRANSIENT`` one
+  keeps its spec, not running (OTP's ``del_child``), and the supervisor starts it again
+  when a later restart of its group starts every kept spec of the group.
 - Otherwise the strategy picks the group restarted together with it:
   ``one_for_one`` only the child itself; ``one_for_all`` every child; ``rest_for_one`` the
   child and every child started after it. The rest of the group (the *bystanders*) is stopped
@@ -235,8 +237,10 @@ def plan_restart(
     except ValueError:
         raise ValueError(f"failed child {failed!r} is not among the children {names!r}") from None
 
-    if not needs_restart(children[index].restart, abnormal):
-        return RestartPlan(stop=(), start=(), remove=(failed,))
+    restart = children[index].restart
+    if not needs_restart(restart, abnormal):
+        removed = (failed,) if restart is Restart.TEMPORARY else ()
+        return RestartPlan(stop=(), start=(), remove=removed)
 
     match strategy:
         case OneForOne():

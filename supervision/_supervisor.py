@@ -13,8 +13,6 @@ import itertools
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import attrs
-
 from actors import (
     Actor,
     ActorRef,
@@ -27,7 +25,17 @@ from actors import (
     Terminated,
 )
 from actors.logging import error_fields, log_limited, logger
+from supervision._admin import (
+    ChildCounts,
+    CountChildren,
+    DeleteChild,
+    Refused,
+    RestartChild,
+    StopChild,
+    TerminateChild,
+)
 from supervision._backoff import BackoffState
+from supervision._children import ChildInfo, ChildRecord, RestartDue, StartFailed, WhichChildren
 from supervision._errors import RestartIntensityExceeded, SupervisionError
 from supervision._history import DecisionHistory
 from supervision._spec import ChildSpec
@@ -40,53 +48,7 @@ from supervision._strategy import (
     plan_restart,
 )
 
-__all__ = ["ChildInfo", "Supervisor", "WhichChildren"]
-
-
-@attrs.frozen
-class WhichChildren:
-    """Ask a supervisor for its children: ``await sup.ask(WhichChildren())`` answers a tuple
-    of ``ChildInfo`` in start order."""
-
-
-@attrs.frozen
-class ChildInfo:
-    """One child of a supervisor, as ``WhichChildren`` reports it.
-
-    ``state`` is ``running``, ``restarting`` (halted, its restart under way), or ``backoff``
-    (halted, waiting for its backoff delay; messages to it queue meanwhile). ``ref`` stays
-    the same across restarts; it changes only when a permanent child that stopped on its own
-    is started again.
-    """
-
-    name: str
-    ref: ActorRef
-    state: str
-    restart: Restart
-
-
-@attrs.frozen
-class _RestartDue:
-    token: int
-
-
-@attrs.frozen
-class _StartFailed:
-    name: str
-    ref: ActorRef
-    error: ActorStartError
-
-
-class _Child:
-    """The supervisor's record of one child (mutable, private)."""
-
-    __slots__ = ("backoff", "ref", "spec", "state")
-
-    def __init__(self, spec: ChildSpec, ref: ActorRef) -> None:
-        self.spec = spec
-        self.ref = ref
-        self.state = "running"
-        self.backoff: BackoffState | None = None
+__all__ = ["Supervisor"]
 
 
 class Supervisor(Actor):
@@ -110,13 +72,24 @@ class Supervisor(Actor):
     More than ``max_restarts`` restarts within ``within`` seconds and the supervisor gives up:
     it stops its children in reverse start order and fails with ``RestartIntensityExceeded``.
 
-    Answers ``WhichChildren()`` with a tuple of ``ChildInfo``.
+    A child that ended on its own is restarted by its restart type (``Restart``); one ended by
+    ``ActorRef.kill`` (or a stop that overran its shutdown time) counts as failed, as OTP's
+    ``killed``: ``PERMANENT`` and ``TRANSIENT`` children are restarted, ``TEMPORARY`` ones
+    forgotten. A ``TRANSIENT`` child that stopped normally keeps its spec, ``stopped``.
+
+    Answers ``WhichChildren()`` with a tuple of ``ChildInfo``, and the child administration
+    requests of ``supervision._admin`` (``terminate_child``, ``restart_child``,
+    ``delete_child``, ``stop_child``, ``count_children``).
     """
+
+    # Whether a child that stopped and is not restarted keeps its spec (OTP's static
+    # supervisors); a DynamicSupervisor forgets it (OTP's simple_one_for_one).
+    keeps_stopped_children: ClassVar[bool] = True
 
     strategy: ClassVar[Strategy] = OneForOne()
     children: ClassVar[Sequence[ChildSpec]] = ()
 
-    _records: dict[str, _Child]
+    _records: dict[str, ChildRecord]
     _intensity: RestartIntensity
     _scheduled: dict[int, tuple[str, ...]]
     _status: str
@@ -154,16 +127,25 @@ class Supervisor(Actor):
         match message:
             case WhichChildren():
                 return self.which_children()
-            case Terminated(ref=ref):
-                await self._on_terminated(ref)
-            case _RestartDue(token=token):
+            case CountChildren():
+                return self.count_children()
+            case (
+                StopChild(name=name)
+                | TerminateChild(name=name)
+                | RestartChild(name=name)
+                | DeleteChild(name=name)
+            ):
+                return await self._administer(message, name)
+            case Terminated(ref=ref, reason=reason):
+                await self._on_terminated(ref, reason)
+            case RestartDue(token=token):
                 names = self._scheduled.pop(token, ())
                 if not self._scheduled and self._status == "backoff":
                     self._status = "running"
                 await self._start_group(names)
-            case _StartFailed(name=name, ref=ref, error=error):
+            case StartFailed(name=name, ref=ref, error=error):
                 record = self._records.get(name)
-                if record is not None and record.ref == ref and record.state != "running":
+                if record is not None and record.ref == ref and record.state == "restarting":
                     await self._on_failure(record, error)
             case _:
                 return await self.handle(message)
@@ -185,6 +167,14 @@ class Supervisor(Actor):
             ChildInfo(name, record.ref, record.state, record.spec.restart)
             for name, record in self._records.items()
         )
+
+    def count_children(self) -> ChildCounts:
+        """The children counted as ``count_children`` reports them (see ``ChildCounts``)."""
+        records = self._records.values()
+        specs = len(records)
+        supervisors = sum(1 for record in records if record.spec.is_supervisor)
+        active = sum(1 for r in records if r.state == "running" and r.ref.is_alive)
+        return ChildCounts(specs, active, supervisors, specs - supervisors)
 
     @property
     def status(self) -> str:
@@ -245,7 +235,7 @@ class Supervisor(Actor):
             self._history.record("escalation", failure.child.path, failure.error)
         await self._on_failure(record, failure.error)
 
-    async def _on_failure(self, record: _Child, error: BaseException) -> None:
+    async def _on_failure(self, record: ChildRecord, error: BaseException) -> None:
         directive = self.strategy.decide(error)
         if directive is Directive.RESUME and record.state == "running":
             self.context.resume_child(record.ref)
@@ -266,16 +256,83 @@ class Supervisor(Actor):
         else:
             await self._terminated(record, error, abnormal=True)
 
-    async def _on_terminated(self, ref: ActorRef) -> None:
+    # ---------------------------------------------------------------- administration
+
+    async def _administer(self, request: object, name: str) -> Any:
+        """Carry out a child administration request (see ``supervision._admin``); a refusal
+        is answered as ``Refused`` for the helper to raise."""
+        record = self._records.get(name)
+        if record is None:
+            return Refused(LookupError(f"{self.context.path} has no child {name!r}"))
+        if isinstance(request, StopChild):
+            await self._stop_for_good(record)
+        elif isinstance(request, TerminateChild):
+            if record.state != "stopped":
+                await self._keep_stopped(record)
+        elif not self.keeps_stopped_children:
+            return Refused(
+                SupervisionError(
+                    f"{type(request).__name__}: {self.context.path} keeps no stopped children"
+                    " (a DynamicSupervisor forgets a child once it stopped)",
+                    path=self.context.path,
+                )
+            )
+        elif record.state != "stopped":
+            return Refused(
+                SupervisionError(
+                    f"{type(request).__name__}: child {name!r} of {self.context.path} is"
+                    f" {record.state}; terminate_child it first",
+                    path=self.context.path,
+                )
+            )
+        elif isinstance(request, DeleteChild):
+            del self._records[name]
+        else:
+            try:
+                record = await self._start(record)
+            except ActorStartError as error:
+                return Refused(error)
+            return record.ref
+        return None
+
+    async def _keep_stopped(self, record: ChildRecord) -> None:
+        """Stop a child for good but keep its spec, ``stopped`` (OTP's ``del_child``: a
+        ``TEMPORARY`` child, or any child of a DynamicSupervisor, is forgotten instead)."""
+        if record.spec.restart is Restart.TEMPORARY or not self.keeps_stopped_children:
+            await self._stop_for_good(record)
+            return
+        name = record.spec.name
+        for token, names in list(self._scheduled.items()):  # no pending restart starts it
+            kept = tuple(other for other in names if other != name)
+            if kept:
+                self._scheduled[token] = kept
+            else:
+                del self._scheduled[token]  # its timer's RestartDue will find nothing
+        if not self._scheduled and self._status == "backoff":
+            self._status = "running"
+        record.state = "stopped"
+        ref = record.ref
+        if ref.is_alive:
+            self.context.unwatch(ref)
+            self.context.stop_child(ref, timeout=record.spec.shutdown_timeout)
+            await ref.wait_stopped()
+
+    async def _on_terminated(self, ref: ActorRef, reason: str) -> None:
         if self.context.is_stopping:
             return
         record = self._records.get(ref.name)
         if record is None or record.ref != ref:
             return  # stopped by this supervisor, or an older slot of the same name
-        await self._terminated(record, None, abnormal=False)
+        # Killed (or cancelled after overrunning its stop): abnormal, as OTP's `killed`.
+        await self._terminated(record, None, abnormal=reason != "stopped", reason=reason)
 
     async def _terminated(
-        self, record: _Child, error: BaseException | None, *, abnormal: bool
+        self,
+        record: ChildRecord,
+        error: BaseException | None,
+        *,
+        abnormal: bool,
+        reason: str = "failed",
     ) -> None:
         name = record.spec.name
         states = [ChildState(n, r.spec.restart) for n, r in self._records.items()]
@@ -283,6 +340,8 @@ class Supervisor(Actor):
         if not plan.start:
             for removed in plan.remove:
                 await self._stop_for_good(self._records[removed])
+            if name not in plan.remove:
+                await self._keep_stopped(record)
             return
         now = self.context.system.loop.time()
         if self._intensity.add_restart(now):
@@ -300,7 +359,7 @@ class Supervisor(Actor):
             child=record.ref.path,
             strategy=self.strategy.name,
             group=list(plan.start),
-            reason="failed" if abnormal else "exited",
+            reason=reason if reason != "stopped" else "exited",
             restarts=self._intensity.restarts_in_window(now),
             max_restarts=self.strategy.max_restarts,
             **({} if error is None else {"error_type": type(error).__name__, "error": str(error)}),
@@ -319,13 +378,13 @@ class Supervisor(Actor):
             for waiting in plan.start:
                 self._records[waiting].state = "backoff"
             self._status = "backoff"
-            self.context.schedule_once(delay, _RestartDue(token))
+            self.context.schedule_once(delay, RestartDue(token))
             return
         await self._start_group(plan.start)
         if not self._scheduled:
             self._status = "running"
 
-    def _backoff_delay(self, record: _Child, now: float) -> float:
+    def _backoff_delay(self, record: ChildRecord, now: float) -> float:
         backoff = self.strategy.backoff
         if backoff is None:
             return 0.0
@@ -333,7 +392,7 @@ class Supervisor(Actor):
             record.backoff = BackoffState(backoff)
         return record.backoff.next_delay(now)
 
-    async def _give_up(self, record: _Child, error: BaseException | None) -> None:
+    async def _give_up(self, record: ChildRecord, error: BaseException | None) -> None:
         self._status = "gave_up"
         self._history.record("gave_up", record.ref.path, error)
         strategy = self.strategy
@@ -356,7 +415,9 @@ class Supervisor(Actor):
 
     # ---------------------------------------------------------------- mechanics
 
-    async def _spawn_child(self, spec: ChildSpec, *, replacing: _Child | None = None) -> _Child:
+    async def _spawn_child(
+        self, spec: ChildSpec, *, replacing: ChildRecord | None = None
+    ) -> ChildRecord:
         """Spawn a child; ``replacing`` a record whose slot is gone keeps its start position."""
         position = None
         if replacing is not None:
@@ -372,7 +433,7 @@ class Supervisor(Actor):
             position=position,
         )
         self.context.watch(ref)
-        record = _Child(spec, ref)
+        record = ChildRecord(spec, ref)
         if replacing is None:
             self._records[spec.name] = record
         else:
@@ -383,7 +444,7 @@ class Supervisor(Actor):
             }
         return record
 
-    async def _halt(self, record: _Child) -> None:
+    async def _halt(self, record: ChildRecord) -> None:
         record.state = "restarting"
         if record.ref.is_alive:
             await self.context.halt_child(record.ref, timeout=record.spec.shutdown_timeout)
@@ -401,27 +462,28 @@ class Supervisor(Actor):
                 # A restart that fails counts as a failure too. It is handled as a message, so
                 # a stop request (served first) is seen between two attempts of a restart loop.
                 # The rest of the group stays halted; the plan for this failure restarts it.
-                self._retry_later(_StartFailed(name, record.ref, error))
+                self._retry_later(StartFailed(name, record.ref, error))
                 return
 
-    async def _start(self, record: _Child) -> None:
+    async def _start(self, record: ChildRecord) -> ChildRecord:
         if record.ref.is_alive:
             await self.context.restart_child(record.ref, timeout=record.spec.shutdown_timeout)
         else:
-            # A permanent child that stopped on its own: a new slot under the same name, in
-            # the same place in the start order.
+            # A child that stopped (a permanent one on its own, or a kept spec): a new slot
+            # under the same name, in the same place in the start order.
             record = await self._spawn_child(record.spec, replacing=record)
         record.state = "running"
         if record.backoff is not None:
             record.backoff.running_since(self.context.system.loop.time())
+        return record
 
-    def _retry_later(self, failed: _StartFailed) -> None:
+    def _retry_later(self, failed: StartFailed) -> None:
         try:
             self.context.ref.tell_nowait(failed)
         except MailboxFull:
             self.context.schedule_once(0.0, failed)
 
-    async def _stop_for_good(self, record: _Child) -> None:
+    async def _stop_for_good(self, record: ChildRecord) -> None:
         self._records.pop(record.spec.name, None)
         ref = record.ref
         if ref.is_alive:

@@ -79,6 +79,7 @@ class ActorCell(MessageIntake, Ending):
         "current",
         "dead_lettered",
         "deadlines",
+        "ended",
         "factory",
         "failed",
         "incarnation",
@@ -143,6 +144,8 @@ class ActorCell(MessageIntake, Ending):
         # finds it is no longer `self.task` has been taken over and must do nothing more.
         self.task: asyncio.Task[None] | None = None
         self.state = STARTING
+        # How the slot ended, once STOPPED: Terminated.reason ("stopped", "killed", "timeout").
+        self.ended = "stopped"
         self.incarnation = 0
         # The envelope being handled; None between messages. Cleared by whoever finishes it,
         # so a handler that returns after being abandoned can tell it no longer owns it.

@@ -58,6 +58,7 @@ class Ending:
         timers: set[Timer] | frozenset[Timer]
         watchers: set[ActorCell] | frozenset[ActorCell]
         watching: set[ActorCell] | frozenset[ActorCell]
+        ended: str
         mailbox: Mailbox
         loop: asyncio.AbstractEventLoop
         system: Runtime
@@ -239,11 +240,11 @@ class Ending:
             timeout=timeout,
             queued=len(self.mailbox.user) + len(self.mailbox.notices),
         )
-        self._finalize("timeout")
+        self._finalize("timeout", ended="timeout")
 
     def kill(self) -> None:
         """Stop at once: no on_stop, queued messages dead-lettered, children killed first."""
-        self._finalize("stopped")
+        self._finalize("stopped", ended="killed")
 
     def _abandon_current(self, reason: str) -> None:
         envelope = self.current
@@ -252,11 +253,13 @@ class Ending:
             self.dead_lettered += 1
             self._refuse(envelope, reason)
 
-    def _finalize(self, reason: str) -> None:
-        """Make the slot STOPPED, synchronously. Idempotent."""
+    def _finalize(self, reason: str, *, ended: str = "stopped") -> None:
+        """Make the slot STOPPED, synchronously. Idempotent. ``reason``: the dead letters'
+        reason; ``ended``: how the slot ended, as watchers' ``Terminated.reason`` says."""
         if self.state is STOPPED:
             return
         self.state = STOPPED
+        self.ended = ended
         if self._stop_handle is not None:
             self._stop_handle.cancel()
             self._stop_handle = None
@@ -288,7 +291,7 @@ class Ending:
         self.watching = _NO_CELLS
         for watcher in self.watchers:
             if self in watcher.watching:
-                watcher.deliver_notice(Terminated(self.ref))
+                watcher.deliver_notice(Terminated(self.ref, ended))
         self.watchers = _NO_CELLS
         self.system._retire(cast("ActorCell", self))
         stopped = self._stopped
@@ -316,7 +319,7 @@ class Ending:
             self.watching = set()
         self.watching.add(target)
         if target.state is STOPPED:
-            self.deliver_notice(Terminated(target.ref))
+            self.deliver_notice(Terminated(target.ref, target.ended))
         else:
             if not isinstance(target.watchers, set):
                 target.watchers = set()

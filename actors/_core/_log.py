@@ -30,6 +30,7 @@ summary (``error_chain``) instead of the traceback again.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import secrets
@@ -139,14 +140,22 @@ def _deduplicated(fields: dict[str, Any]) -> dict[str, Any]:
         return fields
     logged = None
     seen: set[int] = set()
+    walked: list[BaseException] = []
     link: BaseException | None = error
     while link is not None and id(link) not in seen:
         seen.add(id(link))
         logged = getattr(link, _ERROR_ID, None)
         if logged is not None:
             break
+        walked.append(link)
         link = link.__cause__ or link.__context__
     if logged is not None:
+        # The links walked get the id too, so that the next line about a later link of this
+        # chain stops at once: a failure escalated through N supervisors would otherwise
+        # walk the whole chain below at every level (N^2).
+        for earlier in walked:
+            with contextlib.suppress(AttributeError):  # __slots__: walked again next time
+                setattr(earlier, _ERROR_ID, logged)
         del fields["exc_info"]  # written with the line that first carried this error_id
         fields["error_id"] = logged
         summary = error_fields(error)  # the chain's summary in place of the traceback
@@ -277,13 +286,23 @@ def log_limited(level: str, event: str, key: Hashable, **fields: Any) -> None:
     getattr(logger, level)(event, **fields)
 
 
+CHAIN_LINKS = 8
+"""How many causes ``error_fields`` describes in ``error_chain``; a longer chain ends with
+``"..."``. Bounded so that a failure escalated through N supervisors costs the same at every
+level (each level's error has the whole chain below it as causes); the exception itself, with
+its full chain, is still in ``exc_info``."""
+
+
 def error_fields(error: BaseException) -> dict[str, Any]:
-    """The fields describing an exception: type, message, cause chain, and the traceback
-    (``exc_info``, rendered by the configured processors)."""
+    """The fields describing an exception: type, message, its nearest causes (at most
+    ``CHAIN_LINKS``), and the traceback (``exc_info``, rendered by the configured processors)."""
     chain: list[str] = []
     seen: set[int] = set()
     cause = error.__cause__ or error.__context__
     while cause is not None and id(cause) not in seen:
+        if len(chain) == CHAIN_LINKS:
+            chain.append("...")
+            break
         seen.add(id(cause))
         chain.append(f"{type(cause).__name__}: {cause}")
         cause = cause.__cause__ or cause.__context__

@@ -33,9 +33,15 @@ class Terminated:
 
     It arrives through the system lane, ahead of queued user messages, and is handled by the
     watcher's ``receive``. A restart is not a termination: the ref stays valid.
+
+    ``reason`` says how it ended: ``"stopped"`` (a graceful stop that finished, whoever asked
+    for it), ``"killed"`` (``ActorRef.kill``, or its parent was killed) or ``"timeout"`` (a
+    graceful stop that overran its shutdown time and was cancelled). Two ``Terminated`` are
+    equal when their refs are (an actor terminates once), whatever the reason.
     """
 
     ref: ActorRef
+    reason: str = attrs.field(default="stopped", eq=False)
 
 
 @attrs.frozen

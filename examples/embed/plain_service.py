@@ -14,6 +14,7 @@ import signal
 import sys
 from typing import Any
 
+import actors
 from actors import Actor, ActorSystem
 from supervision import ChildSpec, OneForOne, RestartIntensityExceeded, Supervisor
 
@@ -80,5 +81,6 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    # Not asyncio.run: its end waits without limit for a task that ignores cancellation.
+    sys.exit(actors.run(main()))
 # --8<-- [end:main]

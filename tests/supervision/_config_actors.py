@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from actors import Actor
@@ -100,3 +101,16 @@ def first_letter(message: Any) -> str:
 
 
 NOT_CALLABLE = 42
+
+
+class Stubborn(Actor):
+    """Its on_stop ignores cancellation: the runtime can only abandon it."""
+
+    def receive(self, message: Any) -> Any:
+        return None
+
+    async def on_stop(self) -> None:
+        print("stubborn stop begins", flush=True)
+        while True:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(3600)

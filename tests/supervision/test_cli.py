@@ -63,10 +63,13 @@ class Running:
     """A ``supervise`` subprocess whose stdout lines are read by a thread, so that a test
     waits for a line with a deadline instead of hanging on a pipe."""
 
-    def __init__(self, *args: str | Path) -> None:
+    def __init__(
+        self, *args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None
+    ) -> None:
         self.process = subprocess.Popen(
             [*SUPERVISE, *map(str, args)],
-            cwd=ROOT,
+            cwd=cwd,
+            env=None if env is None else {**os.environ, **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -124,8 +127,8 @@ def running() -> Iterator[Callable[..., Running]]:
     """Start ``supervise`` subprocesses; any left running by the test is killed."""
     started: list[Running] = []
 
-    def start(*args: str | Path) -> Running:
-        process = Running(*args)
+    def start(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> Running:
+        process = Running(*args, cwd=cwd, env=env)
         started.append(process)
         return process
 
@@ -252,6 +255,111 @@ def test_a_second_signal_stops_at_once(tmp_path: Path, running: Callable[..., Ru
     code, _, err = process.finish()
     assert code == 128 + signal.SIGINT
     assert "SIGINT again: stopping at once" in err
+
+
+def test_a_handler_ignoring_cancellation_is_abandoned_and_the_command_still_exits_0(
+    tmp_path: Path, running: Callable[..., Running]
+) -> None:
+    path = write(
+        tmp_path,
+        '[system]\nname = "app"\nshutdown = 0.5\n[tree]\nname = "app"\n'
+        f'[[tree.children]]\nname = "stubborn"\nactor = "{A}:Stubborn"\nshutdown = 0.2\n',
+    )
+    process = running("run", path)
+    process.read_until("supervise: started")
+    process.send_signal(signal.SIGTERM)
+    code, out, err = process.finish()  # within finish()'s 30 s, not never
+    assert code == 0, err
+    assert "stubborn stop begins" in out
+    assert "system.tasks_abandoned" in err  # reported by the shutdown first
+    assert out.splitlines()[-2].startswith("supervise: stopped /app after")
+    assert out.splitlines()[-1] == (
+        "supervise: exiting without waiting for what ignored cancellation: actor /app/stubborn"
+    )
+
+
+BLOCKING_MODULE = """
+import os
+from typing import Any
+
+from actors import Actor
+
+print("loading", flush=True)
+with open(os.environ["LOADING_FIFO"]) as gate:  # blocks until the test opens it for writing
+    gate.read()
+
+
+class Idle(Actor):
+    def receive(self, message: Any) -> Any:
+        return None
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_tree_is_loading_stops_gracefully_and_exits_0(
+    tmp_path: Path, running: Callable[..., Running], signum: signal.Signals
+) -> None:
+    fifo = tmp_path / "gate"
+    os.mkfifo(fifo)
+    write(tmp_path, BLOCKING_MODULE, "slow_to_import.py")
+    path = write(
+        tmp_path,
+        '[tree]\nname = "app"\n[[tree.children]]\nname = "idle"\nactor = "slow_to_import:Idle"\n',
+    )
+    process = running("run", path, cwd=tmp_path, env={"LOADING_FIFO": str(fifo)})
+    process.read_until("loading")  # the import is blocked on the fifo now
+    process.send_signal(signum)
+    code, out, err = process.finish()
+    assert code == 0, err
+    assert f"supervise: {signum.name}: shutting down gracefully" in out
+    assert out.splitlines()[-1] == "supervise: stopped while loading the tree: nothing was started"
+
+
+SLOW_TO_START_MODULE = """
+import asyncio
+import os
+from typing import Any
+
+from actors import Actor
+
+
+class SlowToStart(Actor):
+    async def on_start(self) -> None:
+        print("starting", flush=True)
+        # Blocks until the test opens the fifo for writing (off the loop: signals still run).
+        await asyncio.to_thread(lambda: open(os.environ["STARTING_FIFO"]).read())
+
+    def receive(self, message: Any) -> Any:
+        return None
+
+    async def on_stop(self) -> None:
+        print("stopped", flush=True)
+"""
+
+
+def test_a_signal_while_the_tree_is_starting_lets_it_start_then_stops_gracefully(
+    tmp_path: Path, running: Callable[..., Running]
+) -> None:
+    fifo = tmp_path / "gate"
+    os.mkfifo(fifo)
+    write(tmp_path, SLOW_TO_START_MODULE, "slow_to_start.py")
+    path = write(
+        tmp_path,
+        '[tree]\nname = "app"\n[[tree.children]]\nname = "slow"\n'
+        'actor = "slow_to_start:SlowToStart"\n',
+    )
+    process = running("run", path, cwd=tmp_path, env={"STARTING_FIFO": str(fifo)})
+    process.read_until("starting")
+    process.send_signal(signal.SIGTERM)
+    process.read_until("SIGTERM: shutting down gracefully")
+    with open(fifo, "w") as gate:  # let on_start finish
+        gate.write("go")
+    code, out, err = process.finish()
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines.index("stopped") > next(
+        i for i, line in enumerate(lines) if line.startswith("supervise: started /app")
+    )
 
 
 def test_a_root_that_gives_up_prints_the_cause_chain_and_exits_1(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 Hypothesis draws a tree (a root supervisor, nested supervisors down to depth 3, every
 strategy, every restart type, random restart intensities, no backoff) and a list of steps
-(crash a live worker, make a live worker stop itself normally, advance virtual time). One
+(crash a live worker, make a live worker stop itself normally, kill a live worker with
+``ActorRef.kill``, ``terminate_child`` a live worker, ``restart_child`` a stopped one, advance
+virtual time). One
 ``run_virtual`` call per example plays the steps on a live ``ActorSystem`` and, after every
 step, compares the live tree with a reference model: which actors are alive, the
 incarnation of each (how many times its ``on_start`` ran), each supervisor's children in
@@ -11,11 +13,17 @@ start order, and how many restarts each supervisor's intensity window holds.
 The model is written here from OTP's rules (``supervisor.erl``), independently of
 ``plan_restart`` and ``RestartIntensity``:
 
-- ``PERMANENT`` is always restarted, ``TRANSIENT`` only after a crash, ``TEMPORARY`` never;
-  a child that is not restarted is forgotten and nothing else happens.
+- ``PERMANENT`` is always restarted, ``TRANSIENT`` only after a crash or a kill (OTP's
+  ``killed`` is abnormal), ``TEMPORARY`` never; a child that is not restarted is left alone
+  and nothing else happens: a ``TEMPORARY`` child is forgotten, a ``TRANSIENT`` one keeps its
+  spec, not running (OTP's ``del_child``).
 - ``one_for_one`` restarts the child, ``one_for_all`` every child, ``rest_for_one`` the
-  child and the ones started after it; a ``TEMPORARY`` bystander is stopped and forgotten.
-  Children keep their start order.
+  child and the ones started after it; a ``TEMPORARY`` bystander is stopped and forgotten;
+  every kept spec of the group is started, the not-running ones too (OTP's
+  ``restart_multiple_children``). Children keep their start order.
+- ``terminate_child`` stops a child and keeps its spec, not running (a ``TEMPORARY`` one is
+  forgotten); ``restart_child`` starts a stopped child again. Neither is a restart: the
+  restart log is not touched.
 - A (group) restart counts once in the supervisor's restart log. It gives up when, counting
   this restart, more than ``max_restarts`` restarts were at times ``s`` with
   ``now - within <= s <= now``: its children stop and it fails, which its parent handles as
@@ -53,6 +61,8 @@ from supervision import (
     Strategy,
     Supervisor,
     WhichChildren,
+    restart_child,
+    terminate_child,
 )
 
 from ._workers import Journal, worker
@@ -105,10 +115,13 @@ def trees(draw: st.DrawFn) -> Tree:
 
 
 Step = tuple[str, int]
-"""("crash", k) / ("exit", k): the k-th live worker in tree order (modulo their number)
-raises / stops itself normally; ("advance", k): virtual time moves k / 2 seconds."""
+"""("crash", k) / ("exit", k) / ("kill", k) / ("terminate", k): the k-th live worker in tree
+order (modulo their number) raises / stops itself normally / is killed / is stopped by
+``terminate_child``; ("restart", k): the k-th stopped worker is started by ``restart_child``;
+("advance", k): virtual time moves k / 2 seconds."""
 
-step = st.tuples(st.sampled_from(["advance", "crash", "exit"]), st.integers(0, 40)).map(
+KINDS = ["advance", "crash", "exit", "kill", "terminate", "restart"]
+step = st.tuples(st.sampled_from(KINDS), st.integers(0, 40)).map(
     lambda step: ("advance", step[1] % 20 + 1) if step[0] == "advance" else step
 )
 
@@ -196,7 +209,8 @@ class Node:
     def __init__(self, tree: Tree, path: str) -> None:
         self.tree = tree
         self.path = path
-        self.children: list[Node] = []  # live children, in start order
+        self.children: list[Node] = []  # kept children (live or stopped), in start order
+        self.running = True  # False: a stopped child whose spec its supervisor keeps
         self.restart_log: list[float] = []  # times of this instance's restarts
 
     @property
@@ -225,20 +239,48 @@ class Model:
         return node
 
     def nodes(self) -> Iterator[Node]:
+        """The live nodes, in tree order."""
         stack = [] if self.root is None else [self.root]
         while stack:
             node = stack.pop()
             yield node
-            stack.extend(reversed(node.children))
+            stack.extend(child for child in reversed(node.children) if child.running)
 
     def workers(self) -> list[Node]:
         return [node for node in self.nodes() if not node.is_supervisor]
+
+    def stopped_workers(self) -> list[Node]:
+        """Kept, not running workers, in tree order."""
+        return [
+            child
+            for node in self.nodes()
+            for child in node.children
+            if not child.running and not child.is_supervisor
+        ]
+
+    def parent(self, child: Node) -> Node:
+        return self._parent(child)
+
+    def terminate(self, child: Node) -> None:
+        """``terminate_child``: stopped for good, its spec kept unless TEMPORARY."""
+        parent = self._parent(child)
+        if child.tree.restart is Restart.TEMPORARY:
+            parent.children.remove(child)
+        else:
+            child.running = False
+
+    def restart(self, child: Node) -> None:
+        """``restart_child`` of a stopped child: a fresh instance in the same place."""
+        parent = self._parent(child)
+        index = parent.children.index(child)
+        parent.children[index] = self._start(child.tree, child.path)
 
     def _parent(self, child: Node) -> Node:
         return next(node for node in self.nodes() if child in node.children)
 
     def terminated(self, child: Node, *, abnormal: bool, now: float) -> None:
-        """``child`` crashed (``abnormal``) or stopped itself normally at ``now``."""
+        """``child`` crashed or was killed (``abnormal``), or stopped itself normally, at
+        ``now``."""
         while True:
             parent = self._parent(child)
             if not self._supervise(parent, child, abnormal, now):
@@ -252,8 +294,11 @@ class Model:
     def _supervise(self, sup: Node, child: Node, abnormal: bool, now: float) -> bool:
         """Apply OTP's rules in ``sup`` for ``child``'s end; True when ``sup`` gives up."""
         restart = child.tree.restart
-        if restart is Restart.TEMPORARY or (restart is Restart.TRANSIENT and not abnormal):
+        if restart is Restart.TEMPORARY:
             sup.children.remove(child)
+            return False
+        if restart is Restart.TRANSIENT and not abnormal:
+            child.running = False
             return False
         sup.restart_log = [stamp for stamp in sup.restart_log if now - sup.tree.within <= stamp]
         sup.restart_log.append(now)
@@ -312,14 +357,14 @@ async def _compare(
             (child.tree.name, child.tree.restart) for child in node.children
         ], node.path
         for info, child in zip(infos, node.children, strict=True):
-            assert info.state == "running", child.path
+            assert info.state == ("running" if child.running else "stopped"), child.path
             assert info.ref.path == child.path
-            assert info.ref.is_alive, child.path
+            assert info.ref.is_alive is child.running, child.path
         assert await ref.ask("restarts_in_window") == node.restarts_in_window(now), node.path
 
 
-def _target(model: Model, index: int) -> Node | None:
-    workers = model.workers()
+def _target(model: Model, kind: str, index: int) -> Node | None:
+    workers = model.stopped_workers() if kind == "restart" else model.workers()
     return workers[index % len(workers)] if workers else None
 
 
@@ -334,15 +379,27 @@ def check_against_model(tree: Tree, plan: list[Step]) -> None:
         await _compare(system, model, starts, logs, loop.time())
         for kind, value in plan:
             now = loop.time()
-            node = None if kind == "advance" else _target(model, value)
+            node = None if kind == "advance" else _target(model, kind, value)
             if kind == "advance":
                 await asyncio.sleep(value / 2)
                 now += value / 2
+            elif node is not None and kind in ("terminate", "restart"):
+                parent = system.lookup(model.parent(node).path)
+                assert parent is not None, node.path
+                if kind == "terminate":
+                    await terminate_child(parent, node.tree.name)
+                    model.terminate(node)
+                else:
+                    await restart_child(parent, node.tree.name)
+                    model.restart(node)
             elif node is not None:
                 ref = system.lookup(node.path)
                 assert ref is not None, node.path
-                await ref.tell(kind)
-                model.terminated(node, abnormal=kind == "crash", now=now)
+                if kind == "kill":
+                    ref.kill()
+                else:
+                    await ref.tell(kind)
+                model.terminated(node, abnormal=kind != "exit", now=now)
             await system.wait_idle()
             if model.root is None:
                 break
@@ -376,17 +433,26 @@ def check_against_model(tree: Tree, plan: list[Step]) -> None:
 
 ROOT_OF_TWO_PERMANENT_WORKERS = Tree("root", children=(Tree("w0"), Tree("w1")))
 ROOT_WITHOUT_RESTARTS = Tree("root", children=(Tree("w0"),), max_restarts=0)
+ALL_FOR_ONE_WITH_A_TRANSIENT = Tree(
+    "root",
+    children=(Tree("w0"), Tree("w1", Restart.TRANSIENT), Tree("w2", Restart.TEMPORARY)),
+    strategy="one_for_all",
+)
 
 
 @settings(max_examples=100, deadline=None)
 @given(tree=trees(), plan=steps())
 @example(tree=ROOT_OF_TWO_PERMANENT_WORKERS, plan=[("exit", 0)])
 @example(tree=ROOT_WITHOUT_RESTARTS, plan=[("exit", 0)])
+@example(tree=ALL_FOR_ONE_WITH_A_TRANSIENT, plan=[("terminate", 0), ("crash", 0), ("restart", 0)])
+@example(tree=ALL_FOR_ONE_WITH_A_TRANSIENT, plan=[("exit", 1), ("kill", 0), ("terminate", 2)])
+@example(tree=ALL_FOR_ONE_WITH_A_TRANSIENT, plan=[("exit", 1), ("restart", 0), ("kill", 1)])
 def test_random_trees_match_the_otp_model_after_every_crash_exit_and_time_advance(
     tree: Tree, plan: list[Step]
 ) -> None:
-    """The explicit examples are the two bugs this test first found (see the regression
-    tests at the end of the module)."""
+    """The first two explicit examples are the two bugs this test first found (see the
+    regression tests at the end of the module); the others play child administration, a
+    TRANSIENT child's kept spec and kill() under one_for_all."""
     check_against_model(tree, plan)
 
 
