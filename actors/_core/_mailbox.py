@@ -368,18 +368,23 @@ class Mailbox:
         putters.append(putter)
         handle = None
         if timeout is not None:
-            handle = loop.call_later(timeout, _expire, putter)
+            handle = loop.call_later(timeout, _expire, putter, putters)
+        # Invariant: a putter leaves `putters` exactly once: popped when granted a place or
+        # when the mailbox closes, removed by _expire on its timeout, or removed below when
+        # its sender is cancelled while still waiting. (A scan per sender would make many
+        # blocked senders quadratic.)
         try:
             return await putter
         except asyncio.CancelledError:
-            if putter.done() and not putter.cancelled() and putter.result():
-                self.release_reserved()
+            if putter.cancelled():
+                with contextlib.suppress(ValueError):
+                    putters.remove(putter)
+            elif putter.result():
+                self.release_reserved()  # granted just as it was cancelled: pass it on
             raise
         finally:
             if handle is not None:
                 handle.cancel()
-            with contextlib.suppress(ValueError):
-                putters.remove(putter)
 
     def wake_putters(self) -> None:
         """Wake every blocked sender with False (the mailbox refuses new messages)."""
@@ -405,6 +410,7 @@ class Mailbox:
         return drained
 
 
-def _expire(putter: asyncio.Future[bool]) -> None:
+def _expire(putter: asyncio.Future[bool], putters: deque[asyncio.Future[bool]]) -> None:
     if not putter.done():
         putter.set_result(False)
+        putters.remove(putter)
