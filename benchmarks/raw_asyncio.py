@@ -1,4 +1,5 @@
-"""The physical limit for this design, written plainly and as fast as reasonably written.
+"""The baseline: an actor made of ``asyncio.Queue``, written plainly and as fast as reasonably
+written (``limit`` is the same without the queue's own machinery).
 
 Each "actor" is a task reading its own ``asyncio.Queue(maxsize=1000)`` and calling an
 ``async def receive`` on a handler object, one message at a time. Tell is ``queue.put``;
@@ -22,6 +23,7 @@ from benchmarks._common import (
     NotApplicable,
     RestartLog,
     Result,
+    asks_in_flight,
     percentile,
     rss_bytes,
     run_loop,
@@ -95,13 +97,25 @@ async def serve_asks(queue: asyncio.Queue[Any], handler: Any) -> None:
             reply.set_result(result)
 
 
-async def s2_ask(n: int) -> Result:
+async def s2_ask(n: int, in_flight: int = 0) -> Result:
+    """``in_flight=0``: ``n`` asks one after the other; else ``in_flight`` tasks asking."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
     task = asyncio.create_task(serve_asks(queue, Echo()))
     await asyncio.sleep(0)
     put = queue.put
     create_future = loop.create_future
+    if in_flight:
+
+        async def ask(message: Any) -> Any:
+            reply = create_future()
+            await put((message, reply))
+            return await reply
+
+        result = await asks_in_flight(ask, n, in_flight)
+        await put(_STOP)
+        await task
+        return result
     clock = time.perf_counter
     latencies = [0.0] * n
     start = clock()

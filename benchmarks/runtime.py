@@ -26,6 +26,7 @@ from benchmarks._common import (
     NotApplicable,
     RestartLog,
     Result,
+    asks_in_flight,
     percentile,
     rss_bytes,
     run_loop,
@@ -91,10 +92,13 @@ class Echo(Actor):
         return message
 
 
-async def s2_ask(lean: bool, n: int) -> Result:
+async def s2_ask(lean: bool, n: int, in_flight: int = 0) -> Result:
+    """``in_flight=0``: ``n`` asks one after the other; else ``in_flight`` tasks asking."""
     async with _system(lean) as system:
         ref = await system.spawn(Echo)
         ask = ref.ask
+        if in_flight:
+            return await asks_in_flight(ask, n, in_flight)
         clock = time.perf_counter
         latencies = [0.0] * n
         start = clock()
