@@ -145,6 +145,12 @@ def cases_for(sizes: Sizes) -> list[Case]:
             f"tell throughput: one sender, {sizes.tell_messages:,} messages",
             {"n": sizes.tell_messages},
         ),
+        Case(
+            "S1/inside",
+            "S1",
+            f"tell throughput: one sender inside a handler, {sizes.tell_messages:,} messages",
+            {"n": sizes.tell_messages, "inside": True},
+        ),
         Case("S2", "S2", f"ask round trip: {sizes.asks:,} sequential asks", {"n": sizes.asks}),
     ]
     for in_flight in sizes.ask_in_flight:
@@ -195,6 +201,8 @@ def capped_size(impl: Impl, case: Case) -> dict[str, Any]:
     Raises NotApplicable when the impl does not run the case at all."""
     if "in_flight" in case.size and impl.family == "peer":
         raise NotApplicable("asks in flight are measured against the limit only")
+    if "inside" in case.size and impl.family == "peer":
+        raise NotApplicable("tells from a handler are measured against the baselines only")
     size = dict(case.size)
     limit = impl.max_actors
     if case.scenario == "S3" and limit is not None and size["n"] > limit[0]:

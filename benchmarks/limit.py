@@ -200,11 +200,35 @@ class Counter:
             self.done.set_result(time.perf_counter())
 
 
-async def s1_tell(n: int) -> Result:
+class Sender:
+    """On any message, tells ``n`` messages to ``sink`` from inside its handler."""
+
+    def __init__(self, sink: LimitActor, n: int) -> None:
+        self.sink = sink
+        self.n = n
+
+    async def receive(self, message: Any) -> Any:
+        tell = self.sink.tell
+        for i in range(self.n):
+            await tell(i)
+
+
+async def s1_tell(n: int, inside: bool = False) -> Result:
+    """``n`` tells to one actor, from the main coroutine or (``inside``) from the handler
+    of another actor."""
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     counter = Counter(n, done)
     actor = LimitActor(lambda: counter)
     await asyncio.sleep(0)
+    if inside:
+        sender = LimitActor(lambda: Sender(actor, n))
+        await asyncio.sleep(0)
+        start = time.perf_counter()
+        await sender.tell("go")
+        end = await done
+        await sender.stop()
+        await actor.stop()
+        return {"msgs_per_s": n / (end - start)}
     tell = actor.tell
     start = time.perf_counter()
     for i in range(n):

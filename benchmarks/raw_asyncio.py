@@ -59,12 +59,39 @@ async def serve(queue: asyncio.Queue[Any], handler: Any) -> None:
         await receive(message)
 
 
-async def s1_tell(n: int) -> Result:
+class Sender:
+    """On any message, puts ``n`` messages into ``queue`` from inside its handler."""
+
+    def __init__(self, queue: asyncio.Queue[Any], n: int) -> None:
+        self.queue = queue
+        self.n = n
+
+    async def receive(self, message: Any) -> Any:
+        put = self.queue.put
+        for i in range(self.n):
+            await put(i)
+
+
+async def s1_tell(n: int, inside: bool = False) -> Result:
+    """``n`` puts into one actor's queue, from the main coroutine or (``inside``) from the
+    handler of another actor."""
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
     task = asyncio.create_task(serve(queue, Counter(n, done)))
     await asyncio.sleep(0)
     put = queue.put
+    if inside:
+        outer: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
+        outer_task = asyncio.create_task(serve(outer, Sender(queue, n)))
+        await asyncio.sleep(0)
+        start = time.perf_counter()
+        await outer.put("go")
+        end = await done
+        await outer.put(_STOP)
+        await outer_task
+        await put(_STOP)
+        await task
+        return {"msgs_per_s": n / (end - start)}
     start = time.perf_counter()
     for i in range(n):
         await put(i)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from actors import Actor, ActorFailed, ActorStopped, ActorSystem
+from actors import Actor, ActorFailed, ActorRef, ActorStopped, ActorSystem
 from benchmarks._common import (
     FAIL,
     WORK,
@@ -72,10 +72,32 @@ class Sink(Actor):
             self.done.set_result(time.perf_counter())
 
 
-async def s1_tell(lean: bool, n: int) -> Result:
+class Sender(Actor):
+    """On any message, tells ``n`` messages to ``sink`` from inside its handler (so each
+    carries this actor as sender and the handled message's correlation id)."""
+
+    def __init__(self, sink: ActorRef, n: int) -> None:
+        self.sink = sink
+        self.n = n
+
+    async def receive(self, message: Any) -> Any:
+        tell = self.sink.tell
+        for i in range(self.n):
+            await tell(i)
+
+
+async def s1_tell(lean: bool, n: int, inside: bool = False) -> Result:
+    """``n`` tells to one actor, from the main coroutine or (``inside``) from the handler
+    of another actor."""
     async with _system(lean) as system:
         done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         ref = await system.spawn(partial(Sink, n, done))
+        if inside:
+            sender = await system.spawn(partial(Sender, ref, n))
+            start = time.perf_counter()
+            await sender.tell("go")
+            end = await done
+            return {"msgs_per_s": n / (end - start)}
         tell = ref.tell
         start = time.perf_counter()
         for i in range(n):

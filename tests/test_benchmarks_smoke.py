@@ -73,6 +73,18 @@ def test_asks_in_flight_run(name: str, in_flight: int) -> None:
     assert result["asks_per_s"] > 0
 
 
+@pytest.mark.parametrize("name", ["runtime", "asyncio", "limit"])
+def test_tells_from_inside_a_handler_run(name: str) -> None:
+    # 1,500 messages: more than the mailbox holds, so the sending handler blocks and resumes
+    if name == "runtime":
+        result = runtime.scenario("S1", "asyncio", lean=False, n=1_500, inside=True)
+    else:
+        module = raw_asyncio if name == "asyncio" else limit
+        result = module.scenario("S1", "asyncio", n=1_500, inside=True)
+    assert set(result) == EXPECTED["S1"]
+    assert result["msgs_per_s"] > 0
+
+
 def test_asks_in_flight_cannot_exceed_the_asks() -> None:
     with pytest.raises(ValueError, match="in_flight must be between 1 and n=10, got 11"):
         limit.scenario("S2", "asyncio", n=10, in_flight=11)
@@ -221,7 +233,8 @@ def test_targets_are_the_issues() -> None:
     impls = [
         i for i in available_impls() if i.key in ("runtime", "runtime-lean", "asyncio", "limit")
     ]
-    cases = [c for c in cases_for(QUICK) if c.key in ("S1", "S2", "S2/inflight100", "S3/1000")]
+    keys = ("S1", "S1/inside", "S2", "S2/inflight100", "S3/1000")
+    cases = [c for c in cases_for(QUICK) if c.key in keys]
     previous = {
         "cases": {
             "S3/1000": {"impls": {"runtime": {"size": {"n": 1000}, "median": {"spawn_s": 0.5}}}}
@@ -230,6 +243,8 @@ def test_targets_are_the_issues() -> None:
     results = Results(impls, cases, previous=previous)
     rate = {"runtime": 1.1e6, "runtime-lean": 1.2e6, "asyncio": 1e6, "limit": 2.5e6}
     _figures(results, "S1", {key: {"msgs_per_s": value} for key, value in rate.items()})
+    inside = {"runtime": 1.4e6, "runtime-lean": 1.4e6, "asyncio": 1e6, "limit": 2.5e6}
+    _figures(results, "S1/inside", {key: {"msgs_per_s": value} for key, value in inside.items()})
     asks = {"runtime": 9e4, "runtime-lean": 9e4, "asyncio": 1e5, "limit": 1.2e5}
     _figures(results, "S2", {key: {"asks_per_s": value} for key, value in asks.items()})
     in_flight = {"runtime": 1.8e5, "runtime-lean": 1.8e5, "asyncio": 2e5, "limit": 2e5}
@@ -245,6 +260,7 @@ def test_targets_are_the_issues() -> None:
     }
     assert found["S1 tell >= 1.0x asyncio"] == ("1.10x", "met")
     assert found["S1 tell >= 1.3x asyncio (stretch)"] == ("1.10x", "MISSED")
+    assert found["S1/inside tell >= 1.3x asyncio (stretch)"] == ("1.40x", "met")
     assert found["S2 sequential ask >= 1.0x asyncio"] == ("0.90x", "MISSED")
     assert found["S2/inflight100 asks >= 0.85x limit"] == ("0.90x", "met")
     assert found["S3/1000 memory/actor <= 2,000 B"] == ("1,900 B", "met")
