@@ -11,6 +11,7 @@ import asyncio
 import gc
 import os
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
@@ -25,6 +26,7 @@ __all__ = [
     "asks_in_flight",
     "configure_logging",
     "loop_factory",
+    "memory_bytes",
     "percentile",
     "rss_bytes",
     "run_loop",
@@ -100,6 +102,16 @@ def rss_bytes() -> int:
     """The resident set size of this process now (Linux ``/proc/self/statm``)."""
     with open("/proc/self/statm", "rb") as statm:
         return int(statm.read().split()[1]) * _PAGE_SIZE
+
+
+def memory_bytes(traced: bool) -> int:
+    """The memory S3 reads before and after its spawns: the bytes tracemalloc traces now when
+    ``traced`` (tracing must have been started), else the resident set (``rss_bytes``)."""
+    if traced:
+        if not tracemalloc.is_tracing():
+            raise RuntimeError("memory_bytes(traced=True) needs tracemalloc.start() first")
+        return tracemalloc.get_traced_memory()[0]
+    return rss_bytes()
 
 
 def settle() -> None:

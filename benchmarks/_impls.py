@@ -167,6 +167,15 @@ def cases_for(sizes: Sizes) -> list[Case]:
         cases.append(
             Case(f"S3/{count}", "S3", f"spawn and memory: {count:,} idle actors", {"n": count})
         )
+    for count in sizes.spawn_counts:
+        cases.append(
+            Case(
+                f"S3/{count}/traced",
+                "S3",
+                f"memory by tracemalloc: {count:,} idle actors",
+                {"n": count, "traced": True},
+            )
+        )
     cases.append(
         Case(
             "S4",
@@ -201,6 +210,8 @@ def capped_size(impl: Impl, case: Case) -> dict[str, Any]:
     Raises NotApplicable when the impl does not run the case at all."""
     if "in_flight" in case.size and impl.family == "peer":
         raise NotApplicable("asks in flight are measured against the limit only")
+    if "traced" in case.size and impl.family == "peer":
+        raise NotApplicable("tracemalloc is read on the runtime and the baselines only")
     if "inside" in case.size and impl.family == "peer":
         raise NotApplicable("tells from a handler are measured against the baselines only")
     size = dict(case.size)

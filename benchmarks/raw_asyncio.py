@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -24,8 +25,8 @@ from benchmarks._common import (
     RestartLog,
     Result,
     asks_in_flight,
+    memory_bytes,
     percentile,
-    rss_bytes,
     run_loop,
     scenario_table,
 )
@@ -167,15 +168,20 @@ class Idle:
         return None
 
 
-async def s3_spawn(n: int) -> Result:
+async def s3_spawn(n: int, traced: bool = False) -> Result:
     """Start ``n`` tasks each waiting on its own queue (spawn time includes one pass of the
     loop, so every task has started and is parked on ``get``), then stop them all by a stop
-    message and wait for every task to end."""
+    message and wait for every task to end.
+    ``traced``: measure memory with tracemalloc instead of the resident set; tracing slows
+    spawning down, so only ``bytes_per_actor`` is returned.
+    """
     warm: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
     warm_task = asyncio.create_task(serve(warm, Idle()))
     await asyncio.sleep(0)
+    if traced:
+        tracemalloc.start()
     gc.collect()
-    before = rss_bytes()
+    before = memory_bytes(traced)
     start = time.perf_counter()
     queues: list[asyncio.Queue[Any]] = []
     tasks: list[asyncio.Task[None]] = []
@@ -187,7 +193,9 @@ async def s3_spawn(n: int) -> Result:
     await asyncio.sleep(0)
     spawned = time.perf_counter() - start
     gc.collect()
-    per_actor = (rss_bytes() - before) / n
+    per_actor = (memory_bytes(traced) - before) / n
+    if traced:
+        tracemalloc.stop()
     start = time.perf_counter()
     for queue in queues:
         queue.put_nowait(_STOP)
@@ -195,6 +203,8 @@ async def s3_spawn(n: int) -> Result:
     stopped = time.perf_counter() - start
     warm.put_nowait(_STOP)
     await warm_task
+    if traced:
+        return {"bytes_per_actor": per_actor}
     return {"spawn_s": spawned, "bytes_per_actor": per_actor, "stop_s": stopped}
 
 

@@ -336,6 +336,8 @@ def evaluate_targets(results: Results) -> list[Target]:
                 f"{fmt(per_actor)} B",
                 None if per_actor is None else per_actor <= BYTES_PER_ACTOR_CEILING,
             )
+            if "traced" in case.size:
+                continue  # spawning is slowed down by tracing: no spawn figures
             spawn = ratio(case.key, "asyncio", "spawn_s")
             add(
                 f"{case.key} spawn time <= {SPAWN_TIME_CEILING}x asyncio",

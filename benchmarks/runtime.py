@@ -13,6 +13,7 @@ import contextlib
 import gc
 import random
 import time
+import tracemalloc
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -27,8 +28,8 @@ from benchmarks._common import (
     RestartLog,
     Result,
     asks_in_flight,
+    memory_bytes,
     percentile,
-    rss_bytes,
     run_loop,
     scenario_table,
 )
@@ -144,21 +145,29 @@ class Idle(Actor):
         return None
 
 
-async def s3_spawn(lean: bool, n: int) -> Result:
+async def s3_spawn(lean: bool, n: int, traced: bool = False) -> Result:
     """Spawn ``n`` idle actors one after the other (``await system.spawn``: each returns
-    once the actor's ``on_start`` ran), then stop them all with ``system.shutdown()``."""
+    once the actor's ``on_start`` ran), then stop them all with ``system.shutdown()``.
+    ``traced``: measure memory with tracemalloc instead of the resident set; tracing slows
+    spawning down, so only ``bytes_per_actor`` is returned.
+    """
     system = _system(lean)
     async with system:
         await system.spawn(Idle)  # warm up code paths and lazily built objects
+        if traced:
+            tracemalloc.start()
         gc.collect()
-        before = rss_bytes()
+        before = memory_bytes(traced)
         start = time.perf_counter()
         spawn = system.spawn
         for _ in range(n):
             await spawn(Idle)
         spawned = time.perf_counter() - start
         gc.collect()
-        per_actor = (rss_bytes() - before) / n
+        per_actor = (memory_bytes(traced) - before) / n
+        if traced:
+            tracemalloc.stop()
+            return {"bytes_per_actor": per_actor}
         start = time.perf_counter()
         await system.shutdown()
         stopped = time.perf_counter() - start

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks import limit, raw_asyncio, runtime
-from benchmarks._common import QUICK, NotApplicable, run_loop
+from benchmarks._common import QUICK, NotApplicable, memory_bytes, run_loop
 from benchmarks._impls import available_impls, capped_size, cases_for, run_case
 from benchmarks.limit import LimitActor
 from benchmarks.report import Outcome, Results, evaluate_targets, render
@@ -83,6 +84,23 @@ def test_tells_from_inside_a_handler_run(name: str) -> None:
         result = module.scenario("S1", "asyncio", n=1_500, inside=True)
     assert set(result) == EXPECTED["S1"]
     assert result["msgs_per_s"] > 0
+
+
+@pytest.mark.parametrize("name", ["runtime", "asyncio", "limit"])
+def test_memory_by_tracemalloc_runs(name: str) -> None:
+    if name == "runtime":
+        result = runtime.scenario("S3", "asyncio", lean=False, n=50, traced=True)
+    else:
+        module = raw_asyncio if name == "asyncio" else limit
+        result = module.scenario("S3", "asyncio", n=50, traced=True)
+    assert set(result) == {"bytes_per_actor"}  # spawn times are not taken while tracing
+    assert result["bytes_per_actor"] > 0
+    assert not tracemalloc.is_tracing()
+
+
+def test_traced_memory_needs_tracing() -> None:
+    with pytest.raises(RuntimeError, match=r"needs tracemalloc.start\(\) first"):
+        memory_bytes(traced=True)
 
 
 def test_asks_in_flight_cannot_exceed_the_asks() -> None:
