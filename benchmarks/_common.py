@@ -1,8 +1,8 @@
 """What every implementation shares: sizes, results, clocks, memory, loops and logging.
 
 Nothing here knows about a particular implementation; the implementation modules
-(``runtime``, ``raw_asyncio``, ``pykka_impl``, ``thespian_impl``, ``xoscar_impl``) import
-from here, and ``run`` drives them.
+(``runtime``, ``raw_asyncio``, ``limit``, ``pykka_impl``, ``thespian_impl``,
+``xoscar_impl``) import from here, and ``run`` drives them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import asyncio
 import gc
 import os
 import time
-from collections.abc import Callable, Coroutine
+import tracemalloc
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -22,8 +23,10 @@ __all__ = [
     "NotApplicable",
     "Result",
     "Sizes",
+    "asks_in_flight",
     "configure_logging",
     "loop_factory",
+    "memory_bytes",
     "percentile",
     "rss_bytes",
     "run_loop",
@@ -48,7 +51,8 @@ class Sizes:
     shapes at a size that runs the whole suite in well under a minute."""
 
     tell_messages: int  # S1
-    asks: int  # S2
+    asks: int  # S2, sequential
+    ask_in_flight: tuple[int, ...]  # S2, asks kept in flight at once (each a case)
     spawn_counts: tuple[int, ...]  # S3
     subscribers: int  # S4
     events: int  # S4, per subscriber
@@ -60,6 +64,7 @@ class Sizes:
 FULL = Sizes(
     tell_messages=200_000,
     asks=20_000,
+    ask_in_flight=(1, 100, 10_000),
     spawn_counts=(10_000, 100_000),
     subscribers=100,
     events=10_000,
@@ -71,6 +76,7 @@ FULL = Sizes(
 QUICK = Sizes(
     tell_messages=20_000,
     asks=2_000,
+    ask_in_flight=(1, 100, 10_000),
     spawn_counts=(1_000,),
     subscribers=100,
     events=200,
@@ -96,6 +102,16 @@ def rss_bytes() -> int:
     """The resident set size of this process now (Linux ``/proc/self/statm``)."""
     with open("/proc/self/statm", "rb") as statm:
         return int(statm.read().split()[1]) * _PAGE_SIZE
+
+
+def memory_bytes(traced: bool) -> int:
+    """The memory S3 reads before and after its spawns: the bytes tracemalloc traces now when
+    ``traced`` (tracing must have been started), else the resident set (``rss_bytes``)."""
+    if traced:
+        if not tracemalloc.is_tracing():
+            raise RuntimeError("memory_bytes(traced=True) needs tracemalloc.start() first")
+        return tracemalloc.get_traced_memory()[0]
+    return rss_bytes()
 
 
 def settle() -> None:
@@ -162,6 +178,37 @@ def configure_logging(enabled: bool) -> None:
     from actors.logging import configure
 
     configure(level="info" if enabled else "critical", stream=SINK)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- S2
+
+
+async def asks_in_flight(ask: Callable[[int], Awaitable[Any]], n: int, in_flight: int) -> Result:
+    """S2 with ``in_flight`` asks outstanding at once, kept the same way for every
+    implementation: ``in_flight`` tasks, started together, each asking in turn (``n`` asks
+    in all, spread evenly). The time runs from starting the tasks to the last answer; the
+    latency of an ask includes its wait for room in the mailbox."""
+    if not 1 <= in_flight <= n:
+        raise ValueError(f"in_flight must be between 1 and n={n}, got {in_flight}")
+    clock = time.perf_counter
+    latencies: list[float] = []
+    record = latencies.append
+
+    async def asker(count: int) -> None:
+        for i in range(count):
+            sent = clock()
+            await ask(i)
+            record(clock() - sent)
+
+    share, extra = divmod(n, in_flight)
+    start = clock()
+    await asyncio.gather(*(asker(share + (w < extra)) for w in range(in_flight)))
+    elapsed = clock() - start
+    return {
+        "asks_per_s": n / elapsed,
+        "p50_us": percentile(latencies, 0.5) * 1e6,
+        "p99_us": percentile(latencies, 0.99) * 1e6,
+    }
 
 
 # --------------------------------------------------------------------------- S5

@@ -32,7 +32,7 @@ class Case:
 @dataclass(frozen=True)
 class Impl:
     key: str  # "runtime", "runtime/uvloop", "pykka"
-    base: str  # "runtime", "runtime-lean", "asyncio", "pykka", "thespian", "xoscar"
+    base: str  # "runtime", "runtime-lean", "asyncio", "limit", "pykka", "thespian", "xoscar"
     module: str
     loop: str  # "asyncio", "uvloop" or "threads" (runs its own threads, no event loop)
     family: str  # "runtime", "baseline" or "peer"
@@ -52,7 +52,7 @@ class Impl:
         return fn
 
 
-BASES = ("runtime", "runtime-lean", "asyncio", "pykka", "thespian", "xoscar")
+BASES = ("runtime", "runtime-lean", "asyncio", "limit", "pykka", "thespian", "xoscar")
 
 
 def _installed(module: str) -> bool:
@@ -88,6 +88,9 @@ def available_impls() -> list[Impl]:
         impls.append(
             Impl(f"asyncio{suffix}", "asyncio", "benchmarks.raw_asyncio", loop, "baseline")
         )
+    for loop in loops:
+        suffix = "" if loop == "asyncio" else f"/{loop}"
+        impls.append(Impl(f"limit{suffix}", "limit", "benchmarks.limit", loop, "baseline"))
     impls.append(
         Impl(
             "pykka",
@@ -129,6 +132,11 @@ def available_impls() -> list[Impl]:
     return impls
 
 
+# Asks in flight: each of the ``in_flight`` asking tasks asks at least this many times, so
+# that starting the tasks is a small part of the time.
+IN_FLIGHT_ROUNDS = 5
+
+
 def cases_for(sizes: Sizes) -> list[Case]:
     cases = [
         Case(
@@ -137,11 +145,36 @@ def cases_for(sizes: Sizes) -> list[Case]:
             f"tell throughput: one sender, {sizes.tell_messages:,} messages",
             {"n": sizes.tell_messages},
         ),
+        Case(
+            "S1/inside",
+            "S1",
+            f"tell throughput: one sender inside a handler, {sizes.tell_messages:,} messages",
+            {"n": sizes.tell_messages, "inside": True},
+        ),
         Case("S2", "S2", f"ask round trip: {sizes.asks:,} sequential asks", {"n": sizes.asks}),
     ]
+    for in_flight in sizes.ask_in_flight:
+        asks = max(sizes.asks, IN_FLIGHT_ROUNDS * in_flight)
+        cases.append(
+            Case(
+                f"S2/inflight{in_flight}",
+                "S2",
+                f"asks in flight: {in_flight:,} at once, {asks:,} asks",
+                {"n": asks, "in_flight": in_flight},
+            )
+        )
     for count in sizes.spawn_counts:
         cases.append(
             Case(f"S3/{count}", "S3", f"spawn and memory: {count:,} idle actors", {"n": count})
+        )
+    for count in sizes.spawn_counts:
+        cases.append(
+            Case(
+                f"S3/{count}/traced",
+                "S3",
+                f"memory by tracemalloc: {count:,} idle actors",
+                {"n": count, "traced": True},
+            )
         )
     cases.append(
         Case(
@@ -175,6 +208,12 @@ def capped_size(impl: Impl, case: Case) -> dict[str, Any]:
     """The size ``impl`` runs ``case`` at (the case's, or smaller by the impl's scale).
 
     Raises NotApplicable when the impl does not run the case at all."""
+    if "in_flight" in case.size and impl.family == "peer":
+        raise NotApplicable("asks in flight are measured against the limit only")
+    if "traced" in case.size and impl.family == "peer":
+        raise NotApplicable("tracemalloc is read on the runtime and the baselines only")
+    if "inside" in case.size and impl.family == "peer":
+        raise NotApplicable("tells from a handler are measured against the baselines only")
     size = dict(case.size)
     limit = impl.max_actors
     if case.scenario == "S3" and limit is not None and size["n"] > limit[0]:

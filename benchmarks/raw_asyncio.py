@@ -1,4 +1,5 @@
-"""The physical limit for this design, written plainly and as fast as reasonably written.
+"""The baseline: an actor made of ``asyncio.Queue``, written plainly and as fast as reasonably
+written (``limit`` is the same without the queue's own machinery).
 
 Each "actor" is a task reading its own ``asyncio.Queue(maxsize=1000)`` and calling an
 ``async def receive`` on a handler object, one message at a time. Tell is ``queue.put``;
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +24,9 @@ from benchmarks._common import (
     NotApplicable,
     RestartLog,
     Result,
+    asks_in_flight,
+    memory_bytes,
     percentile,
-    rss_bytes,
     run_loop,
     scenario_table,
 )
@@ -57,12 +60,39 @@ async def serve(queue: asyncio.Queue[Any], handler: Any) -> None:
         await receive(message)
 
 
-async def s1_tell(n: int) -> Result:
+class Sender:
+    """On any message, puts ``n`` messages into ``queue`` from inside its handler."""
+
+    def __init__(self, queue: asyncio.Queue[Any], n: int) -> None:
+        self.queue = queue
+        self.n = n
+
+    async def receive(self, message: Any) -> Any:
+        put = self.queue.put
+        for i in range(self.n):
+            await put(i)
+
+
+async def s1_tell(n: int, inside: bool = False) -> Result:
+    """``n`` puts into one actor's queue, from the main coroutine or (``inside``) from the
+    handler of another actor."""
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
     task = asyncio.create_task(serve(queue, Counter(n, done)))
     await asyncio.sleep(0)
     put = queue.put
+    if inside:
+        outer: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
+        outer_task = asyncio.create_task(serve(outer, Sender(queue, n)))
+        await asyncio.sleep(0)
+        start = time.perf_counter()
+        await outer.put("go")
+        end = await done
+        await outer.put(_STOP)
+        await outer_task
+        await put(_STOP)
+        await task
+        return {"msgs_per_s": n / (end - start)}
     start = time.perf_counter()
     for i in range(n):
         await put(i)
@@ -95,13 +125,25 @@ async def serve_asks(queue: asyncio.Queue[Any], handler: Any) -> None:
             reply.set_result(result)
 
 
-async def s2_ask(n: int) -> Result:
+async def s2_ask(n: int, in_flight: int = 0) -> Result:
+    """``in_flight=0``: ``n`` asks one after the other; else ``in_flight`` tasks asking."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
     task = asyncio.create_task(serve_asks(queue, Echo()))
     await asyncio.sleep(0)
     put = queue.put
     create_future = loop.create_future
+    if in_flight:
+
+        async def ask(message: Any) -> Any:
+            reply = create_future()
+            await put((message, reply))
+            return await reply
+
+        result = await asks_in_flight(ask, n, in_flight)
+        await put(_STOP)
+        await task
+        return result
     clock = time.perf_counter
     latencies = [0.0] * n
     start = clock()
@@ -126,15 +168,20 @@ class Idle:
         return None
 
 
-async def s3_spawn(n: int) -> Result:
+async def s3_spawn(n: int, traced: bool = False) -> Result:
     """Start ``n`` tasks each waiting on its own queue (spawn time includes one pass of the
     loop, so every task has started and is parked on ``get``), then stop them all by a stop
-    message and wait for every task to end."""
+    message and wait for every task to end.
+    ``traced``: measure memory with tracemalloc instead of the resident set; tracing slows
+    spawning down, so only ``bytes_per_actor`` is returned.
+    """
     warm: asyncio.Queue[Any] = asyncio.Queue(maxsize=CAPACITY)
     warm_task = asyncio.create_task(serve(warm, Idle()))
     await asyncio.sleep(0)
+    if traced:
+        tracemalloc.start()
     gc.collect()
-    before = rss_bytes()
+    before = memory_bytes(traced)
     start = time.perf_counter()
     queues: list[asyncio.Queue[Any]] = []
     tasks: list[asyncio.Task[None]] = []
@@ -146,7 +193,9 @@ async def s3_spawn(n: int) -> Result:
     await asyncio.sleep(0)
     spawned = time.perf_counter() - start
     gc.collect()
-    per_actor = (rss_bytes() - before) / n
+    per_actor = (memory_bytes(traced) - before) / n
+    if traced:
+        tracemalloc.stop()
     start = time.perf_counter()
     for queue in queues:
         queue.put_nowait(_STOP)
@@ -154,6 +203,8 @@ async def s3_spawn(n: int) -> Result:
     stopped = time.perf_counter() - start
     warm.put_nowait(_STOP)
     await warm_task
+    if traced:
+        return {"bytes_per_actor": per_actor}
     return {"spawn_s": spawned, "bytes_per_actor": per_actor, "stop_s": stopped}
 
 

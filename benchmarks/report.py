@@ -1,8 +1,10 @@
 """The results of a run: medians with min-max, ratios, the issue's targets, JSON.
 
 Every ratio is a ratio of medians measured in the same run, ``this / reference``: above 1 is
-better for a rate (messages per second), below 1 is better for a time or a size. A runtime
-column is compared with the raw-asyncio baseline and with xoscar on the same event loop.
+better for a rate (messages per second), below 1 is better for a time or a size. Every
+column is compared with both baselines, raw asyncio (``asyncio.Queue``) and the limit (the
+minimal pure-Python actor of ``benchmarks/limit.py``), and with each peer, on the same
+event loop.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ RATIO_METRICS: dict[str, list[str]] = {
     "S6": [],
 }
 
-REFERENCES = ("asyncio", "pykka", "thespian", "xoscar")
+REFERENCES = ("asyncio", "limit", "pykka", "thespian", "xoscar")
 
 
 @dataclass
@@ -85,6 +87,9 @@ class Results:
     impls: list[Impl]
     cases: list[Case]
     outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    # The JSON document of an earlier run (``--previous``), for the targets that compare
+    # with it; None when not given.
+    previous: dict[str, Any] | None = None
 
     def get(self, case: str, impl: str) -> Outcome | None:
         return self.outcomes.get((case, impl))
@@ -130,6 +135,14 @@ class Results:
                     "median": {m: outcome.median(m) for m in metrics},
                     "min": {m: (s[0] if (s := outcome.span(m)) else None) for m in metrics},
                     "max": {m: (s[1] if (s := outcome.span(m)) else None) for m in metrics},
+                    "ratios": {
+                        m: {
+                            base: self.ratio(case, impl, base, m)
+                            for base in REFERENCES
+                            if self.reference(case, impl, base) is not None
+                        }
+                        for m in RATIO_METRICS[case.scenario]
+                    },
                 }
             cases[case.key] = entry
         return {"cases": cases, "targets": [t.__dict__ for t in evaluate_targets(self)]}
@@ -236,6 +249,31 @@ def _status(ok: bool | None) -> str:
     return "met" if ok else "MISSED"
 
 
+# The thresholds of the targets (issue 13's, and the earlier ones it does not replace).
+S1_FLOOR = 1.0  # x asyncio
+S1_STRETCH = 1.3  # x asyncio
+S2_FLOOR = 1.0  # x asyncio, sequential asks
+IN_FLIGHT_FLOOR = 0.85  # x limit, asks in flight
+S4_FLOOR = 0.5  # x asyncio
+BYTES_PER_ACTOR_CEILING = 2_000.0  # bytes, an idle actor
+SPAWN_TIME_CEILING = 1.5  # x asyncio
+RESTART_CEILING_US = 60.0  # median restart
+OBSERVABILITY_CEILING = 0.05  # S1 throughput lost to metrics and logging
+
+
+def previous_spawn_rate(previous: dict[str, Any], case_key: str, impl_key: str) -> float | None:
+    """Actors spawned per second by ``impl_key`` on ``case_key`` in an earlier run's JSON
+    document, or None if that run has no such figure."""
+    entry = previous.get("cases", {}).get(case_key, {}).get("impls", {}).get(impl_key)
+    if not entry:
+        return None
+    spawn_s = (entry.get("median") or {}).get("spawn_s")
+    count = (entry.get("size") or {}).get("n")
+    if not spawn_s or not count:
+        return None
+    return float(count) / float(spawn_s)
+
+
 def evaluate_targets(results: Results) -> list[Target]:
     """The issue's targets, for each runtime column (default configuration)."""
     targets: list[Target] = []
@@ -250,15 +288,15 @@ def evaluate_targets(results: Results) -> list[Target]:
 
         def ahead(case_key: str, metric: str, higher: bool, impl: Impl = impl) -> str:
             parts = []
-            ok: bool | None = True
+            ok: bool | None = None  # n/a until one peer has a figure
             for peer in ("pykka", "thespian", "xoscar"):
                 value = ratio(case_key, peer, metric, impl)
                 if value is None:
                     parts.append(f"{peer} n/a")
                     continue
                 parts.append(f"{peer} {fmt_ratio(value)}")
-                if (value <= 1) if higher else (value >= 1):
-                    ok = False
+                behind = (value <= 1) if higher else (value >= 1)
+                ok = not behind and ok is not False
             return f"{'; '.join(parts)}|{_status(ok)}"
 
         def add(name: str, figure: str, ok: bool | None, impl: Impl = impl) -> None:
@@ -268,37 +306,62 @@ def evaluate_targets(results: Results) -> list[Target]:
             figure, status = combined.rsplit("|", 1)
             targets.append(Target(name, impl.key, figure, status))
 
-        for case_key, metric, floor, label in (
-            ("S1", "msgs_per_s", 0.6, "S1 tell >= 0.6x asyncio"),
-            ("S2", "asks_per_s", 0.6, "S2 ask >= 0.6x asyncio"),
-            ("S4", "deliveries_per_s", 0.5, "S4 fan-out >= 0.5x asyncio"),
-        ):
-            value = ratio(case_key, "asyncio", metric)
-            add(label, fmt_ratio(value), None if value is None else value >= floor)
-            add_ahead(f"{case_key} ahead of every peer", ahead(case_key, metric, True))
+        def add_floor(name: str, value: float | None, floor: float) -> None:
+            add(name, fmt_ratio(value), None if value is None else value >= floor)
+
+        for case in results.cases:
+            if case.scenario == "S1":
+                s1 = ratio(case.key, "asyncio", "msgs_per_s")
+                add_floor(f"{case.key} tell >= {S1_FLOOR:.1f}x asyncio", s1, S1_FLOOR)
+                stretch = f"{case.key} tell >= {S1_STRETCH:.1f}x asyncio (stretch)"
+                add_floor(stretch, s1, S1_STRETCH)
+        add_ahead("S1 ahead of every peer", ahead("S1", "msgs_per_s", True))
+        s2 = ratio("S2", "asyncio", "asks_per_s")
+        add_floor(f"S2 sequential ask >= {S2_FLOOR:.1f}x asyncio", s2, S2_FLOOR)
+        add_ahead("S2 ahead of every peer", ahead("S2", "asks_per_s", True))
+        for case in results.cases:
+            if case.scenario == "S2" and "in_flight" in case.size:
+                value = ratio(case.key, "limit", "asks_per_s")
+                add_floor(f"{case.key} asks >= {IN_FLIGHT_FLOOR}x limit", value, IN_FLIGHT_FLOOR)
+        s4 = ratio("S4", "asyncio", "deliveries_per_s")
+        add_floor(f"S4 fan-out >= {S4_FLOOR}x asyncio", s4, S4_FLOOR)
+        add_ahead("S4 ahead of every peer", ahead("S4", "deliveries_per_s", True))
         for case in results.cases:
             if case.scenario != "S3":
                 continue
-            memory = ratio(case.key, "asyncio", "bytes_per_actor")
             outcome = results.get(case.key, impl.key)
             per_actor = None if outcome is None else outcome.median("bytes_per_actor")
             add(
-                f"{case.key} memory/actor <= asyncio's",
-                f"{fmt(per_actor)} B = {fmt_ratio(memory)}",
-                None if memory is None else memory <= 1.0,
+                f"{case.key} memory/actor <= {BYTES_PER_ACTOR_CEILING:,.0f} B",
+                f"{fmt(per_actor)} B",
+                None if per_actor is None else per_actor <= BYTES_PER_ACTOR_CEILING,
             )
+            if "traced" in case.size:
+                continue  # spawning is slowed down by tracing: no spawn figures
             spawn = ratio(case.key, "asyncio", "spawn_s")
             add(
-                f"{case.key} spawn time <= 1.5x asyncio",
+                f"{case.key} spawn time <= {SPAWN_TIME_CEILING}x asyncio",
                 fmt_ratio(spawn),
-                None if spawn is None else spawn <= 1.5,
+                None if spawn is None else spawn <= SPAWN_TIME_CEILING,
             )
+            spawn_s = None if outcome is None else outcome.median("spawn_s")
+            rate = None if not spawn_s or outcome is None else outcome.size["n"] / spawn_s
+            name = f"{case.key} spawn rate >= the previous run's"
+            if results.previous is None:
+                add(name, "n/a (no previous run: --previous FILE)", None)
+                continue
+            before = previous_spawn_rate(results.previous, case.key, impl.key)
+            if rate is None or before is None:
+                which = "this run" if rate is None else "the previous run"
+                add(name, f"n/a (no figure in {which})", None)
+                continue
+            add(name, f"{fmt(rate)}/s against {fmt(before)}/s", rate >= before)
         s5 = results.get("S5", impl.key)
         restart = None if s5 is None else s5.median("restart_p50_us")
         add(
-            "S5 median restart < 100 us",
+            f"S5 median restart <= {RESTART_CEILING_US:.0f} us",
             f"{fmt(restart)} us",
-            None if restart is None else restart < 100,
+            None if restart is None else restart <= RESTART_CEILING_US,
         )
         add_ahead("S5 ahead of every peer", ahead("S5", "restart_p50_us", False))
         if not impl.lean:
@@ -307,6 +370,7 @@ def evaluate_targets(results: Results) -> list[Target]:
                 None,
             )
             s1_case = by_key.get("S1")
+            name = f"metrics+logging cost S1 <= {OBSERVABILITY_CEILING:.0%}"
             if lean is not None and s1_case is not None:
                 mine = results.get("S1", impl.key)
                 theirs = results.get("S1", lean.key)
@@ -314,10 +378,10 @@ def evaluate_targets(results: Results) -> list[Target]:
                 b = None if theirs is None else theirs.median("msgs_per_s")
                 if a is not None and b is not None:
                     cost = 1 - a / b
-                    add("metrics+logging cost S1 <= 10%", f"{cost * 100:.1f}%", cost <= 0.10)
+                    add(name, f"{cost * 100:.1f}%", cost <= OBSERVABILITY_CEILING)
                 else:
                     reason = theirs.not_applicable if theirs is not None else None
-                    add("metrics+logging cost S1 <= 10%", f"n/a ({reason or 'no figure'})", None)
+                    add(name, f"n/a ({reason or 'no figure'})", None)
             s6 = results.get("S6", impl.key)
             if s6 is not None and s6.rounds:
                 worst = max(abs(r["difference"]) for r in s6.rounds)
@@ -335,9 +399,13 @@ def render(results: Results, meta: dict[str, Any]) -> str:
         f"- rounds: {meta['rounds']} (implementations interleaved in every round);"
         f" elapsed {meta['elapsed']:.0f} s",
         "- cells: median (min-max) over the rounds; ratios: median / the reference's median,"
-        " on the same event loop (asyncio or uvloop)",
-        "",
+        " on the same event loop (asyncio or uvloop); `x asyncio` is against raw"
+        " asyncio.Queue, `x limit` against the minimal pure-Python actor"
+        " (benchmarks/limit.py)",
     ]
+    if meta.get("previous"):
+        lines.append(f"- previous run (for the spawn-rate target): `{meta['previous']}`")
+    lines.append("")
     for case in results.cases:
         lines += render_case(results, case)
         lines.append("")

@@ -2,7 +2,8 @@
 
     python -m benchmarks.run                 # the full suite, 5 rounds (make bench)
     python -m benchmarks.run --quick         # reduced sizes, 3 rounds (make bench-quick)
-    python -m benchmarks.run --only S1,S2 --impl runtime,asyncio --rounds 7 --json out.json
+    python -m benchmarks.run --only S1,S2 --impl runtime,asyncio,limit --rounds 7 --json out.json
+    python -m benchmarks.run --previous out.json  # spawn rate compared with that earlier run
 
 In every round each case (a scenario at one size) runs once for each implementation, the
 order of implementations rotating from round to round, so that slow drifts of a shared,
@@ -109,10 +110,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", help="scenarios to run, e.g. S1,S2,S3 (default: all)")
     parser.add_argument(
         "--impl",
-        help="implementations to run, by name (runtime, runtime-lean, asyncio, pykka, thespian,"
-        " xoscar) or column (runtime/uvloop); default: all",
+        help="implementations to run, by name (runtime, runtime-lean, asyncio, limit, pykka,"
+        " thespian, xoscar) or column (runtime/uvloop); default: all",
     )
     parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
+    parser.add_argument(
+        "--previous",
+        metavar="FILE",
+        type=Path,
+        help="the --json FILE of an earlier run: the spawn-rate target compares with it",
+    )
     parser.add_argument("--markdown", metavar="FILE", help="also write the report to FILE")
     args = parser.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
@@ -120,8 +127,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def load_previous(path: Path) -> dict[str, Any]:
+    """The JSON document an earlier run wrote with ``--json``; a clear error if it is not."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"--previous {path}: cannot read a run's JSON: {error}") from error
+    if not isinstance(document, dict) or not isinstance(document.get("cases"), dict):
+        raise SystemExit(f"--previous {path}: not a --json file of a run (no 'cases' object)")
+    return document
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    previous = None if args.previous is None else load_previous(args.previous)
     sizes = QUICK if args.quick else FULL
     rounds = args.rounds or (3 if args.quick else 5)
     impls = available_impls()
@@ -134,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     if scenarios is not None:
         cases = [c for c in cases if c.scenario in scenarios]
     configure_logging(True)
-    results = Results(impls, cases)
+    results = Results(impls, cases, previous=previous)
     started = time.perf_counter()
     for round_index in range(rounds):
         shift = round_index % len(impls)
@@ -166,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                     outcome.rounds.append(figures)
                     figure = f"{fmt(figures.get(HEADLINE[case.scenario]))}"
                 print(
-                    f"[round {round_index + 1}/{rounds}] {case.key:<9} {impl.key:<20}"
+                    f"[round {round_index + 1}/{rounds}] {case.key:<16} {impl.key:<20}"
                     f" {HEADLINE[case.scenario]}={figure}"
                     f"  ({time.perf_counter() - began:.1f} s)",
                     file=sys.stderr,
@@ -182,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": rounds,
         "elapsed": elapsed,
         "sizes": sizes.__dict__,
+        "previous": None if args.previous is None else str(args.previous),
     }
     report = render(results, meta)
     print(report)

@@ -13,11 +13,12 @@ import contextlib
 import gc
 import random
 import time
+import tracemalloc
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from actors import Actor, ActorFailed, ActorStopped, ActorSystem
+from actors import Actor, ActorFailed, ActorRef, ActorStopped, ActorSystem
 from benchmarks._common import (
     FAIL,
     WORK,
@@ -26,8 +27,9 @@ from benchmarks._common import (
     NotApplicable,
     RestartLog,
     Result,
+    asks_in_flight,
+    memory_bytes,
     percentile,
-    rss_bytes,
     run_loop,
     scenario_table,
 )
@@ -71,10 +73,32 @@ class Sink(Actor):
             self.done.set_result(time.perf_counter())
 
 
-async def s1_tell(lean: bool, n: int) -> Result:
+class Sender(Actor):
+    """On any message, tells ``n`` messages to ``sink`` from inside its handler (so each
+    carries this actor as sender and the handled message's correlation id)."""
+
+    def __init__(self, sink: ActorRef, n: int) -> None:
+        self.sink = sink
+        self.n = n
+
+    async def receive(self, message: Any) -> Any:
+        tell = self.sink.tell
+        for i in range(self.n):
+            await tell(i)
+
+
+async def s1_tell(lean: bool, n: int, inside: bool = False) -> Result:
+    """``n`` tells to one actor, from the main coroutine or (``inside``) from the handler
+    of another actor."""
     async with _system(lean) as system:
         done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         ref = await system.spawn(partial(Sink, n, done))
+        if inside:
+            sender = await system.spawn(partial(Sender, ref, n))
+            start = time.perf_counter()
+            await sender.tell("go")
+            end = await done
+            return {"msgs_per_s": n / (end - start)}
         tell = ref.tell
         start = time.perf_counter()
         for i in range(n):
@@ -86,15 +110,24 @@ async def s1_tell(lean: bool, n: int) -> Result:
 # --------------------------------------------------------------------------- S2
 
 
+IN_FLIGHT_TIMEOUT = 120.0  # seconds, for each ask of S2 with asks in flight
+
+
 class Echo(Actor):
     async def receive(self, message: Any) -> Any:
         return message
 
 
-async def s2_ask(lean: bool, n: int) -> Result:
+async def s2_ask(lean: bool, n: int, in_flight: int = 0) -> Result:
+    """``in_flight=0``: ``n`` asks one after the other; else ``in_flight`` tasks asking."""
     async with _system(lean) as system:
         ref = await system.spawn(Echo)
         ask = ref.ask
+        if in_flight:
+            # Every ask still has a deadline, as by default, but a longer one: the last of
+            # 10,000 queued asks must not be cut off by the default 5 s on a slow machine.
+            timed = partial(ask, timeout=IN_FLIGHT_TIMEOUT)
+            return await asks_in_flight(timed, n, in_flight)
         clock = time.perf_counter
         latencies = [0.0] * n
         start = clock()
@@ -118,21 +151,29 @@ class Idle(Actor):
         return None
 
 
-async def s3_spawn(lean: bool, n: int) -> Result:
+async def s3_spawn(lean: bool, n: int, traced: bool = False) -> Result:
     """Spawn ``n`` idle actors one after the other (``await system.spawn``: each returns
-    once the actor's ``on_start`` ran), then stop them all with ``system.shutdown()``."""
+    once the actor's ``on_start`` ran), then stop them all with ``system.shutdown()``.
+    ``traced``: measure memory with tracemalloc instead of the resident set; tracing slows
+    spawning down, so only ``bytes_per_actor`` is returned.
+    """
     system = _system(lean)
     async with system:
         await system.spawn(Idle)  # warm up code paths and lazily built objects
+        if traced:
+            tracemalloc.start()
         gc.collect()
-        before = rss_bytes()
+        before = memory_bytes(traced)
         start = time.perf_counter()
         spawn = system.spawn
         for _ in range(n):
             await spawn(Idle)
         spawned = time.perf_counter() - start
         gc.collect()
-        per_actor = (rss_bytes() - before) / n
+        per_actor = (memory_bytes(traced) - before) / n
+        if traced:
+            tracemalloc.stop()
+            return {"bytes_per_actor": per_actor}
         start = time.perf_counter()
         await system.shutdown()
         stopped = time.perf_counter() - start
