@@ -162,19 +162,8 @@ class Mailbox:
         and the oldest queued envelope, now in ``evicted``, was dropped) or ``CLOSED``.
         Senders blocked earlier keep their turn: while any waits, nothing else gets in.
         """
-        user = self.user
-        depth = len(user)
-        if depth + self.reserved < self.capacity and self.accepting and not self.putters:
-            user.append(envelope)
-            accepted = self.accepted + 1
-            self.accepted = accepted
-            if not accepted & self.sample_mask:
-                envelope.enqueued_at = self.clock()
-            if depth >= self.high_water_mark:
-                self.high_water_mark = depth + 1
-            waiter = self.waiter
-            if waiter is not None and self.waiting_for_user and not waiter.done():
-                waiter.set_result(None)
+        if self.has_room:
+            self.append(envelope)
             return ACCEPTED
         if not self.accepting:
             return CLOSED
@@ -185,7 +174,7 @@ class Mailbox:
             return REJECTED
         if overflow is Overflow.DROP_NEWEST:
             return DROPPED
-        self.evicted = user.popleft()
+        self.evicted = self.user.popleft()
         self.append(envelope)
         return EVICTED
 
