@@ -5,6 +5,8 @@ The public names are re-exported here; the modules that define them are private.
 """
 
 from actors._core._actor import Actor, ChildFailure
+from actors._cluster import Cluster, ClusterStatistics
+from actors._cluster_config import ClusterConfig
 from actors._core._ambient import correlation_scope
 from actors._core._context import Context
 from actors._core._dead_letters import DeadLetters
@@ -15,7 +17,9 @@ from actors._core._errors import (
     ActorStopped,
     AskTimeout,
     MailboxFull,
+    NodeUnreachable,
     RestartIntensityExceeded,
+    SerializationError,
     SupervisionError,
 )
 from actors._core._health import Health, SupervisorHealth
@@ -23,6 +27,8 @@ from actors._core._intensity import RestartIntensity
 from actors._core._mailbox import MailboxStatistics
 from actors._core._messages import DeadLetter, Overflow, Terminated
 from actors._core._ref import ActorRef
+from actors._membership import Member, MemberDown, MemberUp
+from actors._remote_ref import RemoteActorRef
 from actors._core._timers import Timer
 from actors._observability._accounting import SystemStatistics
 from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe
@@ -43,6 +49,9 @@ __all__ = [
     "ActorSystem",
     "AskTimeout",
     "ChildFailure",
+    "Cluster",
+    "ClusterConfig",
+    "ClusterStatistics",
     "Context",
     "DeadLetter",
     "DeadLetters",
@@ -51,13 +60,19 @@ __all__ = [
     "Health",
     "MailboxFull",
     "MailboxStatistics",
+    "Member",
+    "MemberDown",
+    "MemberUp",
+    "NodeUnreachable",
     "Overflow",
     "Pool",
     "Publish",
+    "RemoteActorRef",
     "RestartIntensity",
     "RestartIntensityExceeded",
     "RestartPolicy",
     "Routing",
+    "SerializationError",
     "Subscribe",
     "SupervisionError",
     "SupervisorHealth",

@@ -138,11 +138,11 @@ class Context:
     def watch(self, ref: ActorRef) -> None:
         """Receive ``Terminated(ref)`` once when ``ref`` stops for good (at once if it already
         has). Watching twice is the same as once. Raises ValueError for watching oneself."""
-        self._cell.watch(ref._cell)
+        ref._watched_by(self._cell)
 
     def unwatch(self, ref: ActorRef) -> None:
         """Stop watching ``ref``; no ``Terminated`` for it arrives after this call."""
-        self._cell.unwatch(ref._cell)
+        ref._unwatched_by(self._cell)
 
     def schedule_once(self, delay: float, message: Any) -> Timer:
         """Send ``message`` to this actor after ``delay`` seconds (loop time).

@@ -15,7 +15,9 @@ __all__ = [
     "ActorStopped",
     "AskTimeout",
     "MailboxFull",
+    "NodeUnreachable",
     "RestartIntensityExceeded",
+    "SerializationError",
     "SupervisionError",
 ]
 
@@ -112,6 +114,52 @@ class ActorFailed(ActorError):
 
     Raised by ``ask`` as soon as the handler raised; ``__cause__`` is the original exception.
     The actor itself is failed and handled by its parent (restarted, resumed or stopped).
+
+    From a remote actor the exception is not re-created (no code is loaded from the
+    network): ``remote_type``, ``remote_message`` and ``remote_traceback`` carry its type
+    name, ``str()`` and formatted traceback, and ``__cause__`` is ``None``. They are
+    ``None`` for a local actor.
+    """
+
+    remote_type: str | None = None
+    remote_message: str | None = None
+    remote_traceback: str | None = None
+
+
+class NodeUnreachable(ActorError):
+    """The cluster node that hosts the target actor cannot be reached.
+
+    Raised by a remote ref's ``ask`` when NATS reports that nothing listens for the node
+    (its process is gone), when the node was declared down by heartbeats while the ask was
+    pending, when this node is not connected to NATS, and by ``ActorSystem.remote_ref`` for a
+    node that is not a member. ``node`` names it. What to do: treat the request as failed;
+    the node may come back as a new incarnation (``system.cluster`` publishes ``member_up``).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        node: str,
+        path: str | None = None,
+        message_type: str | None = None,
+        correlation_id: int | str | None = None,
+    ) -> None:
+        super().__init__(
+            reason, path=path, message_type=message_type, correlation_id=correlation_id
+        )
+        self.node = node
+
+
+class SerializationError(ActorError, TypeError):
+    """A message (or a reply) cannot cross the process boundary.
+
+    Raised at the sender by a remote ref's ``tell``, ``tell_nowait`` and ``ask`` when the
+    message's type is not registered in ``ClusterConfig.messages`` or msgspec cannot encode
+    it; ``message_type`` names the type and nothing was sent. A handler's reply that cannot
+    be encoded reaches the asker as ``ActorFailed`` naming this error. What to do: register
+    the type (a ``msgspec.Struct``) in ``ClusterConfig(messages=[...])`` on every node.
+    It is also a builtin ``TypeError``.
     """
 
     __module__ = "actors"  # its public module, as tracebacks show it

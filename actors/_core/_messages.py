@@ -35,9 +35,11 @@ class Terminated:
     watcher's ``receive``. A restart is not a termination: the ref stays valid.
 
     ``reason`` says how it ended: ``"stopped"`` (a graceful stop that finished, whoever asked
-    for it), ``"killed"`` (``ActorRef.kill``, or its parent was killed) or ``"timeout"`` (a
-    graceful stop that overran its shutdown time and was cancelled). Two ``Terminated`` are
-    equal when their refs are (an actor terminates once), whatever the reason.
+    for it), ``"killed"`` (``ActorRef.kill``, or its parent was killed), ``"timeout"`` (a
+    graceful stop that overran its shutdown time and was cancelled) or, for a remote actor,
+    ``"node_lost"`` (its node was declared down: heartbeats missed for the cluster's
+    ``heartbeat_timeout``, or the node came back as a new incarnation). Two ``Terminated``
+    are equal when their refs are (an actor terminates once), whatever the reason.
     """
 
     ref: ActorRef
@@ -50,8 +52,9 @@ class DeadLetter:
 
     ``reason`` is one of ``stopped`` (sent to, or still queued at, a stopped actor),
     ``mailbox_full`` (dropped by an overflow policy), ``failed`` (its handler raised;
-    ``error`` holds the exception) or ``timeout`` (still queued or in flight when a
-    graceful stop ran out of time).
+    ``error`` holds the exception), ``timeout`` (still queued or in flight when a
+    graceful stop ran out of time) or ``undecodable`` (a frame from another cluster node
+    that could not be decoded; ``message`` is the raw ``bytes``, ``error`` the decode error).
     """
 
     message: Any

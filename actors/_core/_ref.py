@@ -189,3 +189,11 @@ class ActorRef:
     def statistics(self) -> MailboxStatistics:
         """A snapshot of the mailbox and the message ledger (see ``MailboxStatistics``)."""
         return self._cell.statistics()
+
+    # Death watch dispatches on the ref so that a remote ref (which has no local cell) can
+    # watch through its node; see RemoteActorRef.
+    def _watched_by(self, watcher: ActorCell) -> None:
+        watcher.watch(self._cell)
+
+    def _unwatched_by(self, watcher: ActorCell) -> None:
+        watcher.unwatch(self._cell)

@@ -31,8 +31,11 @@ from actors._system._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, E
 from actors.metrics import RuntimeCollector
 
 if TYPE_CHECKING:
+    from actors._cluster import Cluster
+    from actors._cluster_config import ClusterConfig
     from actors._core._actor import Actor, ChildFailure
     from actors._core._ref import ActorRef
+    from actors._transport import Transport
 
 __all__ = ["ActorSystem"]
 
@@ -48,6 +51,14 @@ def _check_name(name: object) -> str:
             " and not start with '$' (reserved for generated names)"
         )
     return name
+
+
+def _check_cluster(name: str, cluster: object) -> None:
+    from actors._cluster_config import ClusterConfig, check_subject_token
+
+    if not isinstance(cluster, ClusterConfig):
+        raise TypeError(f"cluster must be a ClusterConfig, got {cluster!r}")
+    check_subject_token("the name of a cluster's system", name)
 
 
 class ActorSystem(EventBusAccess, SystemObservability):
@@ -72,11 +83,16 @@ class ActorSystem(EventBusAccess, SystemObservability):
             histograms (``..._sampled_seconds``, of messages handled without raising);
             ``1`` times every message, so their ``_count`` equals
             ``actors_messages_processed_total``. A power of two; default 16.
+        cluster: make this system one node of a cluster over NATS (see ``ClusterConfig``);
+            it connects when started (``async with`` or ``start()``). ``None``: in-process
+            only, and nothing of the remote machinery is imported.
 
     Raises:
-        ValueError: ``name`` is empty or not a ``str``, ``blocking_threads < 1``, or
-            ``timing_sample`` is not a power of two >= 1.
-        TypeError: ``blocking_threads`` or ``timing_sample`` is not an ``int``.
+        ValueError: ``name`` is empty or not a ``str``, ``blocking_threads < 1``,
+            ``timing_sample`` is not a power of two >= 1, or (with ``cluster``) ``name`` is
+            not one NATS subject token.
+        TypeError: ``blocking_threads`` or ``timing_sample`` is not an ``int``, or
+            ``cluster`` not a ``ClusterConfig``.
     """
 
     def __init__(
@@ -88,9 +104,14 @@ class ActorSystem(EventBusAccess, SystemObservability):
         metrics: bool = True,
         registry: CollectorRegistry | None = None,
         timing_sample: int = TIMING_SAMPLE,
+        cluster: ClusterConfig | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"system name must be a non-empty str, got {name!r}")
+        if cluster is not None:
+            _check_cluster(name, cluster)
+        self._cluster_config = cluster
+        self._transport: Transport | None = None
         if isinstance(blocking_threads, bool) or not isinstance(blocking_threads, int):
             raise TypeError(f"blocking_threads must be an int, got {blocking_threads!r}")
         if blocking_threads < 1:
@@ -186,11 +207,61 @@ class ActorSystem(EventBusAccess, SystemObservability):
     # ------------------------------------------------------------------ context manager
 
     async def __aenter__(self) -> ActorSystem:
-        """Bind the system to the running loop; the block's task is cancelled if the system
-        fails (see ``__aexit__``)."""
-        _ = self.loop
+        """Bind the system to the running loop and join its cluster, when it has one (see
+        ``start``); the block's task is cancelled if the system fails (see ``__aexit__``)."""
+        await self.start()
         self._body_guard = BodyGuard(asyncio.current_task())
         return self
+
+    async def start(self) -> None:
+        """Bind the system to the running loop and, with a ``cluster``, join it: connect to
+        NATS, subscribe, announce this node. Idempotent; ``async with`` calls it.
+
+        Raises:
+            NodeUnreachable: no NATS server could be reached.
+            ActorStopped: the system is shut down.
+        """
+        _ = self.loop
+        if self._closing:
+            raise ActorStopped(f"{self!r} is shut down; cannot start")
+        if self._cluster_config is not None and self._transport is None:
+            # Imported here, not at the top: the remote machinery needs the optional `nats`
+            # package, which an in-process system must never import.
+            from actors.remote import NatsNode
+
+            transport = NatsNode(self, self._cluster_config)
+            await transport.start()
+            self._transport = transport
+
+    @property
+    def cluster(self) -> Cluster:
+        """This node's view of its cluster (members, ``member_up``/``member_down`` events,
+        traffic statistics).
+
+        Raises RuntimeError when the system has no ``cluster`` or has not started."""
+        return self._cluster_transport().cluster
+
+    def remote_ref(self, node: str, path: str) -> ActorRef:
+        """A ref to the actor at ``path`` on cluster node ``node`` (a ``RemoteActorRef``,
+        bound to the node's current incarnation; for this node's own name, the local ref).
+
+        No message is sent: the actor need not exist (asks then fail with
+        ``ActorStopped``, tells become dead letters on that node).
+
+        Raises:
+            NodeUnreachable: ``node`` is not a member (``await cluster.wait_for(node)``).
+            ValueError: ``path`` does not start with ``/``.
+            RuntimeError: the system has no ``cluster`` or has not started.
+        """
+        return self._cluster_transport().remote_ref(node, path)
+
+    def _cluster_transport(self) -> Transport:
+        transport = self._transport
+        if transport is None:
+            if self._cluster_config is None:
+                raise RuntimeError(f"{self!r} has no cluster: pass cluster=ClusterConfig(...)")
+            raise RuntimeError(f"{self!r} has not joined its cluster: use `async with` or start()")
+        return transport
 
     async def __aexit__(
         self,
@@ -446,6 +517,8 @@ class ActorSystem(EventBusAccess, SystemObservability):
         deadline = None if timeout is None else loop.time() + timeout
         for top in reversed(list(self._top.values())):
             await self._stop_within(top, deadline)
+        if self._transport is not None:
+            await self._transport.close()
         await self._stop_bus(deadline)
         await self._reap(deadline)
         if closed.done():

@@ -4,10 +4,14 @@
 - ``VirtualTimeLoop``, ``virtual_time()``, ``run_virtual()``: run the runtime on a clock that
   jumps to the next timer whenever every task is idle, so restart windows, backoff, timers
   and timeouts are tested exactly and instantly.
+- ``NatsServer``: a real ``nats-server`` on a free loopback port (start, stop, kill,
+  restart) for cluster tests.
 - The pytest plugin (installed with the package) adds the fixtures ``actor_system``,
-  ``virtual_time`` and ``actors_loop`` and the ``actors`` marker.
+  ``virtual_time``, ``actors_loop`` and ``nats_server`` (module-scoped) and the ``actors``
+  marker.
 """
 
+from actors.testing._nats_server import NatsServer, find_nats_server
 from actors.testing._probe import TestProbe
 from actors.testing._virtual_time import (
     VirtualTimeLoop,
@@ -16,4 +20,12 @@ from actors.testing._virtual_time import (
     virtual_time,
 )
 
-__all__ = ["TestProbe", "VirtualTimeLoop", "new_virtual_loop", "run_virtual", "virtual_time"]
+__all__ = [
+    "NatsServer",
+    "TestProbe",
+    "VirtualTimeLoop",
+    "find_nats_server",
+    "new_virtual_loop",
+    "run_virtual",
+    "virtual_time",
+]

@@ -24,6 +24,7 @@ from typing import Any, cast
 import pytest
 
 from actors._system._system import ActorSystem
+from actors.testing._nats_server import NatsServer
 from actors.testing._virtual_time import VirtualTimeLoop
 
 _OUR_FIXTURES = frozenset({"actors_loop", "actor_system", "virtual_time"})
@@ -274,6 +275,19 @@ def _on_loop(func: Callable[..., Any], loop: asyncio.AbstractEventLoop) -> Calla
         return loop.run_until_complete(func(*args, **kwargs))
 
     return coroutine
+
+
+@pytest.fixture(scope="module")
+def nats_server() -> Iterator[NatsServer]:
+    """A real ``nats-server`` on a free loopback port, shared by the tests of one module;
+    its URL is ``nats_server.url``. Tests that stop or kill the server should start their
+    own ``NatsServer`` instead. Fails (FileNotFoundError) when there is no binary."""
+    server = NatsServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,0 +1,72 @@
+"""The transport seam: what the in-process runtime asks of a cluster transport.
+
+``ActorSystem`` and ``RemoteActorRef`` talk to a transport only through these protocols, so
+the local runtime never imports the implementation (``actors.remote``, on NATS), which is
+loaded only when a system is given a ``ClusterConfig``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from actors._cell import ActorCell
+    from actors._cluster import Cluster
+    from actors._ref import ActorRef
+    from actors._remote_ref import RemoteActorRef
+
+__all__ = ["RemoteEndpoint", "Transport"]
+
+
+class RemoteEndpoint(Protocol):
+    """What a ``RemoteActorRef`` delegates to: its node's side of the connection."""
+
+    def tell(self, ref: RemoteActorRef, message: Any, correlation_id: int | str | None) -> None:
+        """Encode and queue ``message`` for ``ref`` without waiting (at-most-once).
+
+        Raises SerializationError when the message cannot be encoded."""
+
+    async def ask(
+        self,
+        ref: RemoteActorRef,
+        message: Any,
+        timeout: float | None,
+        correlation_id: int | str | None,
+    ) -> Any:
+        """Request/reply with the remote actor (see ``ActorRef.ask`` for the errors)."""
+
+    async def stop(self, ref: RemoteActorRef, timeout: float | None) -> None:
+        """Stop the remote actor gracefully and wait until it stopped."""
+
+    def kill(self, ref: RemoteActorRef) -> None:
+        """Ask the remote node to kill the actor (fire and forget)."""
+
+    def is_alive(self, ref: RemoteActorRef) -> bool:
+        """As far as this node knows: the node is a member in the ref's incarnation and no
+        termination of the actor was seen."""
+
+    async def wait_stopped(self, ref: RemoteActorRef) -> None:
+        """Wait until the actor stopped or its node was declared down."""
+
+    def watch(self, ref: RemoteActorRef, watcher: ActorCell) -> None:
+        """Deliver ``Terminated(ref)`` to ``watcher`` once the remote actor ends."""
+
+    def unwatch(self, ref: RemoteActorRef, watcher: ActorCell) -> None:
+        """Undo ``watch``; no ``Terminated`` for ``ref`` reaches ``watcher`` afterwards."""
+
+
+class Transport(Protocol):
+    """A system's connection to its cluster (one per ``ActorSystem`` with a cluster)."""
+
+    @property
+    def cluster(self) -> Cluster:
+        """The membership view published as ``system.cluster``."""
+
+    async def start(self) -> None:
+        """Connect, subscribe, start heartbeats; returns once this node can be reached."""
+
+    async def close(self) -> None:
+        """Leave the cluster (a last ``left`` announcement) and disconnect. Idempotent."""
+
+    def remote_ref(self, node: str, path: str) -> ActorRef:
+        """A ref to the actor at ``path`` on ``node`` (see ``ActorSystem.remote_ref``)."""

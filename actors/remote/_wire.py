@@ -1,0 +1,261 @@
+"""The wire format between nodes: msgpack frames (msgspec Structs, a tagged union) and the
+codec for the messages they carry.
+
+A user message travels as its registered type name plus its msgpack body, so the receiver
+decodes it into exactly that type, or finds the name unknown; nothing is ever loaded or
+executed from network input (no pickle). Refs inside messages travel as (node,
+incarnation, path) and are decoded into working refs by the node's hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import msgspec
+
+from actors._cluster_config import message_type_name
+from actors._errors import SerializationError
+from actors._ref import ActorRef
+
+__all__ = [
+    "Ask",
+    "Codec",
+    "DeclaredDown",
+    "Failure",
+    "Frame",
+    "Heartbeat",
+    "Kill",
+    "Leave",
+    "Reply",
+    "Stop",
+    "Stopped",
+    "Tell",
+    "Unwatch",
+    "Watch",
+    "WireRef",
+    "decode_frame",
+    "encode_frame",
+]
+
+
+class WireRef(msgspec.Struct, array_like=True, frozen=True):
+    """An actor's address on the wire."""
+
+    node: str
+    incarnation: str
+    path: str
+
+
+class Tell(msgspec.Struct, tag=1, array_like=True):
+    target: str
+    target_incarnation: str
+    message_type: str
+    body: msgspec.Raw
+    message_id: int
+    correlation_id: int | str
+    causation_id: int | None
+    sender: WireRef | None
+
+
+class Ask(msgspec.Struct, tag=2, array_like=True):
+    target: str
+    target_incarnation: str
+    message_type: str
+    body: msgspec.Raw
+    message_id: int
+    correlation_id: int | str
+    causation_id: int | None
+    sender: WireRef | None
+    # Seconds the asker waits (None: no limit); the receiver stops waiting for its own
+    # handler after that, so a late reply is counted there as it would be locally.
+    deadline: float | None
+
+
+class Reply(msgspec.Struct, tag=3, array_like=True):
+    message_type: str
+    body: msgspec.Raw
+
+
+class Failure(msgspec.Struct, tag=4, array_like=True):
+    # failed | stopped | mailbox_full | timeout | undecodable
+    kind: str
+    error_type: str
+    message: str
+    traceback: str
+
+
+class Heartbeat(msgspec.Struct, tag=5, array_like=True):
+    node: str
+    incarnation: str
+
+
+class Leave(msgspec.Struct, tag=6, array_like=True):
+    node: str
+    incarnation: str
+
+
+class Watch(msgspec.Struct, tag=7, array_like=True):
+    target: str
+    target_incarnation: str
+    watcher_node: str
+    watcher_incarnation: str
+
+
+class Unwatch(msgspec.Struct, tag=8, array_like=True):
+    target: str
+    target_incarnation: str
+    watcher_node: str
+    watcher_incarnation: str
+
+
+class Stopped(msgspec.Struct, tag=9, array_like=True):
+    node: str
+    incarnation: str
+    path: str
+
+
+class Stop(msgspec.Struct, tag=10, array_like=True):
+    target: str
+    target_incarnation: str
+    timeout: float | None
+
+
+class Kill(msgspec.Struct, tag=11, array_like=True):
+    target: str
+    target_incarnation: str
+
+
+class DeclaredDown(msgspec.Struct, tag=12, array_like=True):
+    node: str
+    incarnation: str
+
+
+Frame = (
+    Tell
+    | Ask
+    | Reply
+    | Failure
+    | Heartbeat
+    | Leave
+    | Watch
+    | Unwatch
+    | Stopped
+    | Stop
+    | Kill
+    | DeclaredDown
+)
+
+_frame_encoder = msgspec.msgpack.Encoder()
+_frame_decoder = msgspec.msgpack.Decoder(Frame)
+
+
+def encode_frame(frame: Frame) -> bytes:
+    return _frame_encoder.encode(frame)
+
+
+def decode_frame(data: bytes) -> Frame:
+    """Raises msgspec.DecodeError (or ValidationError) for anything that is not a frame."""
+    return _frame_decoder.decode(data)
+
+
+# Plain values need no registration; they travel under these names.
+_PLAIN: dict[type, str] = {
+    int: "int",
+    float: "float",
+    str: "str",
+    bool: "bool",
+    type(None): "None",
+    bytes: "bytes",
+    list: "list",
+    dict: "dict",
+    tuple: "list",
+}
+_PLAIN_TYPES: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "None": None,
+    "bytes": bytes,
+    "list": list[Any],
+    "dict": dict[Any, Any],
+}
+
+
+class Codec:
+    """Encodes messages of the registered types (and plain values) and decodes them back.
+
+    ``encode_ref`` turns a ref into a ``WireRef``; ``decode_ref`` turns one back into a
+    working ref (the node supplies both).
+    """
+
+    def __init__(
+        self,
+        types: Iterable[type[msgspec.Struct]],
+        encode_ref: Callable[[ActorRef], WireRef],
+        decode_ref: Callable[[WireRef], ActorRef],
+    ) -> None:
+        self._names: dict[type, str] = dict(_PLAIN)
+        self._decoders: dict[str, msgspec.msgpack.Decoder[Any]] = {}
+        self._decode_ref = decode_ref
+        self._encode_ref = encode_ref
+        for name, kind in _PLAIN_TYPES.items():
+            self._decoders[name] = msgspec.msgpack.Decoder(kind, dec_hook=self._dec_hook)
+        for kind in types:
+            name = message_type_name(kind)
+            self._names[kind] = name
+            self._decoders[name] = msgspec.msgpack.Decoder(kind, dec_hook=self._dec_hook)
+        self._encoder = msgspec.msgpack.Encoder(enc_hook=self._enc_hook)
+
+    def _enc_hook(self, value: Any) -> Any:
+        if isinstance(value, ActorRef):
+            ref = self._encode_ref(value)
+            return (ref.node, ref.incarnation, ref.path)
+        raise NotImplementedError(f"cannot encode a {type(value).__name__}")
+
+    def _dec_hook(self, kind: type, value: Any) -> Any:
+        if isinstance(kind, type) and issubclass(kind, ActorRef):
+            if (
+                isinstance(value, list | tuple)
+                and len(value) == 3
+                and all(isinstance(part, str) for part in value)
+            ):
+                return self._decode_ref(WireRef(value[0], value[1], value[2]))
+            raise msgspec.ValidationError(
+                f"expected a ref [node, incarnation, path], got {value!r}"
+            )
+        raise NotImplementedError(f"cannot decode a {kind!r}")
+
+    def encode(self, message: Any) -> tuple[str, msgspec.Raw]:
+        """``(type name, body)`` for ``message``.
+
+        Raises:
+            SerializationError: its type is not registered, or msgspec cannot encode it.
+        """
+        name = self._names.get(type(message))
+        if name is None:
+            raise SerializationError(
+                f"{type(message).__qualname__} is not a registered message type: add it to"
+                " ClusterConfig(messages=[...]) on every node (a msgspec.Struct)",
+                message_type=type(message).__name__,
+            )
+        try:
+            return name, msgspec.Raw(self._encoder.encode(message))
+        except (TypeError, NotImplementedError, OverflowError, ValueError) as error:
+            raise SerializationError(
+                f"cannot encode a {type(message).__qualname__}: {error}",
+                message_type=type(message).__name__,
+            ) from error
+
+    def decode(self, name: str, body: msgspec.Raw) -> Any:
+        """The message ``body`` encodes as type ``name``.
+
+        Raises:
+            LookupError: ``name`` is not a registered type here.
+            msgspec.DecodeError: the body is not valid for the type.
+        """
+        decoder = self._decoders.get(name)
+        if decoder is None:
+            raise LookupError(f"unknown message type {name!r} (not registered on this node)")
+        return decoder.decode(body)
