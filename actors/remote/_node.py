@@ -237,7 +237,7 @@ class NatsNode:
 
     def _connected(self) -> bool:
         nc = self._nc
-        return nc is not None and nc.is_connected and not self._closed
+        return nc is not None and nc.is_connected
 
     def _send(self, subject: str, payload: bytes, reply: str = "", tell: bool = False) -> None:
         outbox = self._outbox
