@@ -121,7 +121,9 @@ class NatsServer:
         deadline = time.monotonic() + self.ready_timeout
         while True:
             if self._process.poll() is not None:
-                raise RuntimeError(f"nats-server exited at start:\n{self.output()}")
+                output = self.output()
+                self.stop()
+                raise RuntimeError(f"nats-server exited at start:\n{output}")
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
                     return
@@ -165,6 +167,9 @@ class NatsServer:
             process.kill()
             process.wait()
         self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def restart(self) -> None:
         """Start it again on the same port (after ``stop`` or ``kill``)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import nats
+import nats.errors
 import pytest
 import structlog
 from structlog.testing import LogCapture
@@ -212,6 +214,7 @@ async def test_an_ask_to_a_node_that_is_gone_raises_node_unreachable(
             assert b._transport is not None
             b._transport._send = lambda *args, **kwargs: None  # type: ignore[attr-defined]
         assert a.cluster.member("b") is not None
+        await _until_nats_dropped(nats_server.url, "actors.test.a.b.x")
         with pytest.raises(NodeUnreachable, match="nothing answers"):
             await remote.ask(Item(1), timeout=5.0)
 
@@ -243,6 +246,23 @@ async def test_a_returning_node_is_a_new_incarnation_and_old_refs_are_terminated
             assert await fresh.ask(Item(1)) == Item(2)
             with pytest.raises(NodeUnreachable):
                 await old.ask(Item(1))
+
+
+async def _until_nats_dropped(url: str, subject: str) -> None:
+    """Wait until the server has dropped the closed connection's subscriptions (it does so
+    asynchronously): a raw request then meets no responders."""
+    client = await nats.connect(url)
+    try:
+        for _attempt in range(50):
+            try:
+                await client.request(subject, b"", timeout=0.2)
+            except nats.errors.NoRespondersError:
+                return
+            except nats.errors.TimeoutError:
+                continue
+        raise AssertionError("the server kept the closed node's subscription")
+    finally:
+        await client.close()
 
 
 def old_member(ref: RemoteActorRef) -> Any:
