@@ -9,7 +9,7 @@ Exit codes:
   the process exits without waiting for them.
 - 1: ``run``: the tree failed to start, or its root gave up (the cause chain is printed), or
   the metrics or live view port could not be opened, or the live view was asked to bind a
-  non-loopback address without a token.
+  non-loopback address without a token, or (a cluster node) no NATS server could be reached.
 - 2: the file is not valid (every problem is printed), or the command line is wrong.
 - 128 + N: a second signal N (130 for SIGINT, 143 for SIGTERM) stopped the process at once,
   in the middle of a graceful shutdown.
@@ -37,12 +37,13 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TextIO
 
-from actors import ActorStartError, ActorSystem, liveview, run
+from actors import ActorStartError, ActorSystem, ClusterConfig, NodeUnreachable, liveview, run
 from actors.logging import configure
 from actors.metrics import serve
 from supervision._cli_signals import Signals, StopRequested
 from supervision._config import load_tree
 from supervision._config_build import create_system, spawn_tree
+from supervision._config_cluster import cluster_config
 from supervision._config_error import ConfigError
 from supervision._config_spec import (
     INFINITY,
@@ -138,6 +139,17 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="URL",
         help="another node's live view to show beside this one (repeatable)",
+    )
+    run.add_argument(
+        "--node",
+        metavar="NAME",
+        help="run as cluster node NAME (overrides [cluster] node)",
+    )
+    run.add_argument(
+        "--nats",
+        action="append",
+        metavar="URL",
+        help="a NATS server of the cluster (repeatable; overrides [cluster] servers)",
     )
     run.add_argument("--log-format", choices=("console", "json"), default="console")
     run.add_argument("--log-level", choices=_LEVELS, default="info")
@@ -249,6 +261,11 @@ def _run(options: argparse.Namespace) -> int:
         signals.loading = True
         try:
             spec = load_tree(options.file)
+            cluster = None
+            if spec.cluster is not None or options.node or options.nats:
+                cluster = cluster_config(
+                    spec.cluster, node=options.node, servers=options.nats, source=options.file
+                )
         finally:
             signals.loading = False
     except StopRequested:
@@ -261,7 +278,7 @@ def _run(options: argparse.Namespace) -> int:
     # ignores cancellation (already abandoned and reported by the shutdown) would keep the
     # process alive for ever. actors.run leaves it behind, reported.
     left: list[asyncio.Task[Any]] = []
-    code = run(_serve(spec, options, signals, left))
+    code = run(_serve(spec, options, signals, left, cluster))
     abandoned = [task for task in left if not task.done()]
     stuck = [
         thread
@@ -278,13 +295,24 @@ def _run(options: argparse.Namespace) -> int:
 
 
 async def _serve(
-    spec: TreeSpec, options: argparse.Namespace, signals: Signals, left: list[asyncio.Task[Any]]
+    spec: TreeSpec,
+    options: argparse.Namespace,
+    signals: Signals,
+    left: list[asyncio.Task[Any]],
+    cluster: ClusterConfig | None = None,
 ) -> int:
     """Run the tree until a signal, ``--for`` or its end; ``left`` receives the tasks still
     pending when it returns (those the shutdown abandoned)."""
     loop = asyncio.get_running_loop()
     requested = signals.attach(loop)
-    system = create_system(spec)
+    system = create_system(spec, cluster)
+    if cluster is not None:
+        try:
+            await system.start()
+        except NodeUnreachable as error:
+            _say(f"cannot join the cluster: {error}", sys.stderr)
+            return 1
+        _say(f"joined the cluster as node {cluster.node}")
     shutdown = spec.system.shutdown
     timeout = None if shutdown == INFINITY else float(shutdown)
     close_metrics = None

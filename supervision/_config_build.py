@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar, cast
 
-from actors import Actor, ActorRef, ActorSystem, Overflow, Pool, Routing
+from actors import Actor, ActorRef, ActorSystem, ClusterConfig, Overflow, Pool, Routing
 from supervision._backoff import Backoff
 from supervision._config_error import ConfigError, ConfigProblem
 from supervision._config_resolve import Unusable, fit_args, resolve_actor, resolve_callable
@@ -44,16 +44,18 @@ _STRATEGIES: dict[str, type[Strategy]] = {
 }
 
 
-def create_system(spec: TreeSpec) -> ActorSystem:
+def create_system(spec: TreeSpec, cluster: ClusterConfig | None = None) -> ActorSystem:
     """A new ``ActorSystem`` with the ``[system]`` settings of ``spec`` (name, threads,
-    dead-letter buffer, timing sample). The graceful shutdown time is
-    ``spec.system.shutdown``, for the caller to pass to ``system.shutdown``."""
+    dead-letter buffer, timing sample), a node of ``cluster`` when given (see
+    ``cluster_config``). The graceful shutdown time is ``spec.system.shutdown``, for the
+    caller to pass to ``system.shutdown``."""
     settings = spec.system
     return ActorSystem(
         settings.name,
         blocking_threads=settings.blocking_threads,
         dead_letter_buffer=settings.dead_letter_buffer,
         timing_sample=settings.timing_sample,
+        cluster=cluster,
     )
 
 

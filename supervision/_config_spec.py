@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 import msgspec
 
+from supervision._config_cluster_spec import ClusterSpec
+
 __all__ = [
     "INFINITY",
     "KINDS",
@@ -195,3 +197,4 @@ class TreeSpec(_Spec, frozen=True):
 
     tree: SupervisorSpec
     system: SystemSpec = msgspec.field(default_factory=SystemSpec)
+    cluster: ClusterSpec | None = None

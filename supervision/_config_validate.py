@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from actors import Actor
+from supervision._config_cluster import check_cluster
 from supervision._config_error import ConfigError, ConfigProblem
 from supervision._config_fields import BAD, NAME, FieldChecker, join
 from supervision._config_resolve import (
@@ -59,7 +60,7 @@ _MAILBOX_KEYS = ("capacity", "overflow")
 _BACKOFF_KEYS = ("min", "max", "factor", "jitter", "reset_after")
 _POOL_KEYS = ("size", "routing", "key", "max_restarts", "within", "routee_mailbox")
 _SYSTEM_KEYS = ("name", "shutdown", "blocking_threads", "dead_letter_buffer", "timing_sample")
-_TOP_KEYS = ("system", "tree")
+_TOP_KEYS = ("system", "tree", "cluster")
 _KIND_NAMES = {
     "worker": "a worker",
     "pool": "a pool",
@@ -117,7 +118,10 @@ class _Checker(FieldChecker):
         tree: dict[str, Any] = {}
         if self.required(top, "tree", "$", "a [tree] table (the root supervisor)"):
             tree = self.root(top["tree"], "$.tree", system.get("name", "actors"))
-        return {"system": system, "tree": tree}
+        document = {"system": system, "tree": tree}
+        if "cluster" in top:
+            document["cluster"] = check_cluster(self, top["cluster"], "$.cluster")
+        return document
 
     def system(self, value: Any, location: str) -> dict[str, Any]:
         table = self.table(value, location)

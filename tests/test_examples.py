@@ -98,3 +98,30 @@ def test_the_observability_example_logs_json_with_correlation_and_serves_metrics
     assert 'actors_messages_processed_total{actor_class="Checkout"} 1.0' in result.stdout
     assert 'actors_messages_failed_total{actor_class="Checkout"} 1.0' in result.stdout
     assert '"status": "degraded"' in result.stdout  # a restart within the window
+
+
+@pytest.mark.real_time
+def test_the_cluster_example_runs_two_nodes_in_two_processes() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "examples.cluster.run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "A-1: approved=True by payments" in result.stdout
+    assert "A-2: approved=False by payments" in result.stdout
+    assert "nodes stopped with exit codes [0, 0]" in result.stdout
+
+
+def test_the_deployment_configs_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    from examples.cluster import deploy
+
+    system = deploy.replicated_node("payments-1")
+    assert system.name == "shop"
+    monkeypatch.setenv("NATS_PASSWORD", "from-the-environment")
+    config = deploy.config_with_password()
+    assert config.password == "from-the-environment"
+    assert "from-the-environment" not in repr(config)
+    assert deploy.config_with_tls().tls is not None

@@ -135,14 +135,19 @@ class NatsNode:
     async def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
         try:
-            self._nc = await nats.connect(
-                **self._config.connect_options(),
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.2,
-                error_cb=self._on_error,
-                disconnected_cb=self._on_disconnected,
-                reconnected_cb=self._on_reconnected,
+            # Reconnection retries without end once connected; the first connection is
+            # bounded (nats-py would apply the endless retries to it too).
+            self._nc = await asyncio.wait_for(
+                nats.connect(
+                    **self._config.connect_options(),
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.2,
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                ),
+                self._config.connect_timeout * 2,
             )
         except Exception as error:
             raise NodeUnreachable(
@@ -221,6 +226,8 @@ class NatsNode:
         log_limited("warning", "cluster.nats_error", self.node, node=self.node, error=repr(error))
 
     async def _on_disconnected(self) -> None:
+        if self._closed:
+            return  # our own close
         logger.warning("cluster.disconnected", node=self.node)
         for token, (future, node) in list(self._asks.items()):
             if not future.done():
