@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck pytest docs clean bench bench-quick
+.PHONY: venv demo test lint typecheck pytest docs clean bench bench-quick bench-remote
 
 venv: $(STAMP)
 
@@ -43,6 +43,11 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.remote
+
+# Remote actors against raw nats-py on one local nats-server (ratios in the same run).
+bench-remote: $(STAMP)
+	$(BIN)/python -m benchmarks.remote
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --quick $(BENCH_ARGS)

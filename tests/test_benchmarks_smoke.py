@@ -302,3 +302,14 @@ def test_previous_must_be_a_runs_json(tmp_path: Path) -> None:
         run_main(["--previous", str(bad)])
     with pytest.raises(SystemExit, match="cannot read a run's JSON"):
         run_main(["--previous", str(tmp_path / "missing.json")])
+
+
+def test_the_remote_benchmark_runs_remote_and_raw_side_by_side() -> None:
+    from benchmarks import remote
+
+    results = remote.run({"R1": 300, "R2": 20, "R3": remote.IN_FLIGHT}, rounds=1)
+    assert set(results) == {"R1", "R2", "R3"}
+    for row in results.values():
+        assert row["remote_per_s"] > 0
+        assert row["raw_per_s"] > 0
+        assert row["ratio"] > 0

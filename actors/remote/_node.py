@@ -54,6 +54,7 @@ from actors.remote._relay import WatchRelay
 from actors.remote._subjects import escape_path
 from actors.remote._wire import (
     Ask,
+    Batch,
     Codec,
     DeclaredDown,
     Failure,
@@ -83,6 +84,12 @@ _OUTBOX_LIMIT = 100_000
 # How many terminated remote refs are remembered (for is_alive), oldest forgotten first.
 _TERMINATED_MEMORY = 65_536
 _RELAY_PATH = f"{RUNTIME_PREFIX}remote"
+# A Batch holds at most this many tells, and stops growing past this many bytes.
+_BATCH_FRAMES = 256
+_BATCH_BYTES = 64 * 1024
+# Actor subjects computed (escaping a path costs more than the rest of a tell), cleared whole
+# when full.
+_SUBJECT_CACHE = 65_536
 
 
 class _Watch:
@@ -125,6 +132,7 @@ class NatsNode:
         self._relay: WatchRelay | None = None
         self._relay_cell: ActorCell | None = None
         self._closed = False
+        self._subjects: dict[tuple[str, str], str] = {}
 
     @property
     def cluster(self) -> Cluster:
@@ -146,6 +154,8 @@ class NatsNode:
                     error_cb=self._on_error,
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,
+                    # Every subject is built here from checked node names and escaped paths.
+                    skip_subject_validation=True,
                 ),
                 self._config.connect_timeout * 2,
             )
@@ -265,22 +275,43 @@ class NatsNode:
         assert self._loop is not None
         assert self._nc is not None
         nc = self._nc
+        publish = nc.publish
+        popleft = outbox.popleft
         while True:
             while outbox:
-                subject, payload, reply, tell = outbox.popleft()
-                if not nc.is_connected:
-                    if tell:
-                        self._lost(subject, "not connected to NATS")
-                    continue
+                subject, payload, reply, tell = popleft()
+                if tell and outbox and outbox[0][0] == subject and outbox[0][3]:
+                    subject, payload = self._coalesce(subject, payload)
                 try:
-                    await nc.publish(subject, payload, reply=reply)
+                    await publish(subject, payload, reply=reply)
                 except Exception as error:
-                    self._lost(subject, repr(error))
+                    # Not connected (outbound buffering is off during a reconnect), or the
+                    # connection closed: at-most-once, so the frame is lost and counted.
+                    if tell or not nc.is_connected:
+                        self._lost(subject, repr(error))
             drained = self._drained
             if drained is not None and not drained.done():
                 drained.set_result(None)
             self._wake = self._loop.create_future()
             await self._wake
+
+    def _coalesce(self, subject: str, first: bytes) -> tuple[str, bytes]:
+        """Pack the tells queued next for ``subject`` with ``first`` into one Batch frame:
+        one NATS message instead of many (the order is kept)."""
+        outbox = self._outbox
+        frames = [msgspec.Raw(first)]
+        size = len(first)
+        while (
+            outbox
+            and len(frames) < _BATCH_FRAMES
+            and size < _BATCH_BYTES
+            and outbox[0][0] == subject
+            and outbox[0][3]
+        ):
+            payload = outbox.popleft()[1]
+            frames.append(msgspec.Raw(payload))
+            size += len(payload)
+        return subject, encode_frame(Batch(frames))
 
     async def _drain_outbox(self) -> None:
         """Let the writer send what is queued (bounded: a second at most)."""
@@ -294,7 +325,13 @@ class NatsNode:
             logger.warning("cluster.drain_timeout", node=self.node, queued=len(self._outbox))
 
     def _actor_subject(self, node: str, path: str) -> str:
-        return f"{self._prefix}.a.{node}.{escape_path(path)}"
+        key = (node, path)
+        subject = self._subjects.get(key)
+        if subject is None:
+            if len(self._subjects) >= _SUBJECT_CACHE:
+                self._subjects.clear()
+            subject = self._subjects[key] = f"{self._prefix}.a.{node}.{escape_path(path)}"
+        return subject
 
     def _control_subject(self, node: str) -> str:
         return f"{self._prefix}.c.{node}"
@@ -614,6 +651,21 @@ class NatsNode:
             if msg.reply:
                 self._answer_failure(msg.reply, "undecodable", "DecodeError", "bad frame", "")
             return
+        if isinstance(frame, Batch):
+            for raw in frame.frames:
+                try:
+                    inner = decode_frame(raw)
+                except (msgspec.DecodeError, ValueError, TypeError) as error:
+                    self._undecodable(bytes(raw), error, msg.subject)
+                    continue
+                if isinstance(inner, Tell):
+                    self._on_frame(inner, msg)
+                else:  # only tells are batched
+                    self._unexpected(msg, inner)
+            return
+        self._on_frame(frame, msg)
+
+    def _on_frame(self, frame: Frame, msg: Msg) -> None:
         try:
             if isinstance(frame, Tell | Ask):
                 self._deliver(frame, msg)

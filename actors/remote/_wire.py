@@ -20,6 +20,7 @@ from actors._ref import ActorRef
 
 __all__ = [
     "Ask",
+    "Batch",
     "Codec",
     "DeclaredDown",
     "Failure",
@@ -131,8 +132,16 @@ class DeclaredDown(msgspec.Struct, tag=12, array_like=True):
     incarnation: str
 
 
+class Batch(msgspec.Struct, tag=13, array_like=True):
+    """Consecutive frames for one subject in one NATS message (the writer coalesces what
+    is queued); each stays its own msgpack value, decoded on its own."""
+
+    frames: list[msgspec.Raw]
+
+
 Frame = (
-    Tell
+    Batch
+    | Tell
     | Ask
     | Reply
     | Failure

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from nats.aio.client import Client
 
 from actors import Actor, ActorSystem
-from actors.remote._wire import Ask, Kill, Reply, Stop, Tell, decode_frame, encode_frame
+from actors.remote._wire import Ask, Batch, Kill, Reply, Stop, Tell, decode_frame, encode_frame
 from actors.testing import NatsServer
 from tests.actors.remote._cluster import MESSAGES, Item, node
 
@@ -65,12 +65,13 @@ def _tell(incarnation: str, n: int) -> bytes:
 def _verdict(frame: bytes, incarnation: str) -> str | None:
     """What the node must make of ``frame``: ``undecodable``; ``stopped`` (a valid tell for
     an actor that is not there); ``handled``; or None: leave it out (a mutation that became
-    a valid stop or kill of the echo actor, or a plain body, which decodes leniently)."""
+    a valid stop, kill or batch, or a plain body, which decodes leniently; the batches have
+    their own test)."""
     try:
         decoded = decode_frame(frame)
     except (msgspec.DecodeError, ValueError, TypeError):
         return "undecodable"
-    if isinstance(decoded, Stop | Kill):
+    if isinstance(decoded, Stop | Kill | Batch):
         return None
     if isinstance(decoded, Tell | Ask):
         types = {f"{kind.__module__}.{kind.__qualname__}": kind for kind in MESSAGES}
@@ -157,5 +158,27 @@ def test_an_unknown_message_type_is_undecodable_and_an_ask_for_it_is_told_so(
         assert letter.reason == "undecodable"
         assert isinstance(letter.message, bytes)
         assert isinstance(letter.error, LookupError)
+
+    loop.run_until_complete(check())
+
+
+def test_a_batch_with_a_bad_frame_delivers_the_others(target: Target) -> None:
+    loop, system, client, incarnation = target
+
+    async def check() -> None:
+        before = system.dead_letters.by_reason.get("undecodable", 0)
+        frames = [
+            msgspec.Raw(_tell(incarnation, 1)),
+            msgspec.Raw(msgspec.msgpack.encode([99, "not a frame"])),
+            msgspec.Raw(_tell(incarnation, 2)),
+        ]
+        await client.publish(SUBJECT, encode_frame(Batch(frames)))
+        body = msgspec.Raw(msgspec.msgpack.encode(7))
+        probe = encode_frame(Ask("/echo", incarnation, "int", body, 2, 2, None, None, 5.0))
+        await client.request(SUBJECT, probe, timeout=5.0)
+        assert system.dead_letters.by_reason.get("undecodable", 0) == before + 1
+        echo = system.lookup("/echo")
+        assert echo is not None
+        assert echo.statistics().processed >= 3
 
     loop.run_until_complete(check())

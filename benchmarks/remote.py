@@ -1,0 +1,202 @@
+"""Remote actors against raw nats-py, in the same run, on one nats-server on loopback.
+
+    python -m benchmarks.remote                  # full sizes, 3 rounds
+    python -m benchmarks.remote --quick          # small sizes, 1 round
+    python -m benchmarks.remote --json out.json
+
+Scenarios (the same payload, a msgpack-encoded ``Item``, on both sides):
+
+- R1 tell: node a tells N messages to an actor on node b, until b's actor has handled the
+  last; raw: one client publishes N messages, a second client's subscription callback
+  counts them.
+- R2 ask, sequential: N asks, one at a time; raw: N ``request`` calls answered by a
+  subscription callback on a second client.
+- R3 ask, 256 in flight: N asks in waves of 256; raw: the same with ``request``.
+
+The figure of merit is the ratio remote / raw of each scenario, per round; the report gives
+the median of the rounds. Targets (issue 14): R1 >= 0.7, R2 and R3 >= 0.8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+import nats
+from nats.aio.msg import Msg
+
+from actors import Actor, ActorSystem, ClusterConfig
+from actors.testing import NatsServer
+
+__all__ = ["main", "run"]
+
+IN_FLIGHT = 256
+SIZES = {
+    "full": {"R1": 100_000, "R2": 5_000, "R3": 50_000},
+    "quick": {"R1": 5_000, "R2": 500, "R3": 2_560},
+}
+TARGETS = {"R1": 0.7, "R2": 0.8, "R3": 0.8}
+
+
+class Item(msgspec.Struct):
+    n: int
+    payload: str = "x" * 32
+
+
+PAYLOAD = msgspec.msgpack.encode(Item(1))
+
+
+class Counter(Actor):
+    def __init__(self, total: int, done: asyncio.Event) -> None:
+        self.total = total
+        self.seen = 0
+        self.done = done
+
+    def receive(self, message: Any) -> Any:
+        self.seen += 1
+        if self.seen == self.total:
+            self.done.set()
+        return message
+
+
+async def _raw(url: str, scenario: str, n: int) -> float:
+    sender = await nats.connect(url)
+    receiver = await nats.connect(url)
+    done = asyncio.Event()
+    seen = 0
+
+    async def count(msg: Msg) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == n:
+            done.set()
+
+    async def respond(msg: Msg) -> None:
+        await msg.respond(msg.data)
+
+    try:
+        if scenario == "R1":
+            await receiver.subscribe("bench.tell", cb=count, pending_msgs_limit=n + 1)
+            await receiver.flush()
+            started = time.perf_counter()
+            for _ in range(n):
+                await sender.publish("bench.tell", PAYLOAD)
+            await done.wait()
+        else:
+            await receiver.subscribe("bench.ask", cb=respond)
+            await receiver.flush()
+            started = time.perf_counter()
+            if scenario == "R2":
+                for _ in range(n):
+                    await sender.request("bench.ask", PAYLOAD, timeout=10)
+            else:
+                for _ in range(n // IN_FLIGHT):
+                    await asyncio.gather(
+                        *(
+                            sender.request("bench.ask", PAYLOAD, timeout=10)
+                            for _ in range(IN_FLIGHT)
+                        )
+                    )
+        return n / (time.perf_counter() - started)
+    finally:
+        await sender.close()
+        await receiver.close()
+
+
+async def _remote(url: str, scenario: str, n: int) -> float:
+    def config(node: str) -> ClusterConfig:
+        return ClusterConfig(servers=[url], node=node, messages=[Item], heartbeat_timeout=30.0)
+
+    async with (
+        ActorSystem("bench", cluster=config("a"), metrics=False) as a,
+        ActorSystem("bench", cluster=config("b"), metrics=False) as b,
+    ):
+        await a.cluster.wait_for("b")
+        done = asyncio.Event()
+        total = n if scenario == "R1" else 0
+        await b.spawn(lambda: Counter(total, done), name="counter", capacity=max(n, 1000))
+        ref = a.remote_ref("b", "/counter")
+        item = Item(1)
+        started = time.perf_counter()
+        if scenario == "R1":
+            for _ in range(n):
+                ref.tell_nowait(item)
+            await done.wait()
+        elif scenario == "R2":
+            for _ in range(n):
+                await ref.ask(item, timeout=10)
+        else:
+            for _ in range(n // IN_FLIGHT):
+                await asyncio.gather(*(ref.ask(item, timeout=10) for _ in range(IN_FLIGHT)))
+        return n / (time.perf_counter() - started)
+
+
+def _measure(run: Callable[[str, str, int], Awaitable[float]], *arguments: Any) -> float:
+    gc.collect()
+    rate: float = asyncio.run(run(*arguments))  # type: ignore[arg-type]
+    return rate
+
+
+def run(sizes: dict[str, int], rounds: int) -> dict[str, dict[str, Any]]:
+    """Every scenario, remote and raw interleaved, ``rounds`` times; per scenario the rates
+    (per second) and the median ratio remote / raw."""
+    results: dict[str, dict[str, Any]] = {}
+    with NatsServer() as server:
+        for scenario, n in sizes.items():
+            remote: list[float] = []
+            raw: list[float] = []
+            for round_ in range(rounds):
+                order = [("raw", raw), ("remote", remote)]
+                if round_ % 2:
+                    order.reverse()
+                for kind, rates in order:
+                    measure = _raw if kind == "raw" else _remote
+                    rates.append(_measure(measure, server.url, scenario, n))
+            ratios = [r / w for r, w in zip(remote, raw, strict=True)]
+            results[scenario] = {
+                "n": n,
+                "remote_per_s": statistics.median(remote),
+                "raw_per_s": statistics.median(raw),
+                "ratio": statistics.median(ratios),
+                "target": TARGETS[scenario],
+            }
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--json", metavar="FILE")
+    options = parser.parse_args(argv)
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    sizes = SIZES["quick" if options.quick else "full"]
+    rounds = options.rounds or (1 if options.quick else 3)
+    results = run(sizes, rounds)
+    names = {"R1": "tell", "R2": "ask, sequential", "R3": f"ask, {IN_FLIGHT} in flight"}
+    print(f"{'scenario':<24} {'n':>8} {'remote/s':>10} {'raw/s':>10} {'ratio':>6} target")
+    for scenario, row in results.items():
+        print(
+            f"{scenario + ' ' + names[scenario]:<24} {row['n']:>8} {row['remote_per_s']:>10.0f}"
+            f" {row['raw_per_s']:>10.0f} {row['ratio']:>6.2f} >= {row['target']}"
+        )
+    if options.json:
+        with open(options.json, "w") as out:
+            json.dump(results, out, indent=2)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
