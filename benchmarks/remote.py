@@ -67,6 +67,18 @@ class Counter(Actor):
         return message
 
 
+async def _warm_up(request: Callable[[], Awaitable[Any]]) -> None:
+    """One answered request first (the server may still be settling a new subscription);
+    bounded: 50 tries."""
+    for _attempt in range(50):
+        try:
+            await request()
+            return
+        except Exception:  # no responders yet, or a timeout: try again
+            await asyncio.sleep(0.01)
+    raise RuntimeError("nothing answered the warm-up request")
+
+
 async def _raw(url: str, scenario: str, n: int) -> float:
     sender = await nats.connect(url)
     receiver = await nats.connect(url)
@@ -93,6 +105,7 @@ async def _raw(url: str, scenario: str, n: int) -> float:
         else:
             await receiver.subscribe("bench.ask", cb=respond)
             await receiver.flush()
+            await _warm_up(lambda: sender.request("bench.ask", PAYLOAD, timeout=1))
             started = time.perf_counter()
             if scenario == "R2":
                 for _ in range(n):
@@ -125,6 +138,8 @@ async def _remote(url: str, scenario: str, n: int) -> float:
         await b.spawn(lambda: Counter(total, done), name="counter", capacity=max(n, 1000))
         ref = a.remote_ref("b", "/counter")
         item = Item(1)
+        if scenario != "R1":
+            await _warm_up(lambda: ref.ask(item, timeout=1))
         started = time.perf_counter()
         if scenario == "R1":
             for _ in range(n):

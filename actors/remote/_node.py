@@ -24,6 +24,7 @@ import itertools
 import traceback
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -50,7 +51,9 @@ from actors._ref import ActorRef
 from actors._remote_ref import RemoteActorRef
 from actors._state import STOPPED, current_cell
 from actors._system_bus import RUNTIME_PREFIX
+from actors.remote._expiries import Expiries
 from actors.remote._relay import WatchRelay
+from actors.remote._reply import RemoteReply
 from actors.remote._subjects import escape_path
 from actors.remote._wire import (
     Ask,
@@ -142,6 +145,7 @@ class NatsNode:
 
     async def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
+        self._expiries = Expiries(loop)
         try:
             # Reconnection retries without end once connected; the first connection is
             # bounded (nats-py would apply the endless retries to it too).
@@ -201,6 +205,7 @@ class NatsNode:
                 future.set_result(ActorStopped(f"node {self.node} is shutting down", path=None))
         self._send(self._members_subject, encode_frame(Leave(self.node, self.incarnation)))
         await self._drain_outbox()
+        self._expiries.close()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -438,16 +443,30 @@ class NatsNode:
         future: asyncio.Future[Frame | BaseException] = self._loop.create_future()
         self._asks[token] = (future, node)
         self._cluster.asks_sent += 1
-        self._send(self._actor_subject(node, ref._path), payload, f"{self._reply_prefix}.{token}")
-        timer = None
+        subject = self._actor_subject(node, ref._path)
+        reply = f"{self._reply_prefix}.{token}"
+        if self._outbox:
+            self._send(subject, payload, reply)
+        else:
+            # Nothing queued ahead of it (a frame the writer already took is in the client's
+            # buffer), so publishing here keeps the order and saves the writer's hop.
+            try:
+                await self._nc.publish(subject, payload, reply=reply)  # type: ignore[union-attr]
+            except Exception as error:
+                self._asks.pop(token, None)
+                raise NodeUnreachable(
+                    f"cannot publish to NATS: {error!r}",
+                    node=node,
+                    path=ref._path,
+                    message_type=message_type,
+                    correlation_id=correlation,
+                ) from error
         if timeout is not None:
-            timer = self._loop.call_later(timeout, self._ask_expired, token)
+            self._expiries.add(timeout, self._ask_expired, token)
         try:
             answer = await future
         finally:
             self._asks.pop(token, None)
-            if timer is not None:
-                timer.cancel()
         if isinstance(answer, NodeUnreachable | ActorStopped):
             answer.path = ref._path
             answer.message_type = message_type
@@ -700,14 +719,11 @@ class NatsNode:
             return
         sender = None if frame.sender is None else self._decode_ref(frame.sender)
         cell = self._local_cell(frame.target, frame.target_incarnation)
-        reply: asyncio.Future[Any] | None = None
+        reply: RemoteReply | None = None
         if isinstance(frame, Ask) and msg.reply:
-            assert self._loop is not None
-            reply = self._loop.create_future()
-            timer = None
+            reply = RemoteReply(self._answerer(msg.reply))
             if frame.deadline is not None:
-                timer = self._loop.call_later(frame.deadline, _expire, reply, frame.target)
-            reply.add_done_callback(self._answerer(msg.reply, timer))
+                self._expiries.add(frame.deadline, _expire, (reply, frame.target))
         if cell is None:
             self._system.dead_letters.record(message, None, "stopped")
             if reply is not None:
@@ -732,16 +748,11 @@ class NatsNode:
         self._system._note_overflow(cell, cell.mailbox.overflow)
         cell._refuse(envelope, "mailbox_full")
 
-    def _answerer(self, reply_to: str, timer: asyncio.TimerHandle | None) -> Any:
-        def answer(future: asyncio.Future[Any]) -> None:
-            if timer is not None:
-                timer.cancel()
-            if future.cancelled():
-                return
-            error = future.exception()
+    def _answerer(self, reply_to: str) -> Callable[[Any, BaseException | None], None]:
+        def answer(result: Any, error: BaseException | None) -> None:
             if error is None:
                 try:
-                    name, body = self._codec.encode(future.result())
+                    name, body = self._codec.encode(result)
                 except SerializationError as unencodable:
                     self._answer_failure(
                         reply_to, "failed", "SerializationError", str(unencodable), ""
@@ -943,6 +954,7 @@ class NatsNode:
         self._send(self._members_subject, encode_frame(self._heartbeat()))
 
 
-def _expire(reply: asyncio.Future[Any], path: str) -> None:
+def _expire(pending: tuple[RemoteReply, str]) -> None:
+    reply, path = pending
     if not reply.done():
         reply.set_exception(AskTimeout("the remote asker's deadline passed", path=path))

@@ -269,3 +269,52 @@ def old_member(ref: RemoteActorRef) -> Any:
     from actors import Member
 
     return Member(ref.node, ref.incarnation)
+
+
+async def test_kill_on_a_remote_ref_kills_the_actor_on_its_node(nats_server: NatsServer) -> None:
+    async with two_nodes(nats_server.url) as (a, b):
+        local = await b.spawn(Forwarder, name="target")
+        remote = a.remote_ref("b", "/target")
+        remote.kill()
+        await asyncio.wait_for(local.wait_stopped(), 5.0)
+        assert not local.is_alive
+
+
+async def test_after_unwatch_no_terminated_arrives_for_a_remote_actor(
+    nats_server: NatsServer,
+) -> None:
+    class Unwatching(Actor):
+        def __init__(self, target: ActorRef, seen: asyncio.Queue[Any]) -> None:
+            self.target = target
+            self.seen = seen
+
+        async def receive(self, message: Any) -> Any:
+            if message == "watch":
+                self.context.watch(self.target)
+            elif message == "unwatch":
+                self.context.unwatch(self.target)
+            else:
+                self.seen.put_nowait(message)
+            return None
+
+    async with two_nodes(nats_server.url) as (a, b):
+        target = await b.spawn(Forwarder, name="target")
+        other = await b.spawn(Forwarder, name="other")
+        remote = a.remote_ref("b", "/target")
+        remote_other = a.remote_ref("b", "/other")
+        seen: asyncio.Queue[Any] = asyncio.Queue()
+        watcher = await a.spawn(lambda: Unwatching(remote, seen), name="watcher")
+        second = await a.spawn(lambda: Watcher(remote_other, seen), name="second")
+        await watcher.ask("watch")
+        await watcher.ask("unwatch")
+        await remote.ask(Item(1))  # the unwatch frame reached b before this ask
+        await target.stop()
+        await other.stop()
+        # The other watch still fires: it is the only notice.
+        notice = await asyncio.wait_for(seen.get(), 5.0)
+        assert notice.ref == remote_other
+        # Both nodes' handling of the first stop came before the second's notice.
+        await watcher.ask("sync")
+        assert seen.get_nowait() == "sync"
+        assert seen.empty()
+        assert second.is_alive
