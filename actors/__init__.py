@@ -4,9 +4,11 @@ event bus and worker pools.
 The public names are re-exported here; the modules that define them are private.
 """
 
+from actors._cluster._cluster import Cluster, ClusterStatistics
+from actors._cluster._config import ClusterConfig
+from actors._cluster._membership import Member, MemberDown, MemberUp
+from actors._cluster._remote_ref import RemoteActorRef
 from actors._core._actor import Actor, ChildFailure
-from actors._cluster import Cluster, ClusterStatistics
-from actors._cluster_config import ClusterConfig
 from actors._core._ambient import correlation_scope
 from actors._core._context import Context
 from actors._core._dead_letters import DeadLetters
@@ -27,8 +29,6 @@ from actors._core._intensity import RestartIntensity
 from actors._core._mailbox import MailboxStatistics
 from actors._core._messages import DeadLetter, Overflow, Terminated
 from actors._core._ref import ActorRef
-from actors._membership import Member, MemberDown, MemberUp
-from actors._remote_ref import RemoteActorRef
 from actors._core._timers import Timer
 from actors._observability._accounting import SystemStatistics
 from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe

@@ -31,11 +31,11 @@ from actors._system._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, E
 from actors.metrics import RuntimeCollector
 
 if TYPE_CHECKING:
-    from actors._cluster import Cluster
-    from actors._cluster_config import ClusterConfig
+    from actors._cluster._cluster import Cluster
+    from actors._cluster._config import ClusterConfig
+    from actors._cluster._transport import Transport
     from actors._core._actor import Actor, ChildFailure
     from actors._core._ref import ActorRef
-    from actors._transport import Transport
 
 __all__ = ["ActorSystem"]
 
@@ -54,7 +54,7 @@ def _check_name(name: object) -> str:
 
 
 def _check_cluster(name: str, cluster: object) -> None:
-    from actors._cluster_config import ClusterConfig, check_subject_token
+    from actors._cluster._config import ClusterConfig, check_subject_token
 
     if not isinstance(cluster, ClusterConfig):
         raise TypeError(f"cluster must be a ClusterConfig, got {cluster!r}")

@@ -32,10 +32,12 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from actors._cell import ActorCell
-from actors._cluster import MEMBER_DOWN_TOPIC, MEMBER_UP_TOPIC, Cluster
-from actors._envelope import NOT_TIMED, Envelope, next_message_id
-from actors._errors import (
+from actors._cluster._cluster import MEMBER_DOWN_TOPIC, MEMBER_UP_TOPIC, Cluster
+from actors._cluster._membership import MemberDown, Membership, MemberUp
+from actors._cluster._remote_ref import RemoteActorRef
+from actors._core._cell import ActorCell
+from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._core._errors import (
     ActorError,
     ActorFailed,
     ActorStopped,
@@ -44,13 +46,11 @@ from actors._errors import (
     NodeUnreachable,
     SerializationError,
 )
-from actors._log import log_limited, logger
-from actors._membership import MemberDown, Membership, MemberUp
-from actors._messages import Overflow, Terminated
-from actors._ref import ActorRef
-from actors._remote_ref import RemoteActorRef
-from actors._state import STOPPED, current_cell
-from actors._system_bus import RUNTIME_PREFIX
+from actors._core._log import log_limited, logger
+from actors._core._messages import Overflow, Terminated
+from actors._core._ref import ActorRef
+from actors._core._state import STOPPED, current_cell
+from actors._system._system_bus import RUNTIME_PREFIX
 from actors.remote._expiries import Expiries
 from actors.remote._relay import WatchRelay
 from actors.remote._reply import RemoteReply
@@ -77,8 +77,8 @@ from actors.remote._wire import (
 )
 
 if TYPE_CHECKING:
-    from actors._cluster_config import ClusterConfig
-    from actors._system import ActorSystem
+    from actors._cluster._config import ClusterConfig
+    from actors._system._system import ActorSystem
 
 __all__ = ["NatsNode"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from actors._actor import Actor
-from actors._messages import Terminated
+from actors._core._actor import Actor
+from actors._core._messages import Terminated
 
 __all__ = ["WatchRelay"]
 

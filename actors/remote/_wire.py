@@ -14,9 +14,9 @@ from typing import Any
 
 import msgspec
 
-from actors._cluster_config import message_type_name
-from actors._errors import SerializationError
-from actors._ref import ActorRef
+from actors._cluster._config import message_type_name
+from actors._core._errors import SerializationError
+from actors._core._ref import ActorRef
 
 __all__ = [
     "Ask",

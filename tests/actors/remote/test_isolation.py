@@ -16,6 +16,7 @@ from actors import ActorSystem
 ActorSystem("local")
 assert "nats" not in sys.modules, "actors imported nats"
 assert "actors.remote" not in sys.modules, "actors imported actors.remote"
+assert "actors._cluster._config" in sys.modules  # the kernel side is there
 """
 
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actors import Member, MemberDown, MemberUp
-from actors._membership import Membership
+from actors._cluster._membership import Membership
 
 
 def test_a_first_heartbeat_makes_a_member_and_later_ones_only_refresh_it() -> None:

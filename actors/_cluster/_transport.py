@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from actors._cell import ActorCell
-    from actors._cluster import Cluster
-    from actors._ref import ActorRef
-    from actors._remote_ref import RemoteActorRef
+    from actors._cluster._cluster import Cluster
+    from actors._cluster._remote_ref import RemoteActorRef
+    from actors._core._cell import ActorCell
+    from actors._core._ref import ActorRef
 
 __all__ = ["RemoteEndpoint", "Transport"]
 

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from actors._errors import NodeUnreachable
-from actors._membership import Member, MemberDown, MemberUp
+from actors._cluster._membership import Member, MemberDown, MemberUp
+from actors._core._errors import NodeUnreachable
 
 if TYPE_CHECKING:
-    from actors._membership import Membership
+    from actors._cluster._membership import Membership
 
 __all__ = ["MEMBER_DOWN_TOPIC", "MEMBER_UP_TOPIC", "Cluster", "ClusterStatistics"]
 

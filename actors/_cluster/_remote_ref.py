@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from actors._errors import ActorError
-from actors._ref import ActorRef
+from actors._core._errors import ActorError
+from actors._core._ref import ActorRef
 
 if TYPE_CHECKING:
-    from actors._cell import ActorCell
-    from actors._mailbox import MailboxStatistics
-    from actors._transport import RemoteEndpoint
+    from actors._cluster._transport import RemoteEndpoint
+    from actors._core._cell import ActorCell
+    from actors._core._mailbox import MailboxStatistics
 
 __all__ = ["RemoteActorRef"]
 
