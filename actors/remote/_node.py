@@ -87,6 +87,9 @@ _OUTBOX_LIMIT = 100_000
 # How many terminated remote refs are remembered (for is_alive), oldest forgotten first.
 _TERMINATED_MEMORY = 65_536
 _RELAY_PATH = f"{RUNTIME_PREFIX}remote"
+# What an outgoing frame is: PLAIN frames go alone; the others coalesce into batches with
+# the frames queued next for the same subject; a lost TELL is counted.
+_PLAIN, _TELL, _BATCHABLE = 0, 1, 2
 # A Batch holds at most this many tells, and stops growing past this many bytes.
 _BATCH_FRAMES = 256
 _BATCH_BYTES = 64 * 1024
@@ -121,12 +124,13 @@ class NatsNode:
         self._codec = Codec(config.messages, self._encode_ref, self._decode_ref)
         self._nc: Client | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        # (subject, payload, reply subject, counts as a tell)
-        self._outbox: deque[tuple[str, bytes, str, bool]] = deque()
+        # (subject, payload, reply subject, kind: _PLAIN, _TELL or _BATCHABLE)
+        self._outbox: deque[tuple[str, bytes, str, int]] = deque()
         self._wake: asyncio.Future[None] | None = None
         self._drained: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._reply_prefix = f"{self._prefix}.r.{self.node}.{uuid.uuid4().hex[:12]}"
+        self._replies_root = f"{self._prefix}.r."
+        self._reply_prefix = f"{self._replies_root}{self.node}.{uuid.uuid4().hex[:12]}"
         self._tokens = itertools.count(1)
         # Pending asks of this node: token -> (reply future, target node).
         self._asks: dict[str, tuple[asyncio.Future[Frame | BaseException], str]] = {}
@@ -135,6 +139,8 @@ class NatsNode:
         self._relay: WatchRelay | None = None
         self._relay_cell: ActorCell | None = None
         self._closed = False
+        # True from a request published from its caller's task to the end of that loop step.
+        self._burst = False
         self._subjects: dict[tuple[str, str], str] = {}
 
     @property
@@ -173,6 +179,7 @@ class NatsNode:
         await nc.subscribe(f"{self._prefix}.c.{self.node}", cb=self._on_control_frame)
         await nc.subscribe(self._members_subject, cb=self._on_member_frame)
         await nc.subscribe(f"{self._reply_prefix}.*", cb=self._on_reply)
+        await nc.subscribe(self._reply_prefix, cb=self._on_replies)
         await nc.flush()
         self._relay = relay = WatchRelay(self._relay_stopped)
         cell = ActorCell(
@@ -261,12 +268,12 @@ class NatsNode:
         nc = self._nc
         return nc is not None and nc.is_connected
 
-    def _send(self, subject: str, payload: bytes, reply: str = "", tell: bool = False) -> None:
+    def _send(self, subject: str, payload: bytes, reply: str = "", kind: int = _PLAIN) -> None:
         outbox = self._outbox
         if len(outbox) >= _OUTBOX_LIMIT:
             self._lost(subject, "the outgoing queue is full")
             return
-        outbox.append((subject, payload, reply, tell))
+        outbox.append((subject, payload, reply, kind))
         wake = self._wake
         if wake is not None and not wake.done():
             wake.set_result(None)
@@ -284,15 +291,15 @@ class NatsNode:
         popleft = outbox.popleft
         while True:
             while outbox:
-                subject, payload, reply, tell = popleft()
-                if tell and outbox and outbox[0][0] == subject and outbox[0][3]:
-                    subject, payload = self._coalesce(subject, payload)
+                subject, payload, reply, kind = popleft()
+                if kind and outbox and outbox[0][0] == subject and outbox[0][3]:
+                    payload, reply = self._coalesce(subject, payload, reply)
                 try:
                     await publish(subject, payload, reply=reply)
                 except Exception as error:
                     # Not connected (outbound buffering is off during a reconnect), or the
                     # connection closed: at-most-once, so the frame is lost and counted.
-                    if tell or not nc.is_connected:
+                    if kind == _TELL or not nc.is_connected:
                         self._lost(subject, repr(error))
             drained = self._drained
             if drained is not None and not drained.done():
@@ -300,9 +307,10 @@ class NatsNode:
             self._wake = self._loop.create_future()
             await self._wake
 
-    def _coalesce(self, subject: str, first: bytes) -> tuple[str, bytes]:
-        """Pack the tells queued next for ``subject`` with ``first`` into one Batch frame:
-        one NATS message instead of many (the order is kept)."""
+    def _coalesce(self, subject: str, first: bytes, reply: str) -> tuple[bytes, str]:
+        """Pack the frames queued next for ``subject`` with ``first`` into one Batch frame:
+        one NATS message instead of many (the order is kept). Its NATS reply subject is the
+        first ask's, so that a node that is gone is still reported (no responders)."""
         outbox = self._outbox
         frames = [msgspec.Raw(first)]
         size = len(first)
@@ -313,10 +321,11 @@ class NatsNode:
             and outbox[0][0] == subject
             and outbox[0][3]
         ):
-            payload = outbox.popleft()[1]
+            _, payload, also, _ = outbox.popleft()
             frames.append(msgspec.Raw(payload))
             size += len(payload)
-        return subject, encode_frame(Batch(frames))
+            reply = reply or also
+        return encode_frame(Batch(frames)), reply
 
     async def _drain_outbox(self) -> None:
         """Let the writer send what is queued (bounded: a second at most)."""
@@ -372,7 +381,7 @@ class NatsNode:
         if not self._connected():
             self._lost("", "not connected to NATS")
             return
-        self._send(self._actor_subject(ref._node, ref._path), encode_frame(frame), tell=True)
+        self._send(self._actor_subject(ref._node, ref._path), encode_frame(frame), kind=_TELL)
 
     async def ask(
         self,
@@ -385,6 +394,7 @@ class NatsNode:
             raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
         name, body = self._codec.encode(message)
         message_id, correlation, causation, sender = self._origin(correlation_id)
+        token = str(next(self._tokens))
         frame = Ask(
             ref._path,
             ref._incarnation,
@@ -395,9 +405,16 @@ class NatsNode:
             causation,
             sender,
             timeout,
+            f"{self._reply_prefix}.{token}",
         )
         answer = await self._request(
-            ref, encode_frame(frame), timeout, type(message).__name__, correlation
+            ref,
+            encode_frame(frame),
+            timeout,
+            type(message).__name__,
+            correlation,
+            token,
+            _BATCHABLE,
         )
         if isinstance(answer, Reply):
             try:
@@ -418,6 +435,8 @@ class NatsNode:
         timeout: float | None,
         message_type: str,
         correlation: int | str,
+        token: str | None = None,
+        kind: int = _PLAIN,
     ) -> Reply | Failure:
         """Send a frame expecting an answer; returns the Reply or Failure frame, raises
         NodeUnreachable, AskTimeout or ActorStopped (the node is closing)."""
@@ -439,17 +458,21 @@ class NatsNode:
                 correlation_id=correlation,
             )
         assert self._loop is not None
-        token = str(next(self._tokens))
+        if token is None:
+            token = str(next(self._tokens))
         future: asyncio.Future[Frame | BaseException] = self._loop.create_future()
         self._asks[token] = (future, node)
         self._cluster.asks_sent += 1
         subject = self._actor_subject(node, ref._path)
         reply = f"{self._reply_prefix}.{token}"
-        if self._outbox:
-            self._send(subject, payload, reply)
+        if self._outbox or self._burst:
+            self._send(subject, payload, reply, kind)
         else:
             # Nothing queued ahead of it (a frame the writer already took is in the client's
-            # buffer), so publishing here keeps the order and saves the writer's hop.
+            # buffer), so publishing here keeps the order and saves the writer's hop. Other
+            # requests made in the same loop step queue behind it instead, to be batched.
+            self._burst = True
+            self._loop.call_soon(self._end_burst)
             try:
                 await self._nc.publish(subject, payload, reply=reply)  # type: ignore[union-attr]
             except Exception as error:
@@ -482,6 +505,9 @@ class NatsNode:
         if isinstance(answer, Reply | Failure):
             return answer
         raise ActorError(f"unexpected answer {type(answer).__name__}", path=ref._path)
+
+    def _end_burst(self) -> None:
+        self._burst = False
 
     def _ask_expired(self, token: str) -> None:
         entry = self._asks.pop(token, None)
@@ -677,9 +703,9 @@ class NatsNode:
                 except (msgspec.DecodeError, ValueError, TypeError) as error:
                     self._undecodable(bytes(raw), error, msg.subject)
                     continue
-                if isinstance(inner, Tell):
+                if isinstance(inner, Tell | Ask):
                     self._on_frame(inner, msg)
-                else:  # only tells are batched
+                else:  # only tells and asks are batched
                     self._unexpected(msg, inner)
             return
         self._on_frame(frame, msg)
@@ -714,14 +740,16 @@ class NatsNode:
             message = self._codec.decode(frame.message_type, frame.body)
         except (LookupError, msgspec.DecodeError) as error:
             self._undecodable(msg.data, error, msg.subject)
-            if isinstance(frame, Ask) and msg.reply:
-                self._answer_failure(msg.reply, "undecodable", type(error).__name__, str(error), "")
+            reply_to = (frame.reply or msg.reply) if isinstance(frame, Ask) else ""
+            if reply_to:
+                self._answer_failure(reply_to, "undecodable", type(error).__name__, str(error), "")
             return
         sender = None if frame.sender is None else self._decode_ref(frame.sender)
         cell = self._local_cell(frame.target, frame.target_incarnation)
         reply: RemoteReply | None = None
-        if isinstance(frame, Ask) and msg.reply:
-            reply = RemoteReply(self._answerer(msg.reply))
+        reply_to = (frame.reply or msg.reply) if isinstance(frame, Ask) else ""
+        if reply_to and isinstance(frame, Ask):
+            reply = RemoteReply(self._answerer(reply_to))
             if frame.deadline is not None:
                 self._expiries.add(frame.deadline, _expire, (reply, frame.target))
         if cell is None:
@@ -758,7 +786,7 @@ class NatsNode:
                         reply_to, "failed", "SerializationError", str(unencodable), ""
                     )
                     return
-                self._send(reply_to, encode_frame(Reply(name, body)))
+                self._reply(reply_to, Reply(name, body))
             elif isinstance(error, ActorFailed):
                 cause = error.__cause__ if error.__cause__ is not None else error
                 self._answer_failure(
@@ -780,7 +808,18 @@ class NatsNode:
     def _answer_failure(
         self, reply_to: str, kind: str, error_type: str, message: str, trace: str
     ) -> None:
-        self._send(reply_to, encode_frame(Failure(kind, error_type, message, trace)))
+        self._reply(reply_to, Failure(kind, error_type, message, trace))
+
+    def _reply(self, reply_to: str, frame: Reply | Failure) -> None:
+        """Answer an ask. An ask from a node of this cluster is answered on that node's
+        reply subject, the token in the frame, so answers to one node coalesce; any other
+        requester gets the answer on its own reply subject."""
+        prefix, _, token = reply_to.rpartition(".")
+        if reply_to.startswith(self._replies_root) and token:
+            frame.token = token
+            self._send(prefix, encode_frame(frame), kind=_BATCHABLE)
+        else:
+            self._send(reply_to, encode_frame(frame))
 
     async def _stop_local(self, frame: Stop, reply_to: str) -> None:
         cell = self._local_cell(frame.target, frame.target_incarnation)
@@ -789,31 +828,58 @@ class NatsNode:
             await cell.wait_stopped()
         if reply_to:
             name, body = self._codec.encode(None)
-            self._send(reply_to, encode_frame(Reply(name, body)))
+            self._reply(reply_to, Reply(name, body))
 
     async def _on_reply(self, msg: Msg) -> None:
+        """An answer on an ask's own reply subject: NATS's no-responders status, or a reply
+        sent there."""
         token = msg.subject.rsplit(".", 1)[-1]
-        entry = self._asks.pop(token, None)
-        if entry is None:
-            self._cluster.late_replies += 1
-            return
-        future, node = entry
-        if future.done():
-            self._cluster.late_replies += 1
-            return
         headers = msg.headers
         if headers and headers.get("Status") == "503":
-            future.set_result(
-                NodeUnreachable(f"node {node!r} is gone: nothing answers for it", node=node)
-            )
+            entry = self._asks.get(token)
+            if entry is not None:
+                # The node's subscription is gone, so is every other ask to it.
+                self._fail_asks_to(entry[1], "is gone: nothing answers for it")
             return
         frame = self._decode(msg)
         if isinstance(frame, Reply | Failure):
-            future.set_result(frame)
+            self._answered(token, frame)
         else:
-            future.set_result(
-                Failure("undecodable", "DecodeError", "the reply could not be decoded", "")
-            )
+            failure = Failure("undecodable", "DecodeError", "the reply could not be decoded", "")
+            self._answered(token, failure)
+
+    async def _on_replies(self, msg: Msg) -> None:
+        """Answers on this node's reply subject, each naming its ask's token; maybe batched."""
+        frame = self._decode(msg)
+        if isinstance(frame, Batch):
+            for raw in frame.frames:
+                try:
+                    inner = decode_frame(raw)
+                except (msgspec.DecodeError, ValueError, TypeError) as error:
+                    self._undecodable(bytes(raw), error, msg.subject)
+                    continue
+                if isinstance(inner, Reply | Failure):
+                    self._answered(inner.token, inner)
+                else:
+                    self._unexpected(msg, inner)
+        elif isinstance(frame, Reply | Failure):
+            self._answered(frame.token, frame)
+        elif frame is not None:
+            self._unexpected(msg, frame)
+
+    def _answered(self, token: str, frame: Reply | Failure) -> None:
+        entry = self._asks.pop(token, None)
+        if entry is None or entry[0].done():
+            self._cluster.late_replies += 1
+            return
+        entry[0].set_result(frame)
+
+    def _fail_asks_to(self, node: str, why: str) -> None:
+        for token, (future, target) in list(self._asks.items()):
+            if target == node:
+                del self._asks[token]
+                if not future.done():
+                    future.set_result(NodeUnreachable(f"node {node!r} {why}", node=node))
 
     async def _on_control_frame(self, msg: Msg) -> None:
         frame = self._decode(msg)
@@ -906,10 +972,7 @@ class NatsNode:
             log_limited("warning", "cluster.event_dropped", topic, topic=topic, error=repr(error))
 
     def _node_down(self, node: str, incarnation: str) -> None:
-        for token, (future, target) in list(self._asks.items()):
-            if target == node and not future.done():
-                future.set_result(NodeUnreachable(f"node {node!r} was declared down", node=node))
-                self._asks.pop(token, None)
+        self._fail_asks_to(node, "was declared down")
         for ref in [ref for ref in self._watches if ref._node == node]:
             if ref._incarnation == incarnation:
                 self._terminate(ref, "node_lost")

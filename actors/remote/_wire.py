@@ -71,11 +71,16 @@ class Ask(msgspec.Struct, tag=2, array_like=True):
     # Seconds the asker waits (None: no limit); the receiver stops waiting for its own
     # handler after that, so a late reply is counted there as it would be locally.
     deadline: float | None
+    # Where the answer goes (an ask may travel in a Batch, which has one NATS reply subject).
+    reply: str = ""
 
 
 class Reply(msgspec.Struct, tag=3, array_like=True):
     message_type: str
     body: msgspec.Raw
+    # The ask's token when the answer goes to the asker node's reply subject (replies to
+    # one node then coalesce into batches); "" when it went to the ask's own reply subject.
+    token: str = ""
 
 
 class Failure(msgspec.Struct, tag=4, array_like=True):
@@ -84,6 +89,7 @@ class Failure(msgspec.Struct, tag=4, array_like=True):
     error_type: str
     message: str
     traceback: str
+    token: str = ""
 
 
 class Heartbeat(msgspec.Struct, tag=5, array_like=True):
@@ -133,8 +139,8 @@ class DeclaredDown(msgspec.Struct, tag=12, array_like=True):
 
 
 class Batch(msgspec.Struct, tag=13, array_like=True):
-    """Consecutive frames for one subject in one NATS message (the writer coalesces what
-    is queued); each stays its own msgpack value, decoded on its own."""
+    """Consecutive frames for one subject in one NATS message (the writer coalesces the
+    tells, asks and replies queued); each stays its own msgpack value, decoded on its own."""
 
     frames: list[msgspec.Raw]
 
