@@ -43,7 +43,7 @@ from actors.metrics import serve
 from supervision._cli_signals import Signals, StopRequested
 from supervision._config import load_tree
 from supervision._config_build import create_system, spawn_tree
-from supervision._config_cluster import cluster_config
+from supervision._config_cluster import cluster_config, part_for_node
 from supervision._config_error import ConfigError
 from supervision._config_spec import (
     INFINITY,
@@ -266,6 +266,7 @@ def _run(options: argparse.Namespace) -> int:
                 cluster = cluster_config(
                     spec.cluster, node=options.node, servers=options.nats, source=options.file
                 )
+                spec = part_for_node(spec, cluster.node, source=options.file)
         finally:
             signals.loading = False
     except StopRequested:

@@ -30,8 +30,9 @@ from supervision._config_cluster_spec import ClusterSpec
 from supervision._config_error import ConfigError, ConfigProblem
 from supervision._config_fields import BAD, FieldChecker, join
 from supervision._config_resolve import Unusable, _resolve, did_you_mean, show
+from supervision._config_spec import TreeSpec
 
-__all__ = ["check_cluster", "cluster_config"]
+__all__ = ["check_cluster", "cluster_config", "part_for_node"]
 
 _KEYS = (
     "servers",
@@ -43,15 +44,19 @@ _KEYS = (
     "token_env",
     "nkeys_seed",
     "user_credentials",
+    "nodes",
 )
 _HEARTBEAT_KEYS = ("interval", "timeout")
 _NODE = re.compile(r"[A-Za-z0-9_-]+")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def check_cluster(checker: FieldChecker, value: Any, location: str) -> Any:
+def check_cluster(
+    checker: FieldChecker, value: Any, location: str, children: Sequence[str] = ()
+) -> Any:
     """Check a ``[cluster]`` table, recording problems on ``checker``; returns it normalized
-    or ``BAD``."""
+    or ``BAD``. ``children`` are the names of the tree's top-level children, which
+    ``nodes`` may name."""
     table = checker.table(value, location, "a table such as { servers = [...], node = 'a' }")
     if table is None:
         return BAD
@@ -101,6 +106,10 @@ def check_cluster(checker: FieldChecker, value: Any, location: str) -> Any:
                 checker.problem(
                     join(location, key), "the name of an environment variable", show(table[key])
                 )
+    if "nodes" in table:
+        nodes = _nodes(checker, table["nodes"], join(location, "nodes"), children)
+        if nodes is not BAD:
+            out["nodes"] = nodes
     if ("user" in out) != ("password_env" in out):
         missing = "password_env" if "user" in out else "user"
         checker.problem(join(location, missing), "user and password_env together", "nothing")
@@ -109,6 +118,61 @@ def check_cluster(checker: FieldChecker, value: Any, location: str) -> Any:
             join(location, "token_env"), "either token_env or user/password_env", "both"
         )
     return out
+
+
+def _nodes(checker: FieldChecker, value: Any, location: str, children: Sequence[str]) -> Any:
+    table = checker.table(value, location, "a table such as { orders = ['orders'] }")
+    if table is None:
+        return BAD
+    out: dict[str, list[str]] = {}
+    for node, names in table.items():
+        where = join(location, node)
+        if not _NODE.fullmatch(node):
+            checker.problem(where, "a node name: letters, digits, '_' or '-'", repr(node))
+            continue
+        listed = _strings(checker, names, where, "the name of a child of [tree]")
+        if listed is BAD:
+            continue
+        for index, name in enumerate(listed):
+            if name not in children:
+                checker.problem(
+                    f"{where}[{index}]",
+                    f"the name of a child of [tree] ({', '.join(children) or 'none'})",
+                    repr(name),
+                    did_you_mean(name, children),
+                )
+        out[node] = listed
+    return out
+
+
+def part_for_node(spec: TreeSpec, node: str, source: str | None = None) -> TreeSpec:
+    """The part of the tree ``node`` runs: the top-level children that ``[cluster] nodes``
+    gives it, and those it gives no node. Without ``nodes``, the whole tree.
+
+    Raises:
+        ConfigError: ``nodes`` is given but has no entry for ``node``.
+    """
+    nodes = {} if spec.cluster is None else spec.cluster.nodes
+    if not nodes:
+        return spec
+    if node not in nodes:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    "$.cluster.nodes",
+                    f"an entry for node {node!r} ({', '.join(sorted(nodes))} are listed)",
+                    "none",
+                    did_you_mean(node, nodes),
+                )
+            ],
+            source=source,
+        )
+    placed = {name for names in nodes.values() for name in names}
+    mine = set(nodes[node])
+    kept = tuple(
+        child for child in spec.tree.children if child.name in mine or child.name not in placed
+    )
+    return msgspec.structs.replace(spec, tree=msgspec.structs.replace(spec.tree, children=kept))
 
 
 def _strings(checker: FieldChecker, value: Any, location: str, what: str) -> Any:

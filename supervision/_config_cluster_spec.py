@@ -22,7 +22,9 @@ class ClusterSpec(
     """The ``[cluster]`` table: NATS ``servers``, this ``node``'s name, the registered
     ``messages`` (``"package.module:Struct"``), ``heartbeat`` timing, and credentials:
     ``user`` with ``password_env`` (the name of the environment variable holding the
-    password), ``token_env``, ``nkeys_seed`` or ``user_credentials`` (file paths)."""
+    password), ``token_env``, ``nkeys_seed`` or ``user_credentials`` (file paths); and
+    ``nodes``, which top-level children of ``[tree]`` each node runs (a child no node lists
+    runs on every node)."""
 
     servers: tuple[str, ...] = ()
     node: str | None = None
@@ -33,3 +35,4 @@ class ClusterSpec(
     token_env: str | None = None
     nkeys_seed: str | None = None
     user_credentials: str | None = None
+    nodes: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)

@@ -120,7 +120,10 @@ class _Checker(FieldChecker):
             tree = self.root(top["tree"], "$.tree", system.get("name", "actors"))
         document = {"system": system, "tree": tree}
         if "cluster" in top:
-            document["cluster"] = check_cluster(self, top["cluster"], "$.cluster")
+            children = [child.get("name") for child in tree.get("children", ())]
+            document["cluster"] = check_cluster(
+                self, top["cluster"], "$.cluster", [name for name in children if name]
+            )
         return document
 
     def system(self, value: Any, location: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Two nodes in two processes, started by one script: a NATS server on a free loopback
-port, ``supervise run`` for the orders node and for the payments node, then this script
+port, ``supervise run examples/cluster/shop.toml`` for the orders node and for the payments
+node (each runs its own part of the tree), then this script
 joins as a third node, places two orders on the orders node and stops everything.
 
     python -m examples.cluster.run
@@ -45,8 +46,8 @@ async def place_orders(url: str) -> list[Receipt]:
 def main() -> list[Receipt]:
     with NatsServer() as server:
         nodes = [
-            start_node("examples/cluster/payments.toml", "payments", server.url),
-            start_node("examples/cluster/orders.toml", "orders", server.url),
+            start_node("examples/cluster/shop.toml", "payments", server.url),
+            start_node("examples/cluster/shop.toml", "orders", server.url),
         ]
         try:
             return asyncio.run(place_orders(server.url))

@@ -10,7 +10,7 @@ import pytest
 
 from supervision import ConfigError, load_tree
 from supervision._config import parse_tree
-from supervision._config_cluster import cluster_config
+from supervision._config_cluster import cluster_config, part_for_node
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -93,11 +93,35 @@ def test_a_missing_node_server_or_secret_is_a_located_error_when_the_node_starts
     }
 
 
-def test_the_example_files_are_valid() -> None:
-    for name in ("orders", "payments"):
-        spec = load_tree(ROOT / "examples" / "cluster" / f"{name}.toml")
-        assert spec.cluster is not None
-        assert len(spec.cluster.messages) == 3
+def test_each_node_runs_its_part_of_the_example_tree() -> None:
+    spec = load_tree(ROOT / "examples" / "cluster" / "shop.toml")
+    assert spec.cluster is not None
+    assert len(spec.cluster.messages) == 3
+    assert [child.name for child in part_for_node(spec, "orders").tree.children] == ["orders"]
+    assert [c.name for c in part_for_node(spec, "payments").tree.children] == ["payments"]
+    with pytest.raises(ConfigError) as caught:
+        part_for_node(spec, "payment")
+    [problem] = caught.value.errors
+    assert problem.location == "$.cluster.nodes"
+    assert "payments" in problem.hint
+
+
+def test_a_child_no_node_lists_runs_on_every_node_and_unknown_names_are_located() -> None:
+    text = TREE + (
+        '\n[[tree.children]]\nname = "audit"\nactor = "examples.cluster.actors:Payments"\n'
+        '\n[cluster]\nnodes = { a = ["payments"], b = [] }\n'
+    )
+    spec = parse_tree(text, "toml")
+    assert [child.name for child in part_for_node(spec, "a").tree.children] == [
+        "payments",
+        "audit",
+    ]
+    assert [child.name for child in part_for_node(spec, "b").tree.children] == ["audit"]
+    with pytest.raises(ConfigError) as caught:
+        parse_tree(TREE + '\n[cluster]\nnodes = { a = ["paymnets"], "b c" = [] }\n', "toml")
+    problems = {problem.location: problem for problem in caught.value.errors}
+    assert set(problems) == {"$.cluster.nodes.a[0]", "$.cluster.nodes['b c']"}
+    assert "payments" in problems["$.cluster.nodes.a[0]"].hint
 
 
 @pytest.mark.real_time
@@ -108,7 +132,7 @@ def test_supervise_run_without_a_reachable_nats_exits_1() -> None:
             "-m",
             "supervision",
             "run",
-            "examples/cluster/payments.toml",
+            "examples/cluster/shop.toml",
             "--node",
             "payments",
             "--nats",
@@ -126,7 +150,7 @@ def test_supervise_run_without_a_reachable_nats_exits_1() -> None:
 @pytest.mark.real_time
 def test_supervise_run_with_a_cluster_table_but_no_node_exits_2() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "supervision", "run", "examples/cluster/payments.toml"],
+        [sys.executable, "-m", "supervision", "run", "examples/cluster/shop.toml"],
         cwd=ROOT,
         capture_output=True,
         text=True,
