@@ -121,6 +121,8 @@ class ActorFailed(ActorError):
     ``None`` for a local actor.
     """
 
+    __module__ = "actors"  # its public module, as tracebacks show it
+
     remote_type: str | None = None
     remote_message: str | None = None
     remote_traceback: str | None = None
@@ -136,11 +138,13 @@ class NodeUnreachable(ActorError):
     the node may come back as a new incarnation (``system.cluster`` publishes ``member_up``).
     """
 
+    __module__ = "actors"  # its public module, as tracebacks show it
+
     def __init__(
         self,
         reason: str,
         *,
-        node: str,
+        node: str | None = None,
         path: str | None = None,
         message_type: str | None = None,
         correlation_id: int | str | None = None,

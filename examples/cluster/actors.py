@@ -1,6 +1,7 @@
 """The two halves of the shop: an order desk on node ``orders``, payments on node
 ``payments``. The order desk reaches payments through a remote ref."""
 
+# --8<-- [start:payments]
 from __future__ import annotations
 
 import structlog
@@ -11,7 +12,6 @@ from examples.cluster.messages import Charge, PlaceOrder, Receipt
 log = structlog.get_logger()
 
 
-# --8<-- [start:payments]
 class Payments(Actor):
     """Approves charges up to 1000.00."""
 

@@ -2,6 +2,7 @@
 TLS. Included in the how-to "Deploy a cluster on NATS"; each function only builds a config
 (nothing connects)."""
 
+# --8<-- [start:servers]
 from __future__ import annotations
 
 import os
@@ -10,7 +11,6 @@ import ssl
 from actors import ActorSystem, ClusterConfig
 
 
-# --8<-- [start:servers]
 def replicated_node(node: str) -> ActorSystem:
     config = ClusterConfig(
         servers=["nats://nats-1:4222", "nats://nats-2:4222", "nats://nats-3:4222"],
@@ -44,4 +44,7 @@ def config_with_tls(cafile: str | None = None) -> ClusterConfig:
     return ClusterConfig(servers=["tls://nats-1:4222"], node="orders", tls=context)
 
 
+if __name__ == "__main__":
+    print(replicated_node("payments-1"))
+    print(config_with_tls())
 # --8<-- [end:tls]

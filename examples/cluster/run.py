@@ -25,7 +25,6 @@ def start_node(config: str, node: str, url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-# --8<-- [start:client]
 async def place_orders(url: str) -> list[Receipt]:
     config = ClusterConfig(servers=[url], node="client", messages=MESSAGES)
     async with ActorSystem("shop", cluster=config) as system:
@@ -38,9 +37,6 @@ async def place_orders(url: str) -> list[Receipt]:
             print(f"{receipt.order_id}: approved={receipt.approved} by {receipt.by_node}")
             receipts.append(receipt)
         return receipts
-
-
-# --8<-- [end:client]
 
 
 def main() -> list[Receipt]:

@@ -21,6 +21,7 @@ from actors import (
     SerializationError,
     Terminated,
 )
+from actors.logging import add_message_context
 from actors.testing import NatsServer
 from tests.actors.remote._cluster import Item, Pointer, node, two_nodes, wait_until
 
@@ -137,7 +138,9 @@ async def test_correlation_and_causation_ids_travel_with_the_message(
         await b.spawn(Ids, name="ids")
         relay = await a.spawn(lambda: Relay(a.remote_ref("b", "/ids")), name="relay")
         capture = LogCapture()
-        structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+        structlog.configure(
+            processors=[structlog.contextvars.merge_contextvars, add_message_context, capture]
+        )
         try:
             correlation, causation, sender = await relay.ask("go", correlation_id="order-7")
         finally:
