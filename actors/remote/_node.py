@@ -11,19 +11,17 @@ Subjects, under the per-system prefix ``actors.<system>``:
 - ``<prefix>.members``: heartbeats and leave announcements.
 - ``<prefix>.r.<node>.<uid>.<n>``: replies to this node's asks.
 
-Outgoing frames go through one queue drained by one writer task, in order, so a tell never
-waits for the network (nor blocks the sender's loop) and frames from this node to one
-receiver stay in send order (FIFO per sender node and receiver). While NATS is unreachable,
-tells are dropped and counted (``tells_lost``: at-most-once) and asks fail at once.
+Outgoing frames go through the ``Outbox`` (one queue, one writer task, in order, batched),
+so a tell never waits for the network and frames from this node to one receiver stay in
+send order (FIFO per sender node and receiver). While NATS is unreachable, tells are
+dropped and counted (``tells_lost``: at-most-once) and asks fail at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import traceback
 import uuid
-from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +37,6 @@ from actors._core._cell import ActorCell
 from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
 from actors._core._errors import (
     ActorError,
-    ActorFailed,
     ActorStopped,
     AskTimeout,
     MailboxFull,
@@ -52,9 +49,12 @@ from actors._core._ref import ActorRef
 from actors._core._state import STOPPED, current_cell
 from actors._system._system_bus import RUNTIME_PREFIX
 from actors.remote._expiries import Expiries
+from actors.remote._failures import error_for, failure_for
+from actors.remote._outbox import BATCHABLE, PLAIN, TELL, Outbox
 from actors.remote._relay import WatchRelay
 from actors.remote._reply import RemoteReply
 from actors.remote._subjects import escape_path
+from actors.remote._watches import RemoteWatches
 from actors.remote._wire import (
     Ask,
     Batch,
@@ -82,30 +82,10 @@ if TYPE_CHECKING:
 
 __all__ = ["NatsNode"]
 
-# Frames waiting for the writer; past this, tells are dropped (counted as lost).
-_OUTBOX_LIMIT = 100_000
-# How many terminated remote refs are remembered (for is_alive), oldest forgotten first.
-_TERMINATED_MEMORY = 65_536
 _RELAY_PATH = f"{RUNTIME_PREFIX}remote"
-# What an outgoing frame is: PLAIN frames go alone; the others coalesce into batches with
-# the frames queued next for the same subject; a lost TELL is counted.
-_PLAIN, _TELL, _BATCHABLE = 0, 1, 2
-# A Batch holds at most this many tells, and stops growing past this many bytes.
-_BATCH_FRAMES = 256
-_BATCH_BYTES = 64 * 1024
 # Actor subjects computed (escaping a path costs more than the rest of a tell), cleared whole
 # when full.
 _SUBJECT_CACHE = 65_536
-
-
-class _Watch:
-    """This node's interest in one remote actor: local watchers and wait_stopped waiters."""
-
-    __slots__ = ("cells", "waiters")
-
-    def __init__(self) -> None:
-        self.cells: set[ActorCell] = set()
-        self.waiters: list[asyncio.Future[None]] = []
 
 
 class NatsNode:
@@ -124,18 +104,15 @@ class NatsNode:
         self._codec = Codec(config.messages, self._encode_ref, self._decode_ref)
         self._nc: Client | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        # (subject, payload, reply subject, kind: _PLAIN, _TELL or _BATCHABLE)
-        self._outbox: deque[tuple[str, bytes, str, int]] = deque()
-        self._wake: asyncio.Future[None] | None = None
-        self._drained: asyncio.Future[None] | None = None
+        self._outbox = Outbox(self.node, self._lost)
+        self._send = self._outbox.send
         self._tasks: set[asyncio.Task[None]] = set()
         self._replies_root = f"{self._prefix}.r."
         self._reply_prefix = f"{self._replies_root}{self.node}.{uuid.uuid4().hex[:12]}"
         self._tokens = itertools.count(1)
         # Pending asks of this node: token -> (reply future, target node).
         self._asks: dict[str, tuple[asyncio.Future[Frame | BaseException], str]] = {}
-        self._watches: dict[RemoteActorRef, _Watch] = {}
-        self._terminated: OrderedDict[RemoteActorRef, str] = OrderedDict()
+        self._watches = RemoteWatches(self._register_watch)
         self._relay: WatchRelay | None = None
         self._relay_cell: ActorCell | None = None
         self._closed = False
@@ -188,7 +165,7 @@ class NatsNode:
         self._relay_cell = cell
         self._system._registry[cell.path] = cell
         cell.start_incarnation()
-        self._spawn_task(self._write_loop(), "writer")
+        self._spawn_task(self._outbox.run(nc), "writer")
         self._spawn_task(self._heartbeat_loop(), "heartbeats")
         self._send(self._members_subject, encode_frame(self._heartbeat()))
         del loop
@@ -211,7 +188,8 @@ class NatsNode:
             if not future.done():
                 future.set_result(ActorStopped(f"node {self.node} is shutting down", path=None))
         self._send(self._members_subject, encode_frame(Leave(self.node, self.incarnation)))
-        await self._drain_outbox()
+        if self._connected():
+            await self._outbox.drain()
         self._expiries.close()
         for task in list(self._tasks):
             task.cancel()
@@ -224,7 +202,7 @@ class NatsNode:
         except Exception as error:  # the server may be gone; leaving is best effort
             logger.warning("cluster.flush_failed", node=self.node, error=repr(error))
         await nc.close()
-        for ref in list(self._watches):
+        for ref in self._watches.watched():
             self._terminate(ref, "node_lost")
         logger.info("cluster.left", node=self.node, incarnation=self.incarnation)
 
@@ -268,75 +246,9 @@ class NatsNode:
         nc = self._nc
         return nc is not None and nc.is_connected
 
-    def _send(self, subject: str, payload: bytes, reply: str = "", kind: int = _PLAIN) -> None:
-        outbox = self._outbox
-        if len(outbox) >= _OUTBOX_LIMIT:
-            self._lost(subject, "the outgoing queue is full")
-            return
-        outbox.append((subject, payload, reply, kind))
-        wake = self._wake
-        if wake is not None and not wake.done():
-            wake.set_result(None)
-
-    def _lost(self, subject: str, why: str) -> None:
+    def _lost(self, why: str) -> None:
         self._cluster.tells_lost += 1
         log_limited("warning", "cluster.tell_lost", self.node, node=self.node, why=why)
-
-    async def _write_loop(self) -> None:
-        outbox = self._outbox
-        assert self._loop is not None
-        assert self._nc is not None
-        nc = self._nc
-        publish = nc.publish
-        popleft = outbox.popleft
-        while True:
-            while outbox:
-                subject, payload, reply, kind = popleft()
-                if kind and outbox and outbox[0][0] == subject and outbox[0][3]:
-                    payload, reply = self._coalesce(subject, payload, reply)
-                try:
-                    await publish(subject, payload, reply=reply)
-                except Exception as error:
-                    # Not connected (outbound buffering is off during a reconnect), or the
-                    # connection closed: at-most-once, so the frame is lost and counted.
-                    if kind == _TELL or not nc.is_connected:
-                        self._lost(subject, repr(error))
-            drained = self._drained
-            if drained is not None and not drained.done():
-                drained.set_result(None)
-            self._wake = self._loop.create_future()
-            await self._wake
-
-    def _coalesce(self, subject: str, first: bytes, reply: str) -> tuple[bytes, str]:
-        """Pack the frames queued next for ``subject`` with ``first`` into one Batch frame:
-        one NATS message instead of many (the order is kept). Its NATS reply subject is the
-        first ask's, so that a node that is gone is still reported (no responders)."""
-        outbox = self._outbox
-        frames = [msgspec.Raw(first)]
-        size = len(first)
-        while (
-            outbox
-            and len(frames) < _BATCH_FRAMES
-            and size < _BATCH_BYTES
-            and outbox[0][0] == subject
-            and outbox[0][3]
-        ):
-            _, payload, also, _ = outbox.popleft()
-            frames.append(msgspec.Raw(payload))
-            size += len(payload)
-            reply = reply or also
-        return encode_frame(Batch(frames)), reply
-
-    async def _drain_outbox(self) -> None:
-        """Let the writer send what is queued (bounded: a second at most)."""
-        assert self._loop is not None
-        if not self._outbox or not self._connected():
-            return
-        drained = self._drained = self._loop.create_future()
-        try:
-            await asyncio.wait_for(asyncio.shield(drained), 1.0)
-        except TimeoutError:
-            logger.warning("cluster.drain_timeout", node=self.node, queued=len(self._outbox))
 
     def _actor_subject(self, node: str, path: str) -> str:
         key = (node, path)
@@ -379,9 +291,9 @@ class NatsNode:
         )
         self._cluster.tells_sent += 1
         if not self._connected():
-            self._lost("", "not connected to NATS")
+            self._lost("not connected to NATS")
             return
-        self._send(self._actor_subject(ref._node, ref._path), encode_frame(frame), kind=_TELL)
+        self._send(self._actor_subject(ref._node, ref._path), encode_frame(frame), kind=TELL)
 
     async def ask(
         self,
@@ -414,7 +326,7 @@ class NatsNode:
             type(message).__name__,
             correlation,
             token,
-            _BATCHABLE,
+            BATCHABLE,
         )
         if isinstance(answer, Reply):
             try:
@@ -426,7 +338,7 @@ class NatsNode:
                     message_type=answer.message_type,
                     correlation_id=correlation,
                 ) from error
-        raise self._failure_error(answer, ref, message, correlation)
+        raise error_for(answer, ref, message, correlation)
 
     async def _request(
         self,
@@ -436,7 +348,7 @@ class NatsNode:
         message_type: str,
         correlation: int | str,
         token: str | None = None,
-        kind: int = _PLAIN,
+        kind: int = PLAIN,
     ) -> Reply | Failure:
         """Send a frame expecting an answer; returns the Reply or Failure frame, raises
         NodeUnreachable, AskTimeout or ActorStopped (the node is closing)."""
@@ -514,42 +426,6 @@ class NatsNode:
         if entry is not None and not entry[0].done():
             entry[0].set_result(None)  # type: ignore[arg-type]  # None: timed out
 
-    def _failure_error(
-        self, failure: Failure, ref: RemoteActorRef, message: Any, correlation: int | str
-    ) -> ActorError:
-        context: dict[str, Any] = {
-            "path": ref._path,
-            "message_type": type(message).__name__,
-            "correlation_id": correlation,
-        }
-        if failure.kind == "failed":
-            error = ActorFailed(
-                f"the remote handler on {ref._node} raised {failure.error_type}: {failure.message}",
-                **context,
-            )
-            error.remote_type = failure.error_type
-            error.remote_message = failure.message
-            error.remote_traceback = failure.traceback
-            return error
-        if failure.kind == "stopped":
-            return ActorStopped(
-                f"no live actor there on node {ref._node}: {failure.message}", **context
-            )
-        if failure.kind == "mailbox_full":
-            return MailboxFull(
-                f"the remote mailbox on {ref._node} is full",
-                message=message,
-                path=ref._path,
-                correlation_id=correlation,
-            )
-        if failure.kind == "timeout":
-            return AskTimeout(f"the remote node gave up: {failure.message}", **context)
-        if failure.kind == "undecodable":
-            return SerializationError(
-                f"node {ref._node} could not decode the message: {failure.message}", **context
-            )
-        return ActorError(f"remote failure {failure.kind}: {failure.message}", **context)
-
     async def stop(self, ref: RemoteActorRef, timeout: float | None) -> None:
         frame = Stop(ref._path, ref._incarnation, timeout)
         margin = None if timeout is None else timeout + max(1.0, self._config.heartbeat_timeout)
@@ -565,71 +441,35 @@ class NatsNode:
             self._send(self._actor_subject(ref._node, ref._path), encode_frame(frame))
 
     def is_alive(self, ref: RemoteActorRef) -> bool:
-        if ref in self._terminated:
+        if self._watches.ended(ref) is not None:
             return False
         return self._membership.incarnation_of(ref._node) == ref._incarnation
 
     async def wait_stopped(self, ref: RemoteActorRef) -> None:
-        if not self.is_alive(ref):
-            return
-        assert self._loop is not None
-        waiter: asyncio.Future[None] = self._loop.create_future()
-        self._watch_entry(ref).waiters.append(waiter)
-        await asyncio.shield(waiter)
+        if self.is_alive(ref):
+            await self._watches.wait_stopped(ref)
 
     def watch(self, ref: RemoteActorRef, watcher: ActorCell) -> None:
         if not self.is_alive(ref):
-            watcher.deliver_notice(Terminated(ref, self._terminated.get(ref, "node_lost")))
+            reason = self._watches.ended(ref) or "node_lost"
+            watcher.deliver_notice(Terminated(ref, reason))
             return
-        self._watch_entry(ref).cells.add(watcher)
+        self._watches.watch(ref, watcher)
 
     def unwatch(self, ref: RemoteActorRef, watcher: ActorCell) -> None:
-        entry = self._watches.get(ref)
-        if entry is not None:
-            entry.cells.discard(watcher)
-            if not entry.cells and not entry.waiters:
-                del self._watches[ref]
-                self._send_control(
-                    ref._node,
-                    Unwatch(ref._path, ref._incarnation, self.node, self.incarnation),
-                )
-        # A Terminated already queued for it is withdrawn: after unwatch none arrives.
-        notices = watcher.mailbox.notices
-        for envelope in list(notices):
-            message = envelope.message
-            if isinstance(message, Terminated) and message.ref == ref:
-                notices.remove(envelope)  # type: ignore[union-attr]  # non-empty: a deque
-                watcher.mailbox.accepted -= 1
+        self._watches.unwatch(ref, watcher)
 
-    def _watch_entry(self, ref: RemoteActorRef) -> _Watch:
-        entry = self._watches.get(ref)
-        if entry is None:
-            entry = self._watches[ref] = _Watch()
-            # Watchers that stopped meanwhile are pruned here, not tracked by callbacks.
-            self._send_control(
-                ref._node, Watch(ref._path, ref._incarnation, self.node, self.incarnation)
-            )
-        else:
-            entry.cells = {cell for cell in entry.cells if cell.state is not STOPPED}
-        return entry
+    def _register_watch(self, ref: RemoteActorRef, watch: bool) -> None:
+        kind = Watch if watch else Unwatch
+        frame = kind(ref._path, ref._incarnation, self.node, self.incarnation)
+        self._send_control(ref._node, frame)
 
     def _send_control(self, node: str, frame: Frame) -> None:
         if self._connected():
             self._send(self._control_subject(node), encode_frame(frame))
 
     def _terminate(self, ref: RemoteActorRef, reason: str) -> None:
-        """The remote actor behind ``ref`` has ended: tell its watchers, once."""
-        self._terminated[ref] = reason
-        if len(self._terminated) > _TERMINATED_MEMORY:
-            self._terminated.popitem(last=False)
-        entry = self._watches.pop(ref, None)
-        if entry is None:
-            return
-        for cell in entry.cells:
-            cell.deliver_notice(Terminated(ref, reason))
-        for waiter in entry.waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        self._watches.terminate(ref, reason)
 
     # ------------------------------------------------------------------ refs on the wire
 
@@ -782,26 +622,11 @@ class NatsNode:
                 try:
                     name, body = self._codec.encode(result)
                 except SerializationError as unencodable:
-                    self._answer_failure(
-                        reply_to, "failed", "SerializationError", str(unencodable), ""
-                    )
+                    self._reply(reply_to, failure_for(unencodable))
                     return
                 self._reply(reply_to, Reply(name, body))
-            elif isinstance(error, ActorFailed):
-                cause = error.__cause__ if error.__cause__ is not None else error
-                self._answer_failure(
-                    reply_to,
-                    "failed",
-                    type(cause).__name__,
-                    str(cause),
-                    "".join(traceback.format_exception(cause)),
-                )
-            elif isinstance(error, MailboxFull):
-                self._answer_failure(reply_to, "mailbox_full", "MailboxFull", str(error), "")
-            elif isinstance(error, AskTimeout):
-                self._answer_failure(reply_to, "timeout", "AskTimeout", str(error), "")
             else:
-                self._answer_failure(reply_to, "stopped", type(error).__name__, str(error), "")
+                self._reply(reply_to, failure_for(error))
 
         return answer
 
@@ -817,7 +642,7 @@ class NatsNode:
         prefix, _, token = reply_to.rpartition(".")
         if reply_to.startswith(self._replies_root) and token:
             frame.token = token
-            self._send(prefix, encode_frame(frame), kind=_BATCHABLE)
+            self._send(prefix, encode_frame(frame), kind=BATCHABLE)
         else:
             self._send(reply_to, encode_frame(frame))
 
@@ -973,7 +798,7 @@ class NatsNode:
 
     def _node_down(self, node: str, incarnation: str) -> None:
         self._fail_asks_to(node, "was declared down")
-        for ref in [ref for ref in self._watches if ref._node == node]:
+        for ref in [ref for ref in self._watches.watched() if ref._node == node]:
             if ref._incarnation == incarnation:
                 self._terminate(ref, "node_lost")
         if self._relay is not None:
