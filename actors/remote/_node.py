@@ -34,7 +34,7 @@ from actors._cluster._cluster import MEMBER_DOWN_TOPIC, MEMBER_UP_TOPIC, Cluster
 from actors._cluster._membership import MemberDown, Membership, MemberUp
 from actors._cluster._remote_ref import RemoteActorRef
 from actors._core._cell import ActorCell
-from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
+from actors._core._envelope import NOT_TIMED, Envelope, new_envelope
 from actors._core._errors import (
     ActorError,
     ActorStopped,
@@ -46,7 +46,7 @@ from actors._core._errors import (
 from actors._core._log import log_limited, logger
 from actors._core._messages import Overflow, Terminated
 from actors._core._ref import ActorRef
-from actors._core._state import STOPPED, current_cell
+from actors._core._state import STOPPED
 from actors._system._system_bus import RUNTIME_PREFIX
 from actors.remote._expiries import Expiries
 from actors.remote._failures import error_for, failure_for
@@ -267,27 +267,36 @@ class NatsNode:
 
     def _origin(
         self, correlation_id: int | str | None
-    ) -> tuple[int, int | str, int | None, WireRef | None]:
-        """Message id, correlation id, causation id and sender for a message sent now."""
-        message_id = next_message_id()
-        cell = current_cell.get()
-        if cell is None:
-            return message_id, message_id if correlation_id is None else correlation_id, None, None
-        sender = WireRef(self.node, self.incarnation, cell.path)
-        handling = cell.current
-        if handling is None:
-            correlation = message_id if correlation_id is None else correlation_id
-            return message_id, correlation, None, sender
-        correlation = handling.correlation_id if correlation_id is None else correlation_id
-        return message_id, correlation, handling.message_id, sender
+    ) -> tuple[int, int | str, int | None, WireRef | None, Any]:
+        """Message id, correlation id, causation id, sender and trace context of a message
+        sent now: what a local message would inherit from the handler it is sent from (or
+        from an ambient ``correlation_scope`` and the current span outside handlers)."""
+        envelope = new_envelope(None, None, correlation_id)
+        sender = envelope.sender
+        wire = None if sender is None else WireRef(self.node, self.incarnation, sender.path)
+        return (
+            envelope.message_id,
+            envelope.correlation_id,
+            envelope.causation_id,
+            wire,
+            envelope.trace,
+        )
 
     # ------------------------------------------------------------------ RemoteEndpoint
 
     def tell(self, ref: RemoteActorRef, message: Any, correlation_id: int | str | None) -> None:
         name, body = self._codec.encode(message)
-        message_id, correlation, causation, sender = self._origin(correlation_id)
+        message_id, correlation, causation, sender, trace = self._origin(correlation_id)
         frame = Tell(
-            ref._path, ref._incarnation, name, body, message_id, correlation, causation, sender
+            ref._path,
+            ref._incarnation,
+            name,
+            body,
+            message_id,
+            correlation,
+            causation,
+            sender,
+            trace,
         )
         self._cluster.tells_sent += 1
         if not self._connected():
@@ -305,7 +314,7 @@ class NatsNode:
         if timeout is not None and timeout <= 0:
             raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
         name, body = self._codec.encode(message)
-        message_id, correlation, causation, sender = self._origin(correlation_id)
+        message_id, correlation, causation, sender, trace = self._origin(correlation_id)
         token = str(next(self._tokens))
         frame = Ask(
             ref._path,
@@ -318,6 +327,7 @@ class NatsNode:
             sender,
             timeout,
             f"{self._reply_prefix}.{token}",
+            trace,
         )
         answer = await self._request(
             ref,
@@ -605,6 +615,8 @@ class NatsNode:
             frame.correlation_id,
             frame.causation_id,
             NOT_TIMED,
+            None,
+            frame.trace,
         )
         try:
             if cell.offer(envelope):

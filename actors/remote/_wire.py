@@ -57,6 +57,8 @@ class Tell(msgspec.Struct, tag=1, array_like=True):
     correlation_id: int | str
     causation_id: int | None
     sender: WireRef | None
+    # The W3C trace context (actors.tracing) of the span the message was sent in.
+    trace: dict[str, str] | None = None
 
 
 class Ask(msgspec.Struct, tag=2, array_like=True):
@@ -73,6 +75,7 @@ class Ask(msgspec.Struct, tag=2, array_like=True):
     deadline: float | None
     # Where the answer goes (an ask may travel in a Batch, which has one NATS reply subject).
     reply: str = ""
+    trace: dict[str, str] | None = None
 
 
 class Reply(msgspec.Struct, tag=3, array_like=True):

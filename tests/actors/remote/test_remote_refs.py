@@ -321,3 +321,16 @@ async def test_after_unwatch_no_terminated_arrives_for_a_remote_actor(
         assert seen.get_nowait() == "sync"
         assert seen.empty()
         assert second.is_alive
+
+
+async def test_a_correlation_scope_outside_actors_travels_to_the_remote_handler(
+    nats_server: NatsServer,
+) -> None:
+    from actors import correlation_scope
+
+    async with two_nodes(nats_server.url) as (a, b):
+        await b.spawn(Ids, name="ids")
+        remote = a.remote_ref("b", "/ids")
+        with correlation_scope("request-17"):
+            correlation, causation, sender = await remote.ask("what")
+        assert (correlation, causation, sender) == ("request-17", None, "None")
