@@ -732,7 +732,7 @@ class NatsNode:
                     )
             elif isinstance(frame, Stopped):
                 self._terminate(
-                    RemoteActorRef(self, frame.node, frame.incarnation, frame.path), "stopped"
+                    RemoteActorRef(self, frame.node, frame.incarnation, frame.path), frame.reason
                 )
             elif isinstance(frame, DeclaredDown):
                 if frame.node == self.node and frame.incarnation == self.incarnation:
@@ -756,12 +756,12 @@ class NatsNode:
         if self._relay.add(frame.target, watcher):
             self._relay_cell.watch(cell)
 
-    def _relay_stopped(self, path: str) -> None:
+    def _relay_stopped(self, path: str, reason: str = "stopped") -> None:
         """A local actor that remote nodes watch has stopped: tell each watching node."""
         assert self._relay is not None
         for node, incarnation in self._relay.watchers.pop(path, ()):
             if self._membership.incarnation_of(node) == incarnation:
-                self._send_control(node, Stopped(self.node, self.incarnation, path))
+                self._send_control(node, Stopped(self.node, self.incarnation, path, reason))
 
     # ------------------------------------------------------------------ membership
 

@@ -12,10 +12,10 @@ __all__ = ["WatchRelay"]
 
 
 class WatchRelay(Actor):
-    """Receives the ``Terminated`` of every local actor a remote node watches, and hands the
-    path to ``stopped`` (the node tells the watching nodes)."""
+    """Receives the ``Terminated`` of every local actor a remote node watches, and hands its
+    path and reason to ``stopped`` (the node tells the watching nodes)."""
 
-    def __init__(self, stopped: Callable[[str], None]) -> None:
+    def __init__(self, stopped: Callable[[str, str], None]) -> None:
         self._stopped = stopped
         # Local path -> the (node, incarnation) pairs watching it.
         self.watchers: dict[str, set[tuple[str, str]]] = {}
@@ -48,4 +48,4 @@ class WatchRelay(Actor):
 
     def receive(self, message: object) -> None:
         if isinstance(message, Terminated):
-            self._stopped(message.ref.path)
+            self._stopped(message.ref.path, message.reason)

@@ -123,6 +123,7 @@ class Stopped(msgspec.Struct, tag=9, array_like=True):
     node: str
     incarnation: str
     path: str
+    reason: str = "stopped"  # as the local Terminated says: stopped, killed, timeout
 
 
 class Stop(msgspec.Struct, tag=10, array_like=True):

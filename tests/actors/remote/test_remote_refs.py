@@ -274,13 +274,20 @@ def old_member(ref: RemoteActorRef) -> Any:
     return Member(ref.node, ref.incarnation)
 
 
-async def test_kill_on_a_remote_ref_kills_the_actor_on_its_node(nats_server: NatsServer) -> None:
+async def test_kill_on_a_remote_ref_kills_the_actor_and_watchers_learn_it_was_killed(
+    nats_server: NatsServer,
+) -> None:
     async with two_nodes(nats_server.url) as (a, b):
         local = await b.spawn(Forwarder, name="target")
         remote = a.remote_ref("b", "/target")
+        seen: asyncio.Queue[Terminated] = asyncio.Queue()
+        await a.spawn(lambda: Watcher(remote, seen), name="watcher")
+        await remote.ask(Item(1))  # the watch reached b before this ask
         remote.kill()
         await asyncio.wait_for(local.wait_stopped(), 5.0)
         assert not local.is_alive
+        notice = await asyncio.wait_for(seen.get(), 5.0)
+        assert (notice.ref, notice.reason) == (remote, "killed")
 
 
 async def test_after_unwatch_no_terminated_arrives_for_a_remote_actor(
