@@ -72,9 +72,15 @@ class MessageIntake:
             self._refuse(mailbox.take_evicted(), "mailbox_full")
         return True
 
-    async def offer_waiting(self, envelope: Envelope, timeout: float | None) -> None:
+    async def offer_waiting(
+        self,
+        envelope: Envelope,
+        timeout: float | None,
+        until: asyncio.Future[Any] | None = None,
+    ) -> None:
         """Deliver to a full BLOCK mailbox, waiting for this sender's turn (at most
-        ``timeout`` seconds). Raises MailboxFull when no room was made in time."""
+        ``timeout`` seconds, and not after ``until`` completed: an ask whose deadline passed
+        meanwhile is not delivered). Raises MailboxFull when no room was made in time."""
         loop = self.loop
         deadline = None if timeout is None else loop.time() + timeout
         mailbox = self.mailbox
@@ -82,10 +88,15 @@ class MessageIntake:
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 raise self._full_error(envelope, f"no room in the mailbox within {timeout}s")
-            if await mailbox.wait_for_room(remaining):
+            if await mailbox.wait_for_room(remaining, until):
+                if until is not None and until.done():
+                    mailbox.release_reserved()  # the asker has its answer: nothing to deliver
+                    return
                 if mailbox.append_reserved(envelope):
                     return
                 self._refuse(envelope, "stopped")
+                return
+            if until is not None and until.done():
                 return
             if not mailbox.accepting:
                 self._refuse(envelope, "stopped")

@@ -341,13 +341,17 @@ class Mailbox:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def wait_for_room(self, timeout: float | None) -> bool:
+    async def wait_for_room(
+        self, timeout: float | None, until: asyncio.Future[Any] | None = None
+    ) -> bool:
         """Wait as a blocked sender for its turn.
 
         True means a place is reserved for the caller: before its next await it calls
         ``append_reserved`` (or ``release_reserved``). False means no place: the mailbox
-        closed or ``timeout`` passed. Raises whatever cancels the caller; a cancelled sender
-        that had been granted a place passes it on.
+        closed, ``timeout`` passed, or ``until`` (an asker's reply future, failed by its own
+        deadline) completed: the sender gives up its turn without a loop timer of its own.
+        Raises whatever cancels the caller; a cancelled sender that had been granted a place
+        passes it on.
         """
         loop = asyncio.get_running_loop()
         putter: asyncio.Future[bool] = loop.create_future()
@@ -358,6 +362,13 @@ class Mailbox:
         handle = None
         if timeout is not None:
             handle = loop.call_later(timeout, _expire, putter, putters)
+        give_up = None
+        if until is not None:
+
+            def give_up(_: object) -> None:
+                _expire(putter, putters)
+
+            until.add_done_callback(give_up)
         # Invariant: a putter leaves `putters` exactly once: popped when granted a place or
         # when the mailbox closes, removed by _expire on its timeout, or removed below when
         # its sender is cancelled while still waiting. (A scan per sender would make many
@@ -374,6 +385,9 @@ class Mailbox:
         finally:
             if handle is not None:
                 handle.cancel()
+            if give_up is not None:
+                assert until is not None
+                until.remove_done_callback(give_up)
 
     def wake_putters(self) -> None:
         """Wake every blocked sender with False (the mailbox refuses new messages)."""

@@ -135,18 +135,9 @@ class ActorRef:
         try:
             verdict = self._mailbox.offer(envelope)
             if verdict and not cell.settle(envelope, verdict):
-                try:
-                    await cell.offer_waiting(envelope, timeout)
-                except MailboxFull as full:
-                    if reply.done() and not reply.cancelled():
-                        reply.exception()  # the expiry's AskTimeout, superseded below
-                    cell.count_ask_timeout()
-                    raise AskTimeout(
-                        f"no room in the mailbox within the ask timeout of {timeout}s",
-                        path=cell.path,
-                        message_type=type(message).__name__,
-                        correlation_id=envelope.correlation_id,
-                    ) from full
+                # Waiting for room is bounded by the ask's own deadline: when it fails the
+                # reply with AskTimeout, the sender gives up its turn (no timer of its own).
+                await cell.offer_waiting(envelope, None, until=reply)
         except BaseException:
             if not reply.done():
                 reply.cancel()
