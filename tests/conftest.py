@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
+from actors._core import _log
+
 
 def _plain_config() -> dict[str, object]:
     """structlog's defaults with plain tracebacks.
@@ -29,8 +31,11 @@ _PLAIN = _plain_config()
 
 @pytest.fixture(autouse=True)
 def _plain_tracebacks() -> Iterator[None]:
-    """Every test starts with plain tracebacks, also after one that reset structlog."""
+    """Every test starts with plain tracebacks, also after one that reset structlog, and
+    with a fresh log rate limiter: it is process-wide, so lines earlier tests wrote about
+    the same actor path must not hold back the lines this test looks for."""
     structlog.configure(**_PLAIN)
+    _log.limiter = _log.RateLimiter()
     yield
     structlog.configure(**_PLAIN)
 
