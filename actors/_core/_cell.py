@@ -328,7 +328,7 @@ class ActorCell(MessageIntake, Ending):
             if not mailbox.interrupt and user:
                 envelope = user.popleft()
                 if mailbox.putters:
-                    mailbox.wake_one_putter()
+                    mailbox.admit_blocked()
             else:
                 chosen: Envelope | None = None
                 if self.task is not me:

@@ -81,26 +81,15 @@ class MessageIntake:
         """Deliver to a full BLOCK mailbox, waiting for this sender's turn (at most
         ``timeout`` seconds, and not after ``until`` completed: an ask whose deadline passed
         meanwhile is not delivered). Raises MailboxFull when no room was made in time."""
-        loop = self.loop
-        deadline = None if timeout is None else loop.time() + timeout
         mailbox = self.mailbox
-        while True:
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                raise self._full_error(envelope, f"no room in the mailbox within {timeout}s")
-            if await mailbox.wait_for_room(remaining, until):
-                if until is not None and until.done():
-                    mailbox.release_reserved()  # the asker has its answer: nothing to deliver
-                    return
-                if mailbox.append_reserved(envelope):
-                    return
-                self._refuse(envelope, "stopped")
-                return
-            if until is not None and until.done():
-                return
-            if not mailbox.accepting:
-                self._refuse(envelope, "stopped")
-                return
+        if await mailbox.wait_to_deliver(envelope, timeout, until):
+            return
+        if until is not None and until.done():
+            return  # the asker has its answer (AskTimeout): nothing to deliver
+        if not mailbox.accepting:
+            self._refuse(envelope, "stopped")
+            return
+        raise self._full_error(envelope, f"no room in the mailbox within {timeout}s")
 
     def _full_error(self, envelope: Envelope, reason: str) -> MailboxFull:
         return MailboxFull(

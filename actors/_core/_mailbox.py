@@ -4,7 +4,7 @@ The mailbox is a data structure with exactly one consumer (its actor's task). It
 rules live in one place, ``offer``, which applies the capacity, the overflow policy, the
 blocked senders' turn and the ledger's accepted count, and returns a verdict; the actor cell
 routes each verdict (dead letters, a failed ask, a sender that must wait). Nothing here
-awaits except ``wait_for_room`` (a blocked sender).
+awaits except ``wait_to_deliver`` (a blocked sender).
 """
 
 from __future__ import annotations
@@ -98,7 +98,6 @@ class Mailbox:
         "notices",
         "overflow",
         "putters",
-        "reserved",
         "sample_mask",
         "user",
         "waiter",
@@ -124,9 +123,10 @@ class Mailbox:
         # Reading them (truth, len, iteration) works either way.
         self.notices: deque[Envelope] | tuple[()] = ()
         self.control: deque[Any] | tuple[()] = ()
-        # Futures of senders blocked on a full BLOCK mailbox, oldest first. Each is woken with
-        # True (room was made) or False (the mailbox closed).
-        self.putters: deque[asyncio.Future[bool]] | tuple[()] = ()
+        # Senders blocked on a full BLOCK mailbox, oldest first: each one's future and the
+        # envelope it waits to deliver. The future is woken with True (the mailbox took the
+        # envelope in) or False (closed, timed out, or its ask is over).
+        self.putters: deque[tuple[asyncio.Future[bool], Envelope]] | tuple[()] = ()
         # The consumer's future while it waits; None while it runs.
         self.waiter: asyncio.Future[None] | None = None
         # Whether the waiting consumer wants user messages (False while it is suspended).
@@ -146,9 +146,6 @@ class Mailbox:
         self.sample_mask = _NEVER if sample_every <= 0 else sample_every - 1
         self.evicted: Envelope | None = None
         self.last_verdict = ACCEPTED
-        # Places granted to woken blocked senders that have not yet appended: they count
-        # against capacity, so nothing that arrives meanwhile can take them.
-        self.reserved = 0
 
     def __len__(self) -> int:
         return len(self.user)
@@ -227,7 +224,7 @@ class Mailbox:
             )
         user = self.user
         depth = len(user)
-        if depth + self.reserved < self.capacity and self.accepting and not self.putters:
+        if depth < self.capacity and self.accepting and not self.putters:
             user.append(envelope)
             accepted = self.accepted + 1
             self.accepted = accepted
@@ -242,28 +239,10 @@ class Mailbox:
         self.last_verdict = self.offer(envelope)
         return None if self.last_verdict == ACCEPTED else envelope
 
-    def append_reserved(self, envelope: Envelope) -> bool:
-        """Append into the place ``wait_for_room`` reserved for this sender. False (and the
-        place released) when the mailbox no longer accepts."""
-        self.reserved -= 1
-        if not self.accepting:
-            self.reserved = 0
-            return False
-        self.append(envelope)
-        return True
-
-    def release_reserved(self) -> None:
-        """Give back a reserved place the sender will not use; it goes to the next in line."""
-        self.reserved -= 1
-        if self.putters:
-            self.wake_one_putter()
-
     @property
     def has_room(self) -> bool:
         """Whether an offer now would be ``ACCEPTED`` (room, accepting, nobody waiting)."""
-        return (
-            len(self.user) + self.reserved < self.capacity and self.accepting and not self.putters
-        )
+        return len(self.user) < self.capacity and self.accepting and not self.putters
 
     def append(self, envelope: Envelope) -> None:
         """Append to the user lane and count it; for callers that apply a policy of their
@@ -298,24 +277,26 @@ class Mailbox:
         """Remove and return the oldest user message, waking one blocked sender."""
         envelope = self.user.popleft()
         if self.putters:
-            self.wake_one_putter()
+            self.admit_blocked()
         return envelope
 
-    def wake_one_putter(self) -> None:
-        """Grant the free places to the oldest blocked senders still waiting, one each.
+    def admit_blocked(self) -> None:
+        """Move the oldest blocked senders' messages into the room just made, one per place,
+        and tell each sender it is delivered.
 
-        A granted place is reserved (``reserved``) until its sender appends into it, so a
-        sender that arrives meanwhile cannot take it: blocked senders are served in arrival
-        order, and no free place is left idle while a sender waits.
+        The mailbox hands the message in itself (the sender's task need not run first), so a
+        place made for a blocked sender can never be taken by a later one, and messages keep
+        flowing while the senders wait to be scheduled: blocked senders are served in
+        arrival order, and no place is left idle while a sender waits.
         """
         putters = self.putters
-        free = self.capacity - len(self.user) - self.reserved
-        while free > 0 and putters:
-            putter = putters.popleft()
-            if not putter.done():
-                putter.set_result(True)
-                self.reserved += 1
-                free -= 1
+        user = self.user
+        while putters and len(user) < self.capacity:
+            putter, envelope = putters.popleft()
+            if putter.done():
+                continue  # cancelled, its sender not yet resumed: its message is not taken
+            self.append(envelope)
+            putter.set_result(True)
 
     def put_control(self, item: Any) -> None:
         """Queue a system message; never bounded, always wakes the consumer."""
@@ -341,46 +322,46 @@ class Mailbox:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def wait_for_room(
-        self, timeout: float | None, until: asyncio.Future[Any] | None = None
+    async def wait_to_deliver(
+        self,
+        envelope: Envelope,
+        timeout: float | None,
+        until: asyncio.Future[Any] | None = None,
     ) -> bool:
-        """Wait as a blocked sender for its turn.
+        """Wait as a blocked sender of ``envelope``, behind those blocked earlier.
 
-        True means a place is reserved for the caller: before its next await it calls
-        ``append_reserved`` (or ``release_reserved``). False means no place: the mailbox
-        closed, ``timeout`` passed, or ``until`` (an asker's reply future, failed by its own
-        deadline) completed: the sender gives up its turn without a loop timer of its own.
-        Raises whatever cancels the caller; a cancelled sender that had been granted a place
-        passes it on.
+        True once the mailbox has taken it in (``admit_blocked``). False when it was not:
+        the mailbox closed, ``timeout`` passed, or ``until`` (an asker's reply future, failed
+        by its own deadline) completed, so the sender gives up its turn without a loop timer
+        of its own. Raises whatever cancels the caller; a cancelled sender whose message was
+        already taken in leaves it delivered.
         """
         loop = asyncio.get_running_loop()
         putter: asyncio.Future[bool] = loop.create_future()
         putters = self.putters
         if not isinstance(putters, deque):
             putters = self.putters = deque()
-        putters.append(putter)
+        entry = (putter, envelope)
+        putters.append(entry)
+        # Invariant: an entry leaves `putters` exactly once: popped when its message is taken
+        # in or when the mailbox closes, removed by _give_up on a timeout or `until`, or
+        # removed below when its sender is cancelled while still waiting.
         handle = None
         if timeout is not None:
-            handle = loop.call_later(timeout, _expire, putter, putters)
+            handle = loop.call_later(timeout, _give_up, entry, putters)
         give_up = None
         if until is not None:
 
             def give_up(_: object) -> None:
-                _expire(putter, putters)
+                _give_up(entry, putters)
 
             until.add_done_callback(give_up)
-        # Invariant: a putter leaves `putters` exactly once: popped when granted a place or
-        # when the mailbox closes, removed by _expire on its timeout, or removed below when
-        # its sender is cancelled while still waiting. (A scan per sender would make many
-        # blocked senders quadratic.)
         try:
             return await putter
         except asyncio.CancelledError:
             if putter.cancelled():
                 with contextlib.suppress(ValueError):
-                    putters.remove(putter)
-            elif putter.result():
-                self.release_reserved()  # granted just as it was cancelled: pass it on
+                    putters.remove(entry)
             raise
         finally:
             if handle is not None:
@@ -391,10 +372,9 @@ class Mailbox:
 
     def wake_putters(self) -> None:
         """Wake every blocked sender with False (the mailbox refuses new messages)."""
-        self.reserved = 0
         putters = self.putters
         while putters:
-            putter = putters.popleft()
+            putter, _ = putters.popleft()
             if not putter.done():
                 putter.set_result(False)
 
@@ -413,7 +393,11 @@ class Mailbox:
         return drained
 
 
-def _expire(putter: asyncio.Future[bool], putters: deque[asyncio.Future[bool]]) -> None:
+def _give_up(
+    entry: tuple[asyncio.Future[bool], Envelope],
+    putters: deque[tuple[asyncio.Future[bool], Envelope]],
+) -> None:
+    putter = entry[0]
     if not putter.done():
         putter.set_result(False)
-        putters.remove(putter)
+        putters.remove(entry)

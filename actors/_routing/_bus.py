@@ -469,7 +469,7 @@ class EventBus(Actor):
                     mailbox = subscriber.mailbox
                     # The hot path: one put into a mailbox with room, nothing else.
                     if (
-                        len(mailbox.user) + mailbox.reserved < mailbox.capacity
+                        len(mailbox.user) < mailbox.capacity
                         and not mailbox.putters
                         and not subscriber.backlog
                         and subscriber.cell.state < stopping
@@ -562,15 +562,10 @@ class EventBus(Actor):
                 if not backlog:
                     break
                 deadline = backlog[0][1]
-                granted = await mailbox.wait_for_room(None if deadline is None else deadline - now)
-                # A place granted to us is ours even if other senders are waiting behind us.
-                if granted:
-                    if backlog and cell.state < STOPPING:
-                        if not mailbox.append_reserved(backlog[0][0]):
-                            continue  # the mailbox closed: the loop refuses the backlog
-                        backlog.popleft()
-                    else:
-                        mailbox.release_reserved()
+                # Queued behind earlier blocked senders; the mailbox takes the event in itself.
+                timeout = None if deadline is None else deadline - now
+                if await mailbox.wait_to_deliver(backlog[0][0], timeout):
+                    backlog.popleft()
         finally:
             if subscriber.drainer is asyncio.current_task():
                 subscriber.drainer = None
