@@ -216,7 +216,8 @@ class Ending:
         self._drain = self.state in (RUNNING, STARTING)
         self.state = STOPPING
         # Blocked senders wake, see the mailbox closed and dead-letter their messages.
-        self.mailbox.stop_accepting()
+        for envelope in self.mailbox.stop_accepting():
+            self._refuse(envelope, "stopped")  # a parked ask: never accepted
         if self.task is None:
             self._finalize("stopped")
             return
@@ -267,7 +268,10 @@ class Ending:
             child.kill()
         self._cancel_timers()
         self._abandon_current(reason)
-        for envelope in self.mailbox.close():
+        drained, parked = self.mailbox.close()
+        for envelope in parked:
+            self._refuse(envelope, "stopped")  # a parked ask: never accepted
+        for envelope in drained:
             self.dead_lettered += 1
             self._refuse(envelope, reason)
         for item in self.mailbox.control:

@@ -125,8 +125,9 @@ class Mailbox:
         self.control: deque[Any] | tuple[()] = ()
         # Senders blocked on a full BLOCK mailbox, oldest first: each one's future and the
         # envelope it waits to deliver. The future is woken with True (the mailbox took the
-        # envelope in) or False (closed, timed out, or its ask is over).
-        self.putters: deque[tuple[asyncio.Future[bool], Envelope]] | tuple[()] = ()
+        # envelope in) or False (closed, timed out, or its ask is over). A parked ask has no
+        # future of its own (None): its asker awaits the reply, and its deadline ends the wait.
+        self.putters: deque[tuple[asyncio.Future[bool] | None, Envelope]] | tuple[()] = ()
         # The consumer's future while it waits; None while it runs.
         self.waiter: asyncio.Future[None] | None = None
         # Whether the waiting consumer wants user messages (False while it is suspended).
@@ -267,11 +268,12 @@ class Mailbox:
         self.evicted = None
         return evicted
 
-    def stop_accepting(self) -> None:
-        """From now on every offer is ``CLOSED``; blocked senders wake (with False)."""
+    def stop_accepting(self) -> list[Envelope]:
+        """From now on every offer is ``CLOSED``; blocked senders wake (with False). Returns
+        the parked asks, which the caller refuses."""
         self.accepting = False
         self.interrupt = True
-        self.wake_putters()
+        return self.wake_putters()
 
     def take(self) -> Envelope:
         """Remove and return the oldest user message, waking one blocked sender."""
@@ -293,10 +295,25 @@ class Mailbox:
         user = self.user
         while putters and len(user) < self.capacity:
             putter, envelope = putters.popleft()
+            if putter is None:
+                reply = envelope.reply
+                if reply is not None and reply.done():
+                    continue  # a parked ask that ended meanwhile (deadline, cancellation)
+                self.append(envelope)
+                continue
             if putter.done():
                 continue  # cancelled, its sender not yet resumed: its message is not taken
             self.append(envelope)
             putter.set_result(True)
+
+    def park(self, envelope: Envelope) -> None:
+        """Queue an ask's envelope behind the blocked senders, for ``admit_blocked`` to take
+        in when room is made; the asker just awaits its reply (no future, no task wake-up of
+        its own), and its deadline, or its cancellation, ends the wait."""
+        putters = self.putters
+        if not isinstance(putters, deque):
+            putters = self.putters = deque()
+        putters.append((None, envelope))
 
     def put_control(self, item: Any) -> None:
         """Queue a system message; never bounded, always wakes the consumer."""
@@ -370,32 +387,39 @@ class Mailbox:
                 assert until is not None
                 until.remove_done_callback(give_up)
 
-    def wake_putters(self) -> None:
-        """Wake every blocked sender with False (the mailbox refuses new messages)."""
+    def wake_putters(self) -> list[Envelope]:
+        """Wake every blocked sender with False (the mailbox refuses new messages); return the
+        parked asks' envelopes still waiting, for the caller to refuse (never accepted, so not
+        in the ledger)."""
         putters = self.putters
+        parked: list[Envelope] = []
         while putters:
-            putter, _ = putters.popleft()
-            if not putter.done():
+            putter, envelope = putters.popleft()
+            if putter is None:
+                reply = envelope.reply
+                if reply is not None and not reply.done():
+                    parked.append(envelope)
+            elif not putter.done():
                 putter.set_result(False)
+        return parked
 
-    def close(self) -> list[Envelope]:
-        """Refuse further messages; wake blocked senders (with False); return what was queued.
-
-        Notices come first, then user messages, each in arrival order.
-        """
+    def close(self) -> tuple[list[Envelope], list[Envelope]]:
+        """Refuse further messages; wake blocked senders (with False). Returns what was
+        queued (notices first, then user messages, each in arrival order: accepted, so in
+        the ledger) and the parked asks still waiting (never accepted)."""
         self.closed = True
         self.accepting = False
-        self.wake_putters()
+        parked = self.wake_putters()
         drained = list(self.notices)
         drained.extend(self.user)
         self.notices = ()
         self.user.clear()
-        return drained
+        return drained, parked
 
 
 def _give_up(
     entry: tuple[asyncio.Future[bool], Envelope],
-    putters: deque[tuple[asyncio.Future[bool], Envelope]],
+    putters: deque[tuple[asyncio.Future[bool] | None, Envelope]],
 ) -> None:
     putter = entry[0]
     if not putter.done():

@@ -135,9 +135,10 @@ class ActorRef:
         try:
             verdict = self._mailbox.offer(envelope)
             if verdict and not cell.settle(envelope, verdict):
-                # Waiting for room is bounded by the ask's own deadline: when it fails the
-                # reply with AskTimeout, the sender gives up its turn (no timer of its own).
-                await cell.offer_waiting(envelope, None, until=reply)
+                # Blocked: the mailbox takes the envelope in when this ask's turn comes; the
+                # asker only awaits the reply, so its deadline (or its cancellation) also
+                # ends the wait for room.
+                self._mailbox.park(envelope)
         except BaseException:
             if not reply.done():
                 reply.cancel()
