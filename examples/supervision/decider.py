@@ -47,7 +47,7 @@ class Tally(Actor):
 
 class Counting(Supervisor):
     strategy = OneForOne(max_restarts=3, within=5.0, decider=decide)
-    children = [ChildSpec("tally", Tally)]
+    children = (ChildSpec("tally", Tally),)
 
 
 # --8<-- [end:decider]

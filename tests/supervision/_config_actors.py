@@ -85,7 +85,7 @@ class CodeSupervisor(Supervisor):
     """A supervisor declared in code, named by a file as a worker."""
 
     strategy = OneForOne()
-    children = [ChildSpec("inner", Echo)]
+    children = (ChildSpec("inner", Echo),)
 
 
 class NotAnActor:
