@@ -48,6 +48,9 @@ class FieldChecker:
     def __init__(self) -> None:
         self.problems: list[ConfigProblem] = []
         self._actors: dict[str, type[Actor] | Unusable] = {}
+        # Each module named in the file but not found, and where it was first named: its
+        # later mentions point there, and the report explains sys.path once.
+        self.missing_modules: dict[str, str] = {}
 
     def problem(self, location: str, expected: str, found: str, hint: str = "") -> None:
         self.problems.append(ConfigProblem(location, expected, found, hint))
@@ -190,4 +193,11 @@ class FieldChecker:
         return cached
 
     def unusable(self, location: str, problem: Unusable) -> None:
-        self.problem(location + problem.where, problem.expected, problem.found, problem.hint)
+        where = location + problem.where
+        hint = problem.hint
+        missing = problem.missing_module
+        if missing is not None:
+            first = self.missing_modules.setdefault(missing, where)
+            if first != where:
+                hint = f"not found, as at {first}"
+        self.problem(where, problem.expected, problem.found, hint)

@@ -17,7 +17,9 @@ import difflib
 import functools
 import importlib
 import inspect
+import os
 import re
+import sys
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -26,7 +28,15 @@ import msgspec
 
 from actors import Actor
 
-__all__ = ["Unusable", "did_you_mean", "fit_args", "resolve_actor", "resolve_callable", "show"]
+__all__ = [
+    "Unusable",
+    "did_you_mean",
+    "fit_args",
+    "import_path_note",
+    "resolve_actor",
+    "resolve_callable",
+    "show",
+]
 
 _REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 REFERENCE_SHAPE = "'package.module:Name'"
@@ -35,12 +45,22 @@ REFERENCE_SHAPE = "'package.module:Name'"
 class Unusable(Exception):
     """A name or argument in a configuration file that cannot be used (internal)."""
 
-    def __init__(self, expected: str, found: str, hint: str = "", where: str = "") -> None:
+    def __init__(
+        self,
+        expected: str,
+        found: str,
+        hint: str = "",
+        where: str = "",
+        *,
+        missing_module: str | None = None,
+    ) -> None:
         super().__init__(expected, found, hint, where)
         self.expected = expected
         self.found = found
         self.hint = hint
         self.where = where
+        # The module named in the file that is not on sys.path (not one it imports).
+        self.missing_module = missing_module
 
 
 def show(value: object) -> str:
@@ -75,6 +95,20 @@ def _resolve(reference: object) -> tuple[object, str, str]:
     module_name, _, attribute_path = reference.partition(":")
     try:
         module = _import(module_name)
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        if module_name == missing or module_name.startswith(missing + "."):
+            raise Unusable(
+                "an importable module",
+                repr(module_name),
+                f"No module named {missing!r} on sys.path",
+                missing_module=missing,
+            ) from None
+        raise Unusable(
+            "an importable module",
+            repr(module_name),
+            f"it imports {missing!r}, which is not installed: {error}",
+        ) from None
     except Exception as error:
         raise Unusable(
             "an importable module", repr(module_name), f"{type(error).__name__}: {error}"
@@ -95,6 +129,27 @@ def _resolve(reference: object) -> tuple[object, str, str]:
                 f"a name defined in {owner}", repr(part), hint or f"{owner} has no {part!r}"
             ) from None
     return found, module_name, attribute_path
+
+
+def import_path_note(missing: typing.Iterable[str]) -> str:
+    """The one explanation, for a problem report, of where the modules ``missing`` (named in
+    the file, not found) were looked for."""
+    unique = list(dict.fromkeys(missing))
+    names = ", ".join(repr(name) for name in unique)
+    verb = "is" if len(unique) == 1 else "are"
+    cwd = os.getcwd()
+    if cwd in sys.path or "" in sys.path:
+        where = f"relative to the current directory ({cwd}), then PYTHONPATH"
+    else:
+        where = (
+            f"from sys.path (the running script's directory {sys.path[0]!r}, PYTHONPATH, the"
+            f" installed packages; not the current directory {cwd})"
+        )
+    return (
+        f"modules named in the file are imported {where}; {names} {verb} not there."
+        " Run from the directory that holds it, set PYTHONPATH, or give supervise"
+        " `--path DIR`"
+    )
 
 
 def _import(module_name: str) -> object:

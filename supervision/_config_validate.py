@@ -24,6 +24,7 @@ from supervision._config_resolve import (
     Unusable,
     args_problems,
     did_you_mean,
+    import_path_note,
     resolve_callable,
     show,
 )
@@ -83,7 +84,10 @@ def check_document(data: Any, source: str | None = None) -> dict[str, Any]:
     checker = _Checker()
     document = checker.document(data)
     if checker.problems:
-        raise ConfigError(checker.problems, source=source)
+        error = ConfigError(checker.problems, source=source)
+        if checker.missing_modules:
+            error.add_note(import_path_note(checker.missing_modules))
+        raise error
     return document
 
 
