@@ -36,6 +36,7 @@ from supervision._config_spec import (
     WorkerSpec,
 )
 from supervision._config_warnings import tree_warnings
+from supervision._decider import ExceptionDecider
 from supervision._dynamic import DynamicSupervisor, StartChild, start_child
 from supervision._errors import RestartIntensityExceeded, SupervisionError
 from supervision._spec import ChildSpec
@@ -55,6 +56,7 @@ __all__ = [
     "Directive",
     "DynamicSupervisor",
     "DynamicSupervisorSpec",
+    "ExceptionDecider",
     "MailboxSpec",
     "OneForAll",
     "OneForOne",

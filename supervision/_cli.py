@@ -40,7 +40,7 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -288,13 +288,14 @@ def _describe(node: ChildNode, *, root: bool = False) -> str:
         text += f" {node.within:g}s"
         if node.backoff is not None:
             text += f", backoff {node.backoff.min:g}s..{node.backoff.max:g}s"
-        text += ")"
+        text += _decider(node.decider) + ")"
     elif isinstance(node, DynamicSupervisorSpec):
         limit = "" if node.max_children is None else f", at most {node.max_children}"
         text = f"dynamic_supervisor of {node.template.actor} (max_restarts"
-        text += f" {node.max_restarts} within {node.within:g}s{limit})"
+        text += f" {node.max_restarts} within {node.within:g}s{limit}{_decider(node.decider)})"
     elif isinstance(node, PoolSpec):
-        text = f"pool of {node.pool.size} {node.actor} ({node.pool.routing})"
+        text = f"pool of {node.pool.size} {node.actor} ({node.pool.routing}"
+        text += f"{_decider(node.pool.decider)})"
     else:
         text = f"worker {node.actor}"
     if not root:
@@ -304,6 +305,16 @@ def _describe(node: ChildNode, *, root: bool = False) -> str:
     if not isinstance(node, SupervisorSpec | DynamicSupervisorSpec) and node.subscribe:
         text += f", subscribes to {', '.join(node.subscribe)}"
     return text
+
+
+def _decider(table: Mapping[str, str]) -> str:
+    if not table:
+        return ""
+    entries = ", ".join(
+        f"{reference.removeprefix('builtins:')} {directive}"
+        for reference, directive in table.items()
+    )
+    return f", decider: {entries}"
 
 
 def _seconds(value: float | str) -> str:

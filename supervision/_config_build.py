@@ -10,13 +10,19 @@ it after every start (the bus then follows restarts by itself).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from actors import Actor, ActorRef, ActorSystem, ClusterConfig, Overflow, Pool, Routing
 from supervision._backoff import Backoff
 from supervision._config_error import ConfigError, ConfigProblem
-from supervision._config_resolve import Unusable, fit_args, resolve_actor, resolve_callable
+from supervision._config_resolve import (
+    Unusable,
+    fit_args,
+    resolve_actor,
+    resolve_callable,
+    resolve_exception,
+)
 from supervision._config_spec import (
     INFINITY,
     BackoffSpec,
@@ -28,9 +34,10 @@ from supervision._config_spec import (
     TreeSpec,
     WorkerSpec,
 )
+from supervision._decider import ExceptionDecider
 from supervision._dynamic import DynamicSupervisor
 from supervision._spec import DEFAULT_SHUTDOWN, ChildSpec
-from supervision._strategy import OneForAll, OneForOne, Restart, RestForOne, Strategy
+from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
 from supervision._supervisor import Supervisor
 
 __all__ = ["create_system", "spawn_tree"]
@@ -105,7 +112,13 @@ class _Builder:
             if (spec := self.child(child, f"{location}.children[{index}]")) is not None
         ]
         attributes = {
-            "strategy": _strategy(node.strategy, node.max_restarts, node.within, node.backoff),
+            "strategy": _strategy(
+                node.strategy,
+                node.max_restarts,
+                node.within,
+                node.backoff,
+                self.decider(node.decider, f"{location}.decider"),
+            ),
             "children": tuple(children),
             "__module__": __name__,
             "__doc__": f"The supervisor {node.name!r} declared at {location}.",
@@ -165,7 +178,11 @@ class _Builder:
             key=key,
             routee_capacity=options.routee_mailbox.capacity,
             routee_overflow=Overflow(options.routee_mailbox.overflow),
-            strategy=OneForOne(max_restarts=options.max_restarts, within=options.within),
+            strategy=OneForOne(
+                max_restarts=options.max_restarts,
+                within=options.within,
+                decider=self.decider(options.decider, f"{location}.pool.decider"),
+            ),
         )
 
     def dynamic(self, node: DynamicSupervisorSpec, location: str) -> type[Supervisor] | None:
@@ -182,7 +199,13 @@ class _Builder:
             overflow=Overflow(template.mailbox.overflow),
         )
         attributes = {
-            "strategy": _strategy("one_for_one", node.max_restarts, node.within, node.backoff),
+            "strategy": _strategy(
+                "one_for_one",
+                node.max_restarts,
+                node.within,
+                node.backoff,
+                self.decider(node.decider, f"{location}.decider"),
+            ),
             "child_spec": child_spec,
             "max_children": node.max_children,
             "__module__": __name__,
@@ -208,17 +231,34 @@ class _Builder:
             return None
         return cls
 
+    def decider(self, table: Mapping[str, str], location: str) -> ExceptionDecider | None:
+        """The node's ``decider`` table as an ``ExceptionDecider`` (``None`` when empty)."""
+        pairs: dict[type[BaseException], Directive] = {}
+        for reference, directive in table.items():
+            try:
+                pairs[resolve_exception(reference)] = Directive(directive)
+            except Unusable as problem:
+                self.unusable(f"{location}[{reference!r}]", problem)
+        return ExceptionDecider(pairs) if pairs else None
+
     def unusable(self, location: str, problem: Unusable) -> None:
         self.problems.append(
             ConfigProblem(location + problem.where, problem.expected, problem.found, problem.hint)
         )
 
 
-def _strategy(name: str, max_restarts: int, within: float, backoff: BackoffSpec | None) -> Strategy:
+def _strategy(
+    name: str,
+    max_restarts: int,
+    within: float,
+    backoff: BackoffSpec | None,
+    decider: ExceptionDecider | None,
+) -> Strategy:
     return _STRATEGIES[name](
         max_restarts=max_restarts,
         within=float(within),
         backoff=None if backoff is None else _backoff(backoff),
+        decider=decider,
     )
 
 

@@ -13,6 +13,7 @@ expected and what was found, which the caller turns into a ``ConfigProblem``.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import functools
 import importlib
@@ -22,7 +23,7 @@ import re
 import sys
 import typing
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import msgspec
 
@@ -35,6 +36,7 @@ __all__ = [
     "import_path_note",
     "resolve_actor",
     "resolve_callable",
+    "resolve_exception",
     "show",
 ]
 
@@ -87,7 +89,15 @@ def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
     return f"did you mean {close[0]!r}?" if close else ""
 
 
-def _resolve(reference: object) -> tuple[object, str, str]:
+def _is_exception_class(value: object) -> TypeGuard[type[BaseException]]:
+    return isinstance(value, type) and issubclass(value, BaseException)
+
+
+def _resolve(
+    reference: object, suggest: Callable[[object], bool] | None = None
+) -> tuple[object, str, str]:
+    """The object ``reference`` names; a did-you-mean considers only the names whose value
+    passes ``suggest`` (all of them when it is ``None``)."""
     if not isinstance(reference, str):
         raise Unusable(f"a string {REFERENCE_SHAPE}", show(reference))
     if not _REFERENCE.fullmatch(reference):
@@ -122,7 +132,12 @@ def _resolve(reference: object) -> tuple[object, str, str]:
         try:
             found = getattr(found, part)
         except AttributeError:
-            names = [name for name in dir(found) if not name.startswith("_")]
+            names = [
+                name
+                for name in dir(found)
+                if not name.startswith("_")
+                and (suggest is None or suggest(getattr(found, name, None)))
+            ]
             hint = did_you_mean(part, names)
             owner = getattr(found, "__name__", module_name)
             raise Unusable(
@@ -166,6 +181,26 @@ def resolve_actor(reference: object) -> type[Actor]:
     if not issubclass(found, Actor):
         raise Unusable(
             "an Actor subclass", f"class {attribute_path!r}", "it does not subclass actors.Actor"
+        )
+    return found
+
+
+def resolve_exception(reference: object) -> type[BaseException]:
+    """The exception class named by ``reference`` (``"builtins:ValueError"``,
+    ``"package.module:Error"``)."""
+    if isinstance(reference, str) and ":" not in reference:
+        builtin = getattr(builtins, reference, None)
+        hint = ""
+        if isinstance(builtin, type) and issubclass(builtin, BaseException):
+            hint = f"did you mean 'builtins:{reference}'?"
+        raise Unusable(f"an exception class {REFERENCE_SHAPE}", show(reference), hint)
+    found, _, attribute_path = _resolve(reference, _is_exception_class)
+    if not _is_exception_class(found):
+        what = "class" if isinstance(found, type) else type(found).__name__
+        raise Unusable(
+            "an exception class (a BaseException subclass)",
+            f"{what} {attribute_path!r}",
+            "not an exception" if isinstance(found, type) else "not a class",
         )
     return found
 

@@ -48,7 +48,7 @@ _RESERVED_ROOT = "system"
 _NODE = ("name", "kind")
 _CHILD = ("restart", "shutdown", "mailbox")
 _ACTOR = ("actor", "args", "subscribe")
-_BUDGET = ("max_restarts", "within", "backoff")
+_BUDGET = ("max_restarts", "within", "backoff", "decider")
 _KEYS: dict[str, tuple[str, ...]] = {
     "worker": (*_NODE, *_ACTOR, *_CHILD),
     "pool": (*_NODE, *_ACTOR, "pool", *_CHILD),
@@ -59,7 +59,7 @@ _ROOT_KEYS = tuple(key for key in _KEYS["supervisor"] if key != "restart")
 _TEMPLATE_KEYS = ("name", *_ACTOR, *_CHILD)
 _MAILBOX_KEYS = ("capacity", "overflow")
 _BACKOFF_KEYS = ("min", "max", "factor", "jitter", "reset_after")
-_POOL_KEYS = ("size", "routing", "key", "max_restarts", "within", "routee_mailbox")
+_POOL_KEYS = ("size", "routing", "key", "max_restarts", "within", "decider", "routee_mailbox")
 _SYSTEM_KEYS = ("name", "shutdown", "blocking_threads", "dead_letter_buffer", "timing_sample")
 _TOP_KEYS = ("system", "tree", "cluster")
 _KIND_NAMES = {
@@ -68,7 +68,9 @@ _KIND_NAMES = {
     "supervisor": "a supervisor",
     "dynamic_supervisor": "a dynamic supervisor",
 }
-_SUPERVISOR_MARKS = frozenset({"children", "strategy", "max_restarts", "within", "backoff"})
+_SUPERVISOR_MARKS = frozenset(
+    {"children", "strategy", "max_restarts", "within", "backoff", "decider"}
+)
 _CHILD_SHAPES = (
     "a child: a worker (with 'actor'), a supervisor ('children'), a dynamic supervisor"
     " ('template') or a pool ('pool' and 'actor')"
@@ -294,6 +296,7 @@ class _Checker(FieldChecker):
         self.copy(table, out, "max_restarts", location, self.integer, minimum=0)
         self.copy(table, out, "within", location, self.number, above=0)
         self.copy(table, out, "backoff", location, self.backoff)
+        self.copy(table, out, "decider", location, self.decider)
 
     def actor_fields(
         self, table: dict[str, Any], location: str, out: dict[str, Any], *, partial: bool
@@ -344,6 +347,7 @@ class _Checker(FieldChecker):
         self.copy(table, out, "routing", location, self.choice, options=ROUTINGS)
         self.copy(table, out, "max_restarts", location, self.integer, minimum=0)
         self.copy(table, out, "within", location, self.number, above=0)
+        self.copy(table, out, "decider", location, self.decider)
         self.copy(table, out, "routee_mailbox", location, self.mailbox)
         routing = table.get("routing", "round_robin")
         if "key" in table:

@@ -54,9 +54,9 @@ class Counting(Supervisor):
 
 
 # --8<-- [start:main]
-async def main() -> dict[str, Any]:
+async def main(supervisor: type[Supervisor] = Counting) -> dict[str, Any]:
     async with ActorSystem("counting") as system:
-        await system.spawn(Counting, name="counting")
+        await system.spawn(supervisor, name="counting")
         tally = system.lookup("/counting/tally")
         assert tally is not None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 from typing import Any
 
@@ -114,3 +115,23 @@ class Stubborn(Actor):
         while True:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.sleep(3600)
+
+
+class Counter(Actor):
+    """Counts the messages it handled; ``raise`` messages raise the named builtin error."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def receive(self, message: Any) -> Any:
+        match message:
+            case ("raise", str(name)):
+                raise getattr(builtins, name)(f"{name} on purpose")
+            case "count":
+                return self.count
+        self.count += 1
+        return self.count
+
+
+class FailsOnPurpose(Exception):
+    """An exception class a configuration file's decider names."""
