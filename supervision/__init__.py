@@ -39,6 +39,7 @@ from supervision._config_warnings import tree_warnings
 from supervision._decider import ExceptionDecider
 from supervision._dynamic import DynamicSupervisor, StartChild, start_child
 from supervision._errors import RestartIntensityExceeded, SupervisionError
+from supervision._path_ref import PathRef
 from supervision._spec import ChildSpec
 from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
 from supervision._supervisor import Supervisor
@@ -60,6 +61,7 @@ __all__ = [
     "MailboxSpec",
     "OneForAll",
     "OneForOne",
+    "PathRef",
     "PoolOptions",
     "PoolSpec",
     "RestForOne",

@@ -2,7 +2,8 @@
 
 Each supervisor node becomes a ``Supervisor`` subclass made here, whose ``strategy`` and
 ``children`` class attributes are the node's; each worker becomes a ``ChildSpec`` whose
-factory is the actor class with the node's ``args``; a worker or pool that subscribes
+factory is the actor class with the node's ``args`` (ref arguments made ``PathRef``s to
+their nodes); a worker or pool that subscribes
 becomes a subclass of its class with ``subscriptions`` set, so that the runtime subscribes
 it after every start (the bus then follows restarts by itself).
 """
@@ -16,6 +17,7 @@ from typing import Any, TypeVar, cast
 from actors import Actor, ActorRef, ActorSystem, ClusterConfig, Overflow, Pool, Routing
 from supervision._backoff import Backoff
 from supervision._config_error import ConfigError, ConfigProblem
+from supervision._config_refs import REF_KEY, BadRef, absolute_path, node_paths, refs_of
 from supervision._config_resolve import (
     Unusable,
     fit_args,
@@ -36,6 +38,7 @@ from supervision._config_spec import (
 )
 from supervision._decider import ExceptionDecider
 from supervision._dynamic import DynamicSupervisor
+from supervision._path_ref import PathRef
 from supervision._spec import DEFAULT_SHUTDOWN, ChildSpec
 from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
 from supervision._supervisor import Supervisor
@@ -75,14 +78,15 @@ async def spawn_tree(system: ActorSystem, spec: TreeSpec) -> ActorRef:
     gives up, ``system.wait_closed()`` raises ``RestartIntensityExceeded``.
 
     Raises:
-        ConfigError: an actor class or key function named by a spec built by hand (not by
-            ``load_tree``, which checks them) cannot be used; nothing was started.
+        ConfigError: an actor class, key function, exception class or ref path named by a
+            spec built by hand (not by ``load_tree``, which checks them) cannot be used;
+            nothing was started.
         ActorStartError: a child's constructor or ``on_start`` raised (cause attached); the
             children already started were stopped.
         ValueError: the system already has a top-level actor of that name.
     """
     root = spec.tree
-    factory = build_root(spec)
+    factory = build_root(spec, system)
     return await system.spawn(
         factory,
         name=root.name,
@@ -92,9 +96,10 @@ async def spawn_tree(system: ActorSystem, spec: TreeSpec) -> ActorRef:
     )
 
 
-def build_root(spec: TreeSpec) -> Callable[[], Actor]:
-    """The root supervisor's factory (a ``Supervisor`` subclass). Raises ConfigError."""
-    builder = _Builder()
+def build_root(spec: TreeSpec, system: ActorSystem) -> Callable[[], Actor]:
+    """The root supervisor's factory (a ``Supervisor`` subclass), whose ref arguments reach
+    actors of ``system``. Raises ConfigError."""
+    builder = _Builder(system, node_paths(spec))
     factory = builder.supervisor(spec.tree, "$.tree")
     if builder.problems:
         raise ConfigError(builder.problems)
@@ -102,8 +107,11 @@ def build_root(spec: TreeSpec) -> Callable[[], Actor]:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, system: ActorSystem, path_at: dict[str, str]) -> None:
         self.problems: list[ConfigProblem] = []
+        self.system = system
+        self.path_at = path_at  # location -> path of every node
+        self.paths = set(path_at.values())
 
     def supervisor(self, node: SupervisorSpec, location: str) -> type[Supervisor]:
         children = [
@@ -153,7 +161,7 @@ class _Builder:
         cls = self.actor_class(node.actor, node.args, location, partial=partial)
         if cls is None:
             return None
-        args = fit_args(cls, node.args, partial=partial)
+        args = self.refs(fit_args(cls, node.args, partial=partial), location)
         cls = _with_subscriptions(cls, node.subscribe)
         return functools.partial(cls, **args) if args else cls
 
@@ -168,7 +176,7 @@ class _Builder:
                 self.unusable(f"{location}.pool.key", problem)
         if cls is None:
             return None
-        args = fit_args(cls, node.args)
+        args = self.refs(fit_args(cls, node.args), location)
         routee: Callable[[], Actor] = functools.partial(cls, **args) if args else cls
         pool_class = _with_subscriptions(Pool, node.subscribe)
         return pool_class.factory(
@@ -230,6 +238,23 @@ class _Builder:
             self.unusable(f"{location}.args", problem)
             return None
         return cls
+
+    def refs(self, args: dict[str, Any], location: str) -> dict[str, Any]:
+        """``args`` with each ref table replaced by a ``PathRef`` to its node."""
+        base = self.path_at[location.removesuffix(".template")]
+        for key, written in refs_of(args):
+            where = f"{location}.args.{key}.{REF_KEY}"
+            expected = f"the path of a node of the tree: absolute, or relative to {base}"
+            try:
+                target = absolute_path(base, written)
+            except BadRef as error:
+                self.problems.append(ConfigProblem(where, expected, repr(written), str(error)))
+                continue
+            if target not in self.paths:
+                self.problems.append(ConfigProblem(where, expected, f"{written!r} ({target})"))
+                continue
+            args[key] = PathRef(self.system, target)
+        return args
 
     def decider(self, table: Mapping[str, str], location: str) -> ExceptionDecider | None:
         """The node's ``decider`` table as an ``ExceptionDecider`` (``None`` when empty)."""

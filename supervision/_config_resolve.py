@@ -28,6 +28,7 @@ from typing import Any, TypeGuard
 import msgspec
 
 from actors import Actor
+from supervision._config_refs import is_ref
 
 __all__ = [
     "Unusable",
@@ -274,6 +275,15 @@ def args_problems(
         hint = hints.get(key)
         if hint is None or key not in by_name or not _decodable(hint):
             continue
+        if is_ref(value):
+            if hint not in (Any, object):
+                yield Unusable(
+                    f"a parameter that takes a ref (annotated ActorRef, PathRef or Any),"
+                    f" not {cls.__name__}({key}: {_type_name(hint)})",
+                    "a ref table",
+                    where=_sub(key),
+                )
+            continue
         try:
             msgspec.convert(value, hint)
         except msgspec.ValidationError as error:
@@ -292,7 +302,7 @@ def _convert(cls: type[Actor], args: Mapping[str, Any]) -> dict[str, Any]:
     converted = dict(args)
     for key, value in args.items():
         hint = hints.get(key)
-        if hint is not None and _decodable(hint):
+        if hint is not None and _decodable(hint) and not is_ref(value):
             try:
                 converted[key] = msgspec.convert(value, hint)
             except Exception:

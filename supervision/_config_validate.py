@@ -20,6 +20,7 @@ from actors import Actor
 from supervision._config_cluster import check_cluster
 from supervision._config_error import ConfigError, ConfigProblem
 from supervision._config_fields import BAD, NAME, FieldChecker, join
+from supervision._config_refs import REF_KEY, BadRef, absolute_path, ref_suggestion, refs_of
 from supervision._config_resolve import (
     Unusable,
     args_problems,
@@ -109,6 +110,13 @@ def decode_document(data: Any, source: str | None = None) -> TreeSpec:
 
 
 class _Checker(FieldChecker):
+    def __init__(self) -> None:
+        super().__init__()
+        # Every node's path -> its kind; and each ref argument (its location, the path of
+        # the node holding it, the path written), checked once the whole tree is known.
+        self.paths: dict[str, str] = {}
+        self.refs: list[tuple[str, str, object]] = []
+
     # ------------------------------------------------------------------ document
 
     def document(self, data: Any) -> dict[str, Any]:
@@ -124,6 +132,7 @@ class _Checker(FieldChecker):
         tree: dict[str, Any] = {}
         if self.required(top, "tree", "$", "a [tree] table (the root supervisor)"):
             tree = self.root(top["tree"], "$.tree", system.get("name", "actors"))
+        self.check_refs()
         document = {"system": system, "tree": tree}
         if "cluster" in top:
             children = [child.get("name") for child in tree.get("children", ())]
@@ -131,6 +140,31 @@ class _Checker(FieldChecker):
                 self, top["cluster"], "$.cluster", [name for name in children if name]
             )
         return document
+
+    def check_refs(self) -> None:
+        for location, base, written in self.refs:
+            expected = f"the path of a node of the tree: absolute, or relative to {base}"
+            try:
+                target = absolute_path(base, written)
+            except BadRef as error:
+                self.problem(location, expected, show(written), str(error))
+                continue
+            if target not in self.paths:
+                assert isinstance(written, str)  # absolute_path accepts only strings
+                shown = show(written) + ("" if written == target else f" ({target})")
+                self.problem(location, expected, shown, self.ref_hint(written, base, target))
+
+    def ref_hint(self, written: str, base: str, target: str) -> str:
+        owner = target.rpartition("/")[0]
+        while owner and owner not in self.paths:
+            owner = owner.rpartition("/")[0]
+        kind = self.paths.get(owner)
+        if kind is not None and kind != "supervisor":
+            return (
+                f"{owner} is {_KIND_NAMES[kind]}: the actors it starts are not nodes of the"
+                " file and have no fixed path"
+            )
+        return ref_suggestion(written, base, target, self.paths)
 
     def system(self, value: Any, location: str) -> dict[str, Any]:
         table = self.table(value, location)
@@ -192,14 +226,19 @@ class _Checker(FieldChecker):
                 "a name without '/' or whitespace (the root's name defaults to the system's)",
                 f"{default_name!r} (from $.system.name)",
             )
+        path = None
         if name is not BAD:
             out["name"] = name
+            path = f"/{name}"
+            self.paths[path] = "supervisor"
         self.copy(table, out, "shutdown", location, self.shutdown)
         self.copy(table, out, "mailbox", location, self.mailbox)
-        self.supervisor_body(table, location, out, depth=1)
+        self.supervisor_body(table, location, out, depth=1, path=path)
         return out
 
-    def child(self, value: Any, location: str, depth: int) -> dict[str, Any] | None:
+    def child(
+        self, value: Any, location: str, depth: int, parent: str | None
+    ) -> dict[str, Any] | None:
         table = self.table(value, location, _CHILD_SHAPES)
         if table is None:
             return None
@@ -208,25 +247,28 @@ class _Checker(FieldChecker):
             return None
         self.keys(table, location, _KEYS[kind], _KIND_NAMES[kind])
         out: dict[str, Any] = {"kind": kind}
+        path = None  # unknown when the name (or an ancestor's) is bad: refs from it unchecked
         if self.required(table, "name", location, "a name"):
             name = self.name(table["name"], join(location, "name"))
             if name is not BAD:
                 out["name"] = name
+                if parent is not None:
+                    path = f"{parent}/{name}"
+                    self.paths.setdefault(path, kind)
         self.copy(table, out, "restart", location, self.choice, options=RESTARTS)
         self.copy(table, out, "shutdown", location, self.shutdown)
         self.copy(table, out, "mailbox", location, self.mailbox)
         if kind == "supervisor":
-            self.supervisor_body(table, location, out, depth)
+            self.supervisor_body(table, location, out, depth, path)
         elif kind == "dynamic_supervisor":
             self.restart_budget(table, location, out)
             self.copy(table, out, "max_children", location, self.integer, minimum=0)
             if self.required(table, "template", location, "a template table (the children)"):
-                template = self.template(table["template"], join(location, "template"))
+                template = self.template(table["template"], join(location, "template"), path)
                 if template is not None:
                     out["template"] = template
         else:
-            cls = self.actor_fields(table, location, out, partial=False)
-            del cls
+            self.actor_fields(table, location, out, partial=False, base=path)
             if kind == "pool" and self.required(
                 table, "pool", location, "a table such as { size = 4 }"
             ):
@@ -252,7 +294,12 @@ class _Checker(FieldChecker):
         return None
 
     def supervisor_body(
-        self, table: dict[str, Any], location: str, out: dict[str, Any], depth: int
+        self,
+        table: dict[str, Any],
+        location: str,
+        out: dict[str, Any],
+        depth: int,
+        path: str | None,
     ) -> None:
         self.copy(table, out, "strategy", location, self.choice, options=STRATEGIES)
         self.restart_budget(table, location, out)
@@ -275,7 +322,7 @@ class _Checker(FieldChecker):
         first: dict[str, int] = {}
         for index, value in enumerate(children):
             child_location = f"{where}[{index}]"
-            child = self.child(value, child_location, depth + 1)
+            child = self.child(value, child_location, depth + 1, path)
             if child is None:
                 continue
             checked.append(child)
@@ -299,7 +346,13 @@ class _Checker(FieldChecker):
         self.copy(table, out, "decider", location, self.decider)
 
     def actor_fields(
-        self, table: dict[str, Any], location: str, out: dict[str, Any], *, partial: bool
+        self,
+        table: dict[str, Any],
+        location: str,
+        out: dict[str, Any],
+        *,
+        partial: bool,
+        base: str | None,
     ) -> type[Actor] | None:
         cls: type[Actor] | None = None
         if self.required(table, "actor", location, "an actor class 'package.module:Class'"):
@@ -311,6 +364,9 @@ class _Checker(FieldChecker):
             args = self.table(table["args"], where, "a table of keyword arguments")
             if args is not None:
                 out["args"] = args
+                if base is not None:
+                    for key, written in refs_of(args):
+                        self.refs.append((join(join(where, key), REF_KEY), base, written))
                 if cls is not None:
                     for problem in args_problems(cls, args, partial=partial):
                         self.unusable(where, problem)
@@ -320,7 +376,7 @@ class _Checker(FieldChecker):
         self.copy(table, out, "subscribe", location, self.patterns)
         return cls
 
-    def template(self, value: Any, location: str) -> dict[str, Any] | None:
+    def template(self, value: Any, location: str, base: str | None) -> dict[str, Any] | None:
         table = self.table(value, location, "a table: the children's actor, args, ...")
         if table is None:
             return None
@@ -330,7 +386,7 @@ class _Checker(FieldChecker):
             name = self.name(table["name"], join(location, "name"))
             if name is not BAD:
                 out["name"] = name
-        self.actor_fields(table, location, out, partial=True)
+        self.actor_fields(table, location, out, partial=True, base=base)
         self.copy(table, out, "restart", location, self.choice, options=RESTARTS)
         self.copy(table, out, "shutdown", location, self.shutdown)
         self.copy(table, out, "mailbox", location, self.mailbox)

@@ -8,7 +8,7 @@ import contextlib
 from typing import Any
 
 from actors import Actor
-from supervision import ChildSpec, OneForOne, Supervisor
+from supervision import ChildSpec, OneForOne, PathRef, Supervisor
 
 EVENTS: list[tuple[str, Any]] = []
 """What actors started in this process saw (in-process tests read it)."""
@@ -135,3 +135,16 @@ class Counter(Actor):
 
 class FailsOnPurpose(Exception):
     """An exception class a configuration file's decider names."""
+
+
+class Forwarder(Actor):
+    """Asks ``target`` (a ref argument) whatever it is asked, and answers its reply."""
+
+    def __init__(self, target: PathRef, label: str = "") -> None:
+        self.target = target
+        self.label = label
+
+    async def receive(self, message: Any) -> Any:
+        if message == "target":
+            return self.target
+        return await self.target.ask(message)
