@@ -1,6 +1,6 @@
 """Every public object prints usefully: no ``<... object at 0x...>`` among the reprs of the
 objects a user meets, one (or more) for every class in ``actors.__all__``,
-``actors.testing.__all__`` and ``supervision.__all__``."""
+``actors.testing.__all__``, ``actors.metrics.__all__`` and ``supervision.__all__``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import actors
+import actors.metrics
 import actors.testing
 import supervision
 from actors import (
@@ -130,6 +131,7 @@ async def public_objects(tmp_path: Any) -> list[object]:
         await session.stop()
         await session.tell("to a stopped actor")  # a dead letter
         objects += [
+            actors.metrics.RuntimeCollector(system),
             actor,
             actor.context,
             shop,
@@ -215,7 +217,7 @@ async def public_objects(tmp_path: Any) -> list[object]:
 
 def public_classes() -> dict[str, type]:
     found = {}
-    for package in (actors, actors.testing, supervision):
+    for package in (actors, actors.testing, actors.metrics, supervision):
         for name in package.__all__:
             value = getattr(package, name)
             if inspect.isclass(value):
@@ -253,6 +255,7 @@ async def test_reprs_name_what_the_object_is_about(tmp_path: Any) -> None:
     assert text["EventBus"].startswith("<EventBus")
     assert text["ActorStopped"] == "ActorStopped('stopped', path='/shop')"
     assert text["MailboxFull"] == "MailboxFull('full', path='/shop', message_type='str')"
+    assert text["RuntimeCollector"] == "<RuntimeCollector of system 'shop'>"
 
 
 def test_their_own_reprs_are_defined_for_classes_without_instances_here() -> None:
