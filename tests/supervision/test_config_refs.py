@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from actors import ActorFailed, ActorRef, ActorStopped, ActorSystem
 from supervision import (
@@ -20,6 +22,7 @@ from supervision import (
     spawn_tree,
     start_child,
 )
+from supervision._config_refs import BadRef, absolute_path, relative_path
 
 A = "tests.supervision._config_actors"
 
@@ -242,3 +245,47 @@ async def test_a_hand_built_spec_with_an_unknown_ref_is_refused_by_spawn_tree() 
     (problem,) = raised.value.errors
     assert problem.location == "$.tree.children[0].args.target.ref"
     assert problem.found == "'../nobody' (/app/nobody)"
+
+
+_SEGMENTS = st.lists(st.sampled_from(["shop", "payments", "ledger", "a", "b"]), min_size=1)
+
+
+@given(_SEGMENTS, _SEGMENTS)
+def test_a_relative_path_written_for_a_target_resolves_back_to_it(
+    base: list[str], target: list[str]
+) -> None:
+    base_path = "/" + "/".join(base)
+    target_path = "/" + "/".join(target)
+    written = relative_path(base_path, target_path)
+    assert absolute_path(base_path, written) == target_path
+    assert absolute_path(base_path, target_path) == target_path  # absolute ignores the base
+
+
+@pytest.mark.parametrize(
+    ("base", "written", "resolved"),
+    [
+        ("/shop/payments/gateway", "../ledger", "/shop/payments/ledger"),
+        ("/shop/workers", "../payments/gateway", "/shop/payments/gateway"),
+        ("/shop/workers", "./routee", "/shop/workers/routee"),
+        ("/shop/workers", "..", "/shop"),
+        ("/shop/workers", "/shop/chaos/", "/shop/chaos"),
+    ],
+)
+def test_paths_resolve_like_file_system_paths(base: str, written: str, resolved: str) -> None:
+    assert absolute_path(base, written) == resolved
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("", "a path"),
+        ("/", "a path"),
+        ("a//b", "not empty"),
+        ("my ledger", "without whitespace"),
+        ("../../..", "more '..' than levels"),
+        ("../..", "not of the system's root"),
+    ],
+)
+def test_paths_that_name_no_node_are_refused(written: str, reason: str) -> None:
+    with pytest.raises(BadRef, match=reason):
+        absolute_path("/shop/workers", written)
