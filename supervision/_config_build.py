@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 from actors import Actor, ActorRef, ActorSystem, ClusterConfig, Overflow, Pool, Routing
 from supervision._backoff import Backoff
 from supervision._config_error import ConfigError, ConfigProblem
-from supervision._config_refs import REF_KEY, BadRef, absolute_path, node_paths, refs_of
+from supervision._config_refs import REF_KEY, absolute_path, node_paths, ref_problem, refs_of
 from supervision._config_resolve import (
     Unusable,
     fit_args,
@@ -107,11 +107,11 @@ def build_root(spec: TreeSpec, system: ActorSystem) -> Callable[[], Actor]:
 
 
 class _Builder:
-    def __init__(self, system: ActorSystem, path_at: dict[str, str]) -> None:
+    def __init__(self, system: ActorSystem, nodes: dict[str, tuple[str, str]]) -> None:
         self.problems: list[ConfigProblem] = []
         self.system = system
-        self.path_at = path_at  # location -> path of every node
-        self.paths = set(path_at.values())
+        self.path_at = {location: path for location, (path, _) in nodes.items()}
+        self.nodes = dict(nodes.values())  # path -> what the node is
 
     def supervisor(self, node: SupervisorSpec, location: str) -> type[Supervisor]:
         children = [
@@ -244,16 +244,11 @@ class _Builder:
         base = self.path_at[location.removesuffix(".template")]
         for key, written in refs_of(args):
             where = f"{location}.args.{key}.{REF_KEY}"
-            expected = f"the path of a node of the tree: absolute, or relative to {base}"
-            try:
-                target = absolute_path(base, written)
-            except BadRef as error:
-                self.problems.append(ConfigProblem(where, expected, repr(written), str(error)))
-                continue
-            if target not in self.paths:
-                self.problems.append(ConfigProblem(where, expected, f"{written!r} ({target})"))
-                continue
-            args[key] = PathRef(self.system, target)
+            problem = ref_problem(where, base, written, repr(written), self.nodes)
+            if problem is not None:
+                self.problems.append(problem)
+            else:
+                args[key] = PathRef(self.system, absolute_path(base, written))
         return args
 
     def decider(self, table: Mapping[str, str], location: str) -> ExceptionDecider | None:

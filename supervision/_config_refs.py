@@ -18,7 +18,14 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from supervision._config_spec import SupervisorSpec, TreeSpec
+from supervision._config_error import ConfigProblem
+from supervision._config_spec import (
+    ChildNode,
+    DynamicSupervisorSpec,
+    PoolSpec,
+    SupervisorSpec,
+    TreeSpec,
+)
 
 __all__ = [
     "REF_KEY",
@@ -26,6 +33,7 @@ __all__ = [
     "absolute_path",
     "is_ref",
     "node_paths",
+    "ref_problem",
     "ref_suggestion",
     "refs_of",
     "relative_path",
@@ -96,18 +104,58 @@ def ref_suggestion(written: str, base: str, resolved: str, known: Iterable[str])
     return f"did you mean {suggestion!r}?"
 
 
-def node_paths(spec: TreeSpec) -> dict[str, str]:
-    """The path of every node of a tree, by the node's location in the document."""
+def ref_problem(
+    location: str, base: str, written: object, shown: str, nodes: Mapping[str, str]
+) -> ConfigProblem | None:
+    """The problem of the ref ``written`` (shown as ``shown``) at ``location`` in the args of
+    the node at ``base``, or ``None`` when it names one of ``nodes`` (path -> what the node
+    is: ``"a supervisor"``, ``"a pool"``, ...)."""
+    expected = f"the path of a node of the tree: absolute, or relative to {base}"
+    try:
+        target = absolute_path(base, written)
+    except BadRef as error:
+        return ConfigProblem(location, expected, shown, str(error))
+    if target in nodes:
+        return None
+    assert isinstance(written, str)  # absolute_path accepts only strings
+    if written != target:
+        shown += f" ({target})"
+    owner = target.rpartition("/")[0]
+    while owner and owner not in nodes:
+        owner = owner.rpartition("/")[0]
+    if owner and nodes[owner] != "a supervisor":
+        hint = (
+            f"{owner} is {nodes[owner]}: the actors it starts are not nodes of the file and"
+            " have no fixed path"
+        )
+    else:
+        hint = ref_suggestion(written, base, target, nodes)
+    return ConfigProblem(location, expected, shown, hint)
+
+
+def node_paths(spec: TreeSpec) -> dict[str, tuple[str, str]]:
+    """The path of every node of a tree and what it is (``"a pool"``), by the node's
+    location in the document."""
     root = spec.tree
-    found = {"$.tree": f"/{root.name}"}
+    found = {"$.tree": (f"/{root.name}", _what(root))}
     _walk(root, f"/{root.name}", "$.tree", found)
     return found
 
 
-def _walk(node: SupervisorSpec, path: str, location: str, found: dict[str, str]) -> None:
+def _what(node: ChildNode) -> str:
+    if isinstance(node, SupervisorSpec):
+        return "a supervisor"
+    if isinstance(node, DynamicSupervisorSpec):
+        return "a dynamic supervisor"
+    return "a pool" if isinstance(node, PoolSpec) else "a worker"
+
+
+def _walk(
+    node: SupervisorSpec, path: str, location: str, found: dict[str, tuple[str, str]]
+) -> None:
     for index, child in enumerate(node.children):
         child_path = f"{path}/{child.name}"
         child_location = f"{location}.children[{index}]"
-        found[child_location] = child_path
+        found[child_location] = (child_path, _what(child))
         if isinstance(child, SupervisorSpec):
             _walk(child, child_path, child_location, found)

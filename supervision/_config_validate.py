@@ -20,7 +20,7 @@ from actors import Actor
 from supervision._config_cluster import check_cluster
 from supervision._config_error import ConfigError, ConfigProblem
 from supervision._config_fields import BAD, NAME, FieldChecker, join
-from supervision._config_refs import REF_KEY, BadRef, absolute_path, ref_suggestion, refs_of
+from supervision._config_refs import REF_KEY, ref_problem, refs_of
 from supervision._config_resolve import (
     Unusable,
     args_problems,
@@ -112,8 +112,9 @@ def decode_document(data: Any, source: str | None = None) -> TreeSpec:
 class _Checker(FieldChecker):
     def __init__(self) -> None:
         super().__init__()
-        # Every node's path -> its kind; and each ref argument (its location, the path of
-        # the node holding it, the path written), checked once the whole tree is known.
+        # Every node's path -> what it is ("a pool"); and each ref argument (its location,
+        # the path of the node holding it, the path written), checked once the whole tree
+        # is known.
         self.paths: dict[str, str] = {}
         self.refs: list[tuple[str, str, object]] = []
 
@@ -143,28 +144,9 @@ class _Checker(FieldChecker):
 
     def check_refs(self) -> None:
         for location, base, written in self.refs:
-            expected = f"the path of a node of the tree: absolute, or relative to {base}"
-            try:
-                target = absolute_path(base, written)
-            except BadRef as error:
-                self.problem(location, expected, show(written), str(error))
-                continue
-            if target not in self.paths:
-                assert isinstance(written, str)  # absolute_path accepts only strings
-                shown = show(written) + ("" if written == target else f" ({target})")
-                self.problem(location, expected, shown, self.ref_hint(written, base, target))
-
-    def ref_hint(self, written: str, base: str, target: str) -> str:
-        owner = target.rpartition("/")[0]
-        while owner and owner not in self.paths:
-            owner = owner.rpartition("/")[0]
-        kind = self.paths.get(owner)
-        if kind is not None and kind != "supervisor":
-            return (
-                f"{owner} is {_KIND_NAMES[kind]}: the actors it starts are not nodes of the"
-                " file and have no fixed path"
-            )
-        return ref_suggestion(written, base, target, self.paths)
+            problem = ref_problem(location, base, written, show(written), self.paths)
+            if problem is not None:
+                self.problems.append(problem)
 
     def system(self, value: Any, location: str) -> dict[str, Any]:
         table = self.table(value, location)
@@ -230,7 +212,7 @@ class _Checker(FieldChecker):
         if name is not BAD:
             out["name"] = name
             path = f"/{name}"
-            self.paths[path] = "supervisor"
+            self.paths[path] = _KIND_NAMES["supervisor"]
         self.copy(table, out, "shutdown", location, self.shutdown)
         self.copy(table, out, "mailbox", location, self.mailbox)
         self.supervisor_body(table, location, out, depth=1, path=path)
@@ -254,7 +236,7 @@ class _Checker(FieldChecker):
                 out["name"] = name
                 if parent is not None:
                     path = f"{parent}/{name}"
-                    self.paths.setdefault(path, kind)
+                    self.paths.setdefault(path, _KIND_NAMES[kind])
         self.copy(table, out, "restart", location, self.choice, options=RESTARTS)
         self.copy(table, out, "shutdown", location, self.shutdown)
         self.copy(table, out, "mailbox", location, self.mailbox)

@@ -245,6 +245,7 @@ async def test_a_hand_built_spec_with_an_unknown_ref_is_refused_by_spawn_tree() 
     (problem,) = raised.value.errors
     assert problem.location == "$.tree.children[0].args.target.ref"
     assert problem.found == "'../nobody' (/app/nobody)"
+    assert problem.hint == ""  # /app is a supervisor: its children are all in the spec
 
 
 _SEGMENTS = st.lists(st.sampled_from(["shop", "payments", "ledger", "a", "b"]), min_size=1)
