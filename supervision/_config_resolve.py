@@ -186,8 +186,8 @@ def resolve_actor(reference: object) -> type[Actor]:
     return found
 
 
-def resolve_exception(reference: object) -> type[BaseException]:
-    """The exception class named by ``reference`` (``"builtins:ValueError"``,
+def resolve_exception(reference: object) -> type[Exception]:
+    """The ``Exception`` subclass named by ``reference`` (``"builtins:ValueError"``,
     ``"package.module:Error"``)."""
     if isinstance(reference, str) and ":" not in reference:
         builtin = getattr(builtins, reference, None)
@@ -199,9 +199,17 @@ def resolve_exception(reference: object) -> type[BaseException]:
     if not _is_exception_class(found):
         what = "class" if isinstance(found, type) else type(found).__name__
         raise Unusable(
-            "an exception class (a BaseException subclass)",
+            "an exception class (an Exception subclass)",
             f"{what} {attribute_path!r}",
             "not an exception" if isinstance(found, type) else "not a class",
+        )
+    if not issubclass(found, Exception):
+        # Handlers fail only by raising an Exception; the others stop things instead.
+        raise Unusable(
+            "an exception class (an Exception subclass)",
+            f"class {attribute_path!r}",
+            "KeyboardInterrupt, SystemExit, CancelledError and other BaseExceptions never"
+            " fail an actor, so no decider sees them",
         )
     return found
 

@@ -112,6 +112,7 @@ ValueError = "resume"
 "builtins:IOError" = "stop"
 "builtins:OSError" = "stop"
 "builtins:int" = "stop"
+"builtins:KeyboardInterrupt" = "resume"
 "builtins:KeyError" = "resum"
 "{A}:FailedOnPurpse" = "stop"
 "builtins:ValueErrr" = "stop"
@@ -133,6 +134,7 @@ decider = {{ "{A}:Counter" = "stop" }}
         "$.tree.decider.ValueError",
         "$.tree.decider['builtins:OSError']",
         "$.tree.decider['builtins:int']",
+        "$.tree.decider['builtins:KeyboardInterrupt']",
         "$.tree.decider['builtins:KeyError']",
         f"$.tree.decider['{A}:FailedOnPurpse']",
         "$.tree.decider['builtins:ValueErrr']",
@@ -143,7 +145,8 @@ decider = {{ "{A}:Counter" = "stop" }}
     messages = dict(found)
     assert "did you mean 'builtins:ValueError'?" in messages["$.tree.decider.ValueError"]
     assert "the same class as 'builtins:IOError'" in messages["$.tree.decider['builtins:OSError']"]
-    assert "a BaseException subclass" in messages["$.tree.decider['builtins:int']"]
+    assert "an Exception subclass" in messages["$.tree.decider['builtins:int']"]
+    assert "never fail an actor" in messages["$.tree.decider['builtins:KeyboardInterrupt']"]
     assert "did you mean 'resume'?" in messages["$.tree.decider['builtins:KeyError']"]
     assert "did you mean 'FailsOnPurpose'?" in messages[f"$.tree.decider['{A}:FailedOnPurpse']"]
     assert "did you mean 'ValueError'?" in messages["$.tree.decider['builtins:ValueErrr']"]
