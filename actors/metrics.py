@@ -74,6 +74,9 @@ class RuntimeCollector(Collector):
     def __init__(self, system: ActorSystem) -> None:
         self._system = system
 
+    def __repr__(self) -> str:
+        return f"<RuntimeCollector of system {self._system.name!r}>"
+
     def describe(self) -> list[Metric]:
         return []  # not known before the first scrape; avoids auto-describe collecting
 

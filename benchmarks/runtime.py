@@ -240,7 +240,7 @@ def _flaky_supervisor(
     class FlakySupervisor(Supervisor):
         # Never gives up within the run.
         strategy = OneForOne(max_restarts=1_000_000, within=1.0)
-        children = [ChildSpec("flaky", partial(Flaky, log, done), capacity=capacity)]
+        children = (ChildSpec("flaky", partial(Flaky, log, done), capacity=capacity),)
 
     return FlakySupervisor
 
@@ -286,13 +286,13 @@ def _chaos_tree(rng: random.Random, middles: int, workers: int) -> type[Supervis
     def middle(index: int) -> type[Supervisor]:
         class Middle(Supervisor):
             strategy = strategies[index % 3](max_restarts=1_000_000, within=1.0)
-            children = [ChildSpec(f"w{j}", partial(ChaosWorker, rng)) for j in range(workers)]
+            children = tuple(ChildSpec(f"w{j}", partial(ChaosWorker, rng)) for j in range(workers))
 
         return Middle
 
     class Root(Supervisor):
         strategy = OneForOne(max_restarts=1_000_000, within=1.0)
-        children = [ChildSpec(f"m{i}", middle(i)) for i in range(middles)]
+        children = tuple(ChildSpec(f"m{i}", middle(i)) for i in range(middles))
 
     return Root
 

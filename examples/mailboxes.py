@@ -139,12 +139,12 @@ async def statistics(system: ActorSystem) -> None:
 # --8<-- [start:spec]
 class Ingest(Supervisor):
     strategy = OneForOne()
-    children = [
+    children = (
         # Metrics samples: only the latest matter; never slow the producers down.
         ChildSpec("samples", Worker, capacity=10_000, overflow=Overflow.DROP_OLDEST),
         # Orders: never lose one; producers wait when the writer falls behind.
         ChildSpec("orders", Worker, capacity=500, overflow=Overflow.BLOCK),
-    ]
+    )
 
 
 # --8<-- [end:spec]

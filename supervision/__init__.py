@@ -36,8 +36,10 @@ from supervision._config_spec import (
     WorkerSpec,
 )
 from supervision._config_warnings import tree_warnings
+from supervision._decider import ExceptionDecider
 from supervision._dynamic import DynamicSupervisor, StartChild, start_child
 from supervision._errors import RestartIntensityExceeded, SupervisionError
+from supervision._path_ref import PathRef
 from supervision._spec import ChildSpec
 from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
 from supervision._supervisor import Supervisor
@@ -55,9 +57,11 @@ __all__ = [
     "Directive",
     "DynamicSupervisor",
     "DynamicSupervisorSpec",
+    "ExceptionDecider",
     "MailboxSpec",
     "OneForAll",
     "OneForOne",
+    "PathRef",
     "PoolOptions",
     "PoolSpec",
     "RestForOne",

@@ -23,18 +23,25 @@ Status lines go to stdout (``supervise: started /shop ...``), problems and logs 
 Logging is configured with ``actors.logging.configure``: ``--log-format console`` (short
 exception lines unless ``--log-level debug``) or ``json`` (full tracebacks as data), filtered
 by ``--log-level``. The closing summary comes from ``ActorSystem.statistics()``.
+
+Modules named in the file are imported relative to the current directory (as with
+``python -m``), then ``PYTHONPATH``; ``--path DIR`` (repeatable) puts DIR before both.
+``run --loop uvloop`` runs the tree on uvloop's event loop (``pip install uvloop``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import importlib.metadata
 import os
 import secrets
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from actors import ActorStartError, ActorSystem, ClusterConfig, NodeUnreachable, liveview, run
@@ -60,6 +67,13 @@ __all__ = ["main"]
 PROGRAM = "supervise"
 TOKEN_VARIABLE = "SUPERVISE_UI_TOKEN"
 _LEVELS = ("debug", "info", "warning", "error", "critical")
+_LOOPS = ("asyncio", "uvloop")
+_DISTRIBUTION = "actor-supervision"
+_FILE_HELP = "the tree's configuration file: .toml, .yaml, .yml or .json"
+_PATH_HELP = (
+    "import the file's modules from DIR too, ahead of the current directory and PYTHONPATH"
+    " (repeatable; the first one given is searched first)"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,8 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
     # Modules named in the file are looked up from the current directory first, as with
     # `python -m`; a console script's sys.path starts at its own directory instead.
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    # `--path` directories go before it, in the order given.
+    for directory in [*reversed(options.path), os.getcwd()]:
+        if directory in sys.path:
+            sys.path.remove(directory)
+    sys.path[:0] = [*options.path, os.getcwd()]
     try:
         if options.command == "check":
             return _check(options.file)
@@ -83,18 +100,40 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROGRAM,
         description="Check or run a supervision tree declared in a TOML, YAML or JSON file.",
+        epilog="Modules named in FILE are imported relative to the current directory and"
+        " PYTHONPATH; --path DIR adds a directory.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()} (Python {_python()})"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser(
-        "check", help="validate FILE; print the tree and the warnings (exit 0, or 2 if invalid)"
+        "check",
+        help="validate FILE; print the tree and the warnings (exit 0, or 2 if invalid)",
+        description="Validate FILE without starting anything: import the modules it names,"
+        " check every field, print the tree and its warnings.",
     )
-    check.add_argument("file", metavar="FILE")
+    check.add_argument("file", metavar="FILE", help=_FILE_HELP)
+    check.add_argument(
+        "--path", action="append", type=_directory, default=[], metavar="DIR", help=_PATH_HELP
+    )
     run = commands.add_parser(
         "run",
         help="run the tree in FILE until SIGINT/SIGTERM (graceful; a second signal stops at"
         " once) or until its root gives up (exit 1)",
+        description="Run the tree in FILE until SIGINT or SIGTERM (a graceful shutdown; a"
+        " second signal stops at once) or until its root gives up (exit 1).",
     )
-    run.add_argument("file", metavar="FILE")
+    run.add_argument("file", metavar="FILE", help=_FILE_HELP)
+    run.add_argument(
+        "--path", action="append", type=_directory, default=[], metavar="DIR", help=_PATH_HELP
+    )
+    run.add_argument(
+        "--loop",
+        choices=_LOOPS,
+        default="asyncio",
+        help="the event loop: asyncio's own (default) or uvloop (needs the uvloop package)",
+    )
     run.add_argument(
         "--for",
         dest="for_seconds",
@@ -156,6 +195,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version(_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "(not installed)"
+
+
+def _python() -> str:
+    return ".".join(str(part) for part in sys.version_info[:3])
+
+
+def _directory(text: str) -> str:
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"not a directory: {text!r}")
+    return str(path.resolve())
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -183,11 +240,17 @@ def _say(text: str, stream: TextIO | None = None) -> None:
 # ---------------------------------------------------------------------------- check
 
 
+def _report(error: ConfigError) -> None:
+    print(error, file=sys.stderr)
+    for note in getattr(error, "__notes__", ()):
+        print(f"note: {note}", file=sys.stderr)
+
+
 def _check(file: str) -> int:
     try:
         spec = load_tree(file)
     except ConfigError as error:
-        print(error, file=sys.stderr)
+        _report(error)
         return 2
     print(f"{file}: valid")
     for line in render_tree(spec):
@@ -225,13 +288,14 @@ def _describe(node: ChildNode, *, root: bool = False) -> str:
         text += f" {node.within:g}s"
         if node.backoff is not None:
             text += f", backoff {node.backoff.min:g}s..{node.backoff.max:g}s"
-        text += ")"
+        text += _decider(node.decider) + ")"
     elif isinstance(node, DynamicSupervisorSpec):
         limit = "" if node.max_children is None else f", at most {node.max_children}"
         text = f"dynamic_supervisor of {node.template.actor} (max_restarts"
-        text += f" {node.max_restarts} within {node.within:g}s{limit})"
+        text += f" {node.max_restarts} within {node.within:g}s{limit}{_decider(node.decider)})"
     elif isinstance(node, PoolSpec):
-        text = f"pool of {node.pool.size} {node.actor} ({node.pool.routing})"
+        text = f"pool of {node.pool.size} {node.actor} ({node.pool.routing}"
+        text += f"{_decider(node.pool.decider)})"
     else:
         text = f"worker {node.actor}"
     if not root:
@@ -243,6 +307,16 @@ def _describe(node: ChildNode, *, root: bool = False) -> str:
     return text
 
 
+def _decider(table: Mapping[str, str]) -> str:
+    if not table:
+        return ""
+    entries = ", ".join(
+        f"{reference.removeprefix('builtins:')} {directive}"
+        for reference, directive in table.items()
+    )
+    return f", decider: {entries}"
+
+
 def _seconds(value: float | str) -> str:
     return "no limit" if value == INFINITY else f"{float(value):g}s"
 
@@ -251,6 +325,9 @@ def _seconds(value: float | str) -> str:
 
 
 def _run(options: argparse.Namespace) -> int:
+    loop_factory = _loop_factory(options.loop)
+    if loop_factory is None:
+        return 2
     # Signals are handled from here on, before the tree's modules are imported: a signal
     # while loading stops the command gracefully (nothing has started yet).
     signals = Signals(_say)
@@ -273,13 +350,13 @@ def _run(options: argparse.Namespace) -> int:
         _say("stopped while loading the tree: nothing was started")
         return 0
     except ConfigError as error:
-        print(error, file=sys.stderr)
+        _report(error)
         return 2
     # Not asyncio.run: its end waits without limit for every task left, and a task that
     # ignores cancellation (already abandoned and reported by the shutdown) would keep the
     # process alive for ever. actors.run leaves it behind, reported.
     left: list[asyncio.Task[Any]] = []
-    code = run(_serve(spec, options, signals, left, cluster))
+    code = run(_serve(spec, options, signals, left, cluster), loop_factory=loop_factory)
     abandoned = [task for task in left if not task.done()]
     stuck = [
         thread
@@ -293,6 +370,24 @@ def _run(options: argparse.Namespace) -> int:
         sys.stderr.flush()
         os._exit(code)  # the interpreter's own exit would wait for a thread
     return code
+
+
+def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """How to make the event loop ``--loop`` names, or None (reported) when its package is
+    missing."""
+    if name == "asyncio":
+        return asyncio.new_event_loop
+    try:
+        module = importlib.import_module(name)
+    except ImportError as error:
+        _say(
+            f"--loop {name} needs the {name} package, which cannot be imported ({error});"
+            f" install it (pip install {name}) or leave --loop out",
+            sys.stderr,
+        )
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = module.new_event_loop
+    return factory
 
 
 async def _serve(

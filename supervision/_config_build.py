@@ -2,7 +2,8 @@
 
 Each supervisor node becomes a ``Supervisor`` subclass made here, whose ``strategy`` and
 ``children`` class attributes are the node's; each worker becomes a ``ChildSpec`` whose
-factory is the actor class with the node's ``args``; a worker or pool that subscribes
+factory is the actor class with the node's ``args`` (ref arguments made ``PathRef``s to
+their nodes); a worker or pool that subscribes
 becomes a subclass of its class with ``subscriptions`` set, so that the runtime subscribes
 it after every start (the bus then follows restarts by itself).
 """
@@ -10,13 +11,20 @@ it after every start (the bus then follows restarts by itself).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from actors import Actor, ActorRef, ActorSystem, ClusterConfig, Overflow, Pool, Routing
 from supervision._backoff import Backoff
 from supervision._config_error import ConfigError, ConfigProblem
-from supervision._config_resolve import Unusable, fit_args, resolve_actor, resolve_callable
+from supervision._config_refs import REF_KEY, absolute_path, node_paths, ref_problem, refs_of
+from supervision._config_resolve import (
+    Unusable,
+    fit_args,
+    resolve_actor,
+    resolve_callable,
+    resolve_exception,
+)
 from supervision._config_spec import (
     INFINITY,
     BackoffSpec,
@@ -28,9 +36,11 @@ from supervision._config_spec import (
     TreeSpec,
     WorkerSpec,
 )
+from supervision._decider import ExceptionDecider
 from supervision._dynamic import DynamicSupervisor
+from supervision._path_ref import PathRef
 from supervision._spec import DEFAULT_SHUTDOWN, ChildSpec
-from supervision._strategy import OneForAll, OneForOne, Restart, RestForOne, Strategy
+from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
 from supervision._supervisor import Supervisor
 
 __all__ = ["create_system", "spawn_tree"]
@@ -68,14 +78,15 @@ async def spawn_tree(system: ActorSystem, spec: TreeSpec) -> ActorRef:
     gives up, ``system.wait_closed()`` raises ``RestartIntensityExceeded``.
 
     Raises:
-        ConfigError: an actor class or key function named by a spec built by hand (not by
-            ``load_tree``, which checks them) cannot be used; nothing was started.
+        ConfigError: an actor class, key function, exception class or ref path named by a
+            spec built by hand (not by ``load_tree``, which checks them) cannot be used;
+            nothing was started.
         ActorStartError: a child's constructor or ``on_start`` raised (cause attached); the
             children already started were stopped.
         ValueError: the system already has a top-level actor of that name.
     """
     root = spec.tree
-    factory = build_root(spec)
+    factory = build_root(spec, system)
     return await system.spawn(
         factory,
         name=root.name,
@@ -85,9 +96,10 @@ async def spawn_tree(system: ActorSystem, spec: TreeSpec) -> ActorRef:
     )
 
 
-def build_root(spec: TreeSpec) -> Callable[[], Actor]:
-    """The root supervisor's factory (a ``Supervisor`` subclass). Raises ConfigError."""
-    builder = _Builder()
+def build_root(spec: TreeSpec, system: ActorSystem) -> Callable[[], Actor]:
+    """The root supervisor's factory (a ``Supervisor`` subclass), whose ref arguments reach
+    actors of ``system``. Raises ConfigError."""
+    builder = _Builder(system, node_paths(spec))
     factory = builder.supervisor(spec.tree, "$.tree")
     if builder.problems:
         raise ConfigError(builder.problems)
@@ -95,8 +107,11 @@ def build_root(spec: TreeSpec) -> Callable[[], Actor]:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, system: ActorSystem, nodes: dict[str, tuple[str, str]]) -> None:
         self.problems: list[ConfigProblem] = []
+        self.system = system
+        self.path_at = {location: path for location, (path, _) in nodes.items()}
+        self.nodes = dict(nodes.values())  # path -> what the node is
 
     def supervisor(self, node: SupervisorSpec, location: str) -> type[Supervisor]:
         children = [
@@ -105,7 +120,13 @@ class _Builder:
             if (spec := self.child(child, f"{location}.children[{index}]")) is not None
         ]
         attributes = {
-            "strategy": _strategy(node.strategy, node.max_restarts, node.within, node.backoff),
+            "strategy": _strategy(
+                node.strategy,
+                node.max_restarts,
+                node.within,
+                node.backoff,
+                self.decider(node.decider, f"{location}.decider"),
+            ),
             "children": tuple(children),
             "__module__": __name__,
             "__doc__": f"The supervisor {node.name!r} declared at {location}.",
@@ -140,7 +161,7 @@ class _Builder:
         cls = self.actor_class(node.actor, node.args, location, partial=partial)
         if cls is None:
             return None
-        args = fit_args(cls, node.args, partial=partial)
+        args = self.refs(fit_args(cls, node.args, partial=partial), location)
         cls = _with_subscriptions(cls, node.subscribe)
         return functools.partial(cls, **args) if args else cls
 
@@ -155,7 +176,7 @@ class _Builder:
                 self.unusable(f"{location}.pool.key", problem)
         if cls is None:
             return None
-        args = fit_args(cls, node.args)
+        args = self.refs(fit_args(cls, node.args), location)
         routee: Callable[[], Actor] = functools.partial(cls, **args) if args else cls
         pool_class = _with_subscriptions(Pool, node.subscribe)
         return pool_class.factory(
@@ -165,7 +186,11 @@ class _Builder:
             key=key,
             routee_capacity=options.routee_mailbox.capacity,
             routee_overflow=Overflow(options.routee_mailbox.overflow),
-            strategy=OneForOne(max_restarts=options.max_restarts, within=options.within),
+            strategy=OneForOne(
+                max_restarts=options.max_restarts,
+                within=options.within,
+                decider=self.decider(options.decider, f"{location}.pool.decider"),
+            ),
         )
 
     def dynamic(self, node: DynamicSupervisorSpec, location: str) -> type[Supervisor] | None:
@@ -182,7 +207,13 @@ class _Builder:
             overflow=Overflow(template.mailbox.overflow),
         )
         attributes = {
-            "strategy": _strategy("one_for_one", node.max_restarts, node.within, node.backoff),
+            "strategy": _strategy(
+                "one_for_one",
+                node.max_restarts,
+                node.within,
+                node.backoff,
+                self.decider(node.decider, f"{location}.decider"),
+            ),
             "child_spec": child_spec,
             "max_children": node.max_children,
             "__module__": __name__,
@@ -208,17 +239,46 @@ class _Builder:
             return None
         return cls
 
+    def refs(self, args: dict[str, Any], location: str) -> dict[str, Any]:
+        """``args`` with each ref table replaced by a ``PathRef`` to its node."""
+        base = self.path_at[location.removesuffix(".template")]
+        for key, written in refs_of(args):
+            where = f"{location}.args.{key}.{REF_KEY}"
+            problem = ref_problem(where, base, written, repr(written), self.nodes)
+            if problem is not None:
+                self.problems.append(problem)
+            else:
+                args[key] = PathRef(self.system, absolute_path(base, written))
+        return args
+
+    def decider(self, table: Mapping[str, str], location: str) -> ExceptionDecider | None:
+        """The node's ``decider`` table as an ``ExceptionDecider`` (``None`` when empty)."""
+        pairs: dict[type[BaseException], Directive] = {}
+        for reference, directive in table.items():
+            try:
+                pairs[resolve_exception(reference)] = Directive(directive)
+            except Unusable as problem:
+                self.unusable(f"{location}[{reference!r}]", problem)
+        return ExceptionDecider(pairs) if pairs else None
+
     def unusable(self, location: str, problem: Unusable) -> None:
         self.problems.append(
             ConfigProblem(location + problem.where, problem.expected, problem.found, problem.hint)
         )
 
 
-def _strategy(name: str, max_restarts: int, within: float, backoff: BackoffSpec | None) -> Strategy:
+def _strategy(
+    name: str,
+    max_restarts: int,
+    within: float,
+    backoff: BackoffSpec | None,
+    decider: ExceptionDecider | None,
+) -> Strategy:
     return _STRATEGIES[name](
         max_restarts=max_restarts,
         within=float(within),
         backoff=None if backoff is None else _backoff(backoff),
+        decider=decider,
     )
 
 

@@ -13,8 +13,14 @@ from typing import Any
 
 from actors import Actor, EventBus
 from supervision._config_error import ConfigProblem
-from supervision._config_resolve import Unusable, did_you_mean, resolve_actor, show
-from supervision._config_spec import INFINITY
+from supervision._config_resolve import (
+    Unusable,
+    did_you_mean,
+    resolve_actor,
+    resolve_exception,
+    show,
+)
+from supervision._config_spec import DIRECTIVES, INFINITY
 
 __all__ = ["BAD", "INT_MAX", "NAME", "FieldChecker", "join"]
 
@@ -48,6 +54,9 @@ class FieldChecker:
     def __init__(self) -> None:
         self.problems: list[ConfigProblem] = []
         self._actors: dict[str, type[Actor] | Unusable] = {}
+        # Each module named in the file but not found, and where it was first named: its
+        # later mentions point there, and the report explains sys.path once.
+        self.missing_modules: dict[str, str] = {}
 
     def problem(self, location: str, expected: str, found: str, hint: str = "") -> None:
         self.problems.append(ConfigProblem(location, expected, found, hint))
@@ -189,5 +198,48 @@ class FieldChecker:
             return None
         return cached
 
+    def decider(self, value: Any, location: str) -> Any:
+        """A ``decider`` table: each key an exception class, each value a directive, each
+        class once (``"builtins:IOError"`` is ``"builtins:OSError"``)."""
+        table = self.table(
+            value,
+            location,
+            "a table from exception classes to directives, such as"
+            ' { "builtins:ValueError" = "resume" }',
+        )
+        if table is None:
+            return BAD
+        good = True
+        first: dict[type[BaseException], str] = {}
+        for key, directive in table.items():
+            where = join(location, key)
+            try:
+                cls = resolve_exception(key)
+            except Unusable as problem:
+                self.unusable(where, problem)
+                good = False
+                cls = None
+            if cls is not None:
+                if cls in first:
+                    good = False
+                    self.problem(
+                        where,
+                        "each exception class once",
+                        repr(key),
+                        f"the same class as {first[cls]!r}",
+                    )
+                else:
+                    first[cls] = key
+            if self.choice(directive, where, options=DIRECTIVES) is BAD:
+                good = False
+        return table if good else BAD
+
     def unusable(self, location: str, problem: Unusable) -> None:
-        self.problem(location + problem.where, problem.expected, problem.found, problem.hint)
+        where = location + problem.where
+        hint = problem.hint
+        missing = problem.missing_module
+        if missing is not None:
+            first = self.missing_modules.setdefault(missing, where)
+            if first != where:
+                hint = f"not found, as at {first}"
+        self.problem(where, problem.expected, problem.found, hint)

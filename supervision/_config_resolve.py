@@ -13,20 +13,33 @@ expected and what was found, which the caller turns into a ``ConfigProblem``.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import functools
 import importlib
 import inspect
+import os
 import re
+import sys
 import typing
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import msgspec
 
 from actors import Actor
+from supervision._config_refs import is_ref
 
-__all__ = ["Unusable", "did_you_mean", "fit_args", "resolve_actor", "resolve_callable", "show"]
+__all__ = [
+    "Unusable",
+    "did_you_mean",
+    "fit_args",
+    "import_path_note",
+    "resolve_actor",
+    "resolve_callable",
+    "resolve_exception",
+    "show",
+]
 
 _REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 REFERENCE_SHAPE = "'package.module:Name'"
@@ -35,12 +48,22 @@ REFERENCE_SHAPE = "'package.module:Name'"
 class Unusable(Exception):
     """A name or argument in a configuration file that cannot be used (internal)."""
 
-    def __init__(self, expected: str, found: str, hint: str = "", where: str = "") -> None:
+    def __init__(
+        self,
+        expected: str,
+        found: str,
+        hint: str = "",
+        where: str = "",
+        *,
+        missing_module: str | None = None,
+    ) -> None:
         super().__init__(expected, found, hint, where)
         self.expected = expected
         self.found = found
         self.hint = hint
         self.where = where
+        # The module named in the file that is not on sys.path (not one it imports).
+        self.missing_module = missing_module
 
 
 def show(value: object) -> str:
@@ -67,7 +90,15 @@ def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
     return f"did you mean {close[0]!r}?" if close else ""
 
 
-def _resolve(reference: object) -> tuple[object, str, str]:
+def _is_exception_class(value: object) -> TypeGuard[type[BaseException]]:
+    return isinstance(value, type) and issubclass(value, BaseException)
+
+
+def _resolve(
+    reference: object, suggest: Callable[[object], bool] | None = None
+) -> tuple[object, str, str]:
+    """The object ``reference`` names; a did-you-mean considers only the names whose value
+    passes ``suggest`` (all of them when it is ``None``)."""
     if not isinstance(reference, str):
         raise Unusable(f"a string {REFERENCE_SHAPE}", show(reference))
     if not _REFERENCE.fullmatch(reference):
@@ -75,6 +106,20 @@ def _resolve(reference: object) -> tuple[object, str, str]:
     module_name, _, attribute_path = reference.partition(":")
     try:
         module = _import(module_name)
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        if module_name == missing or module_name.startswith(missing + "."):
+            raise Unusable(
+                "an importable module",
+                repr(module_name),
+                f"No module named {missing!r} on sys.path",
+                missing_module=missing,
+            ) from None
+        raise Unusable(
+            "an importable module",
+            repr(module_name),
+            f"it imports {missing!r}, which is not installed: {error}",
+        ) from None
     except Exception as error:
         raise Unusable(
             "an importable module", repr(module_name), f"{type(error).__name__}: {error}"
@@ -88,13 +133,39 @@ def _resolve(reference: object) -> tuple[object, str, str]:
         try:
             found = getattr(found, part)
         except AttributeError:
-            names = [name for name in dir(found) if not name.startswith("_")]
+            names = [
+                name
+                for name in dir(found)
+                if not name.startswith("_")
+                and (suggest is None or suggest(getattr(found, name, None)))
+            ]
             hint = did_you_mean(part, names)
             owner = getattr(found, "__name__", module_name)
             raise Unusable(
                 f"a name defined in {owner}", repr(part), hint or f"{owner} has no {part!r}"
             ) from None
     return found, module_name, attribute_path
+
+
+def import_path_note(missing: typing.Iterable[str]) -> str:
+    """The one explanation, for a problem report, of where the modules ``missing`` (named in
+    the file, not found) were looked for."""
+    unique = list(dict.fromkeys(missing))
+    names = ", ".join(repr(name) for name in unique)
+    verb = "is" if len(unique) == 1 else "are"
+    cwd = os.getcwd()
+    if cwd in sys.path or "" in sys.path:
+        where = f"relative to the current directory ({cwd}), then PYTHONPATH"
+    else:
+        where = (
+            f"from sys.path (the running script's directory {sys.path[0]!r}, PYTHONPATH, the"
+            f" installed packages; not the current directory {cwd})"
+        )
+    return (
+        f"modules named in the file are imported {where}; {names} {verb} not there."
+        " Run from the directory that holds it, set PYTHONPATH, or give supervise"
+        " `--path DIR`"
+    )
 
 
 def _import(module_name: str) -> object:
@@ -111,6 +182,34 @@ def resolve_actor(reference: object) -> type[Actor]:
     if not issubclass(found, Actor):
         raise Unusable(
             "an Actor subclass", f"class {attribute_path!r}", "it does not subclass actors.Actor"
+        )
+    return found
+
+
+def resolve_exception(reference: object) -> type[Exception]:
+    """The ``Exception`` subclass named by ``reference`` (``"builtins:ValueError"``,
+    ``"package.module:Error"``)."""
+    if isinstance(reference, str) and ":" not in reference:
+        builtin = getattr(builtins, reference, None)
+        hint = ""
+        if isinstance(builtin, type) and issubclass(builtin, BaseException):
+            hint = f"did you mean 'builtins:{reference}'?"
+        raise Unusable(f"an exception class {REFERENCE_SHAPE}", show(reference), hint)
+    found, _, attribute_path = _resolve(reference, _is_exception_class)
+    if not _is_exception_class(found):
+        what = "class" if isinstance(found, type) else type(found).__name__
+        raise Unusable(
+            "an exception class (an Exception subclass)",
+            f"{what} {attribute_path!r}",
+            "not an exception" if isinstance(found, type) else "not a class",
+        )
+    if not issubclass(found, Exception):
+        # Handlers fail only by raising an Exception; the others stop things instead.
+        raise Unusable(
+            "an exception class (an Exception subclass)",
+            f"class {attribute_path!r}",
+            "KeyboardInterrupt, SystemExit, CancelledError and other BaseExceptions never"
+            " fail an actor, so no decider sees them",
         )
     return found
 
@@ -184,6 +283,15 @@ def args_problems(
         hint = hints.get(key)
         if hint is None or key not in by_name or not _decodable(hint):
             continue
+        if is_ref(value):
+            if hint not in (Any, object):
+                yield Unusable(
+                    f"a parameter that takes a ref (annotated ActorRef, PathRef or Any),"
+                    f" not {cls.__name__}({key}: {_type_name(hint)})",
+                    "a ref table",
+                    where=_sub(key),
+                )
+            continue
         try:
             msgspec.convert(value, hint)
         except msgspec.ValidationError as error:
@@ -202,7 +310,7 @@ def _convert(cls: type[Actor], args: Mapping[str, Any]) -> dict[str, Any]:
     converted = dict(args)
     for key, value in args.items():
         hint = hints.get(key)
-        if hint is not None and _decodable(hint):
+        if hint is not None and _decodable(hint) and not is_ref(value):
             try:
                 converted[key] = msgspec.convert(value, hint)
             except Exception:

@@ -7,8 +7,8 @@ the defaults written here are the documented defaults (``docs/reference/configur
 
 A child of a supervisor is one of four kinds, told apart by the ``kind`` tag, which a file
 may omit: ``load_tree`` infers it from the keys (``pool`` -> pool, ``template`` -> dynamic
-supervisor, ``actor`` -> worker, ``children``, ``strategy``, ``max_restarts``, ``within``
-or ``backoff`` -> supervisor).
+supervisor, ``actor`` -> worker, ``children``, ``strategy``, ``max_restarts``, ``within``,
+``backoff`` or ``decider`` -> supervisor).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import msgspec
 from supervision._config_cluster_spec import ClusterSpec
 
 __all__ = [
+    "DIRECTIVES",
     "INFINITY",
     "KINDS",
     "OVERFLOWS",
@@ -47,11 +48,16 @@ RESTARTS = ("permanent", "transient", "temporary")
 OVERFLOWS = ("block", "drop_newest", "drop_oldest", "reject")
 ROUTINGS = ("round_robin", "least_loaded", "consistent_hash", "broadcast")
 KINDS = ("worker", "pool", "supervisor", "dynamic_supervisor")
+DIRECTIVES = ("resume", "restart", "stop", "escalate")
 
 Strategy: TypeAlias = Literal["one_for_one", "one_for_all", "rest_for_one"]
 RestartType: TypeAlias = Literal["permanent", "transient", "temporary"]
 OverflowName: TypeAlias = Literal["block", "drop_newest", "drop_oldest", "reject"]
 RoutingName: TypeAlias = Literal["round_robin", "least_loaded", "consistent_hash", "broadcast"]
+DirectiveName: TypeAlias = Literal["resume", "restart", "stop", "escalate"]
+DeciderTable: TypeAlias = dict[str, DirectiveName]
+"""A ``decider``: exception classes (``"builtins:ValueError"``, ``"pkg.mod:Error"``) to
+directives, in the order written; ``supervision.ExceptionDecider`` matches them."""
 Seconds: TypeAlias = Annotated[float, msgspec.Meta(ge=0)]
 PositiveSeconds: TypeAlias = Annotated[float, msgspec.Meta(gt=0)]
 Shutdown: TypeAlias = Seconds | Literal["infinity"]
@@ -102,13 +108,14 @@ class WorkerSpec(_Spec, frozen=True, tag_field="kind", tag="worker"):
 
 class PoolOptions(_Spec, frozen=True):
     """A pool's own settings: ``size`` routees, ``routing``, the routing ``key`` function for
-    ``consistent_hash``, the routees' restart budget and their mailbox."""
+    ``consistent_hash``, the routees' restart budget and ``decider``, and their mailbox."""
 
     size: PositiveCount
     routing: RoutingName = "round_robin"
     key: str | None = None
     max_restarts: Count = 3
     within: PositiveSeconds = 5.0
+    decider: DeciderTable = msgspec.field(default_factory=dict)
     routee_mailbox: MailboxSpec = msgspec.field(default_factory=MailboxSpec)
 
 
@@ -128,13 +135,15 @@ class PoolSpec(_Spec, frozen=True, tag_field="kind", tag="pool"):
 
 class SupervisorSpec(_Spec, frozen=True, tag_field="kind", tag="supervisor"):
     """A supervisor: its ``strategy``, restart budget (``max_restarts`` within ``within``
-    seconds), optional ``backoff``, and ``children`` in start order. ``[tree]`` is one."""
+    seconds), optional ``backoff``, ``decider`` (exception class -> directive; empty: restart
+    on any ``Exception``), and ``children`` in start order. ``[tree]`` is one."""
 
     name: str
     strategy: Strategy = "one_for_one"
     max_restarts: Count = 3
     within: PositiveSeconds = 5.0
     backoff: BackoffSpec | None = None
+    decider: DeciderTable = msgspec.field(default_factory=dict)
     children: tuple[ChildNode, ...] = ()
     restart: RestartType = "permanent"
     shutdown: Shutdown | None = None
@@ -165,6 +174,7 @@ class DynamicSupervisorSpec(_Spec, frozen=True, tag_field="kind", tag="dynamic_s
     max_restarts: Count = 3
     within: PositiveSeconds = 5.0
     backoff: BackoffSpec | None = None
+    decider: DeciderTable = msgspec.field(default_factory=dict)
     restart: RestartType = "permanent"
     shutdown: Shutdown | None = None
     mailbox: MailboxSpec = msgspec.field(default_factory=MailboxSpec)

@@ -20,10 +20,12 @@ from actors import Actor
 from supervision._config_cluster import check_cluster
 from supervision._config_error import ConfigError, ConfigProblem
 from supervision._config_fields import BAD, NAME, FieldChecker, join
+from supervision._config_refs import REF_KEY, ref_problem, refs_of
 from supervision._config_resolve import (
     Unusable,
     args_problems,
     did_you_mean,
+    import_path_note,
     resolve_callable,
     show,
 )
@@ -47,7 +49,7 @@ _RESERVED_ROOT = "system"
 _NODE = ("name", "kind")
 _CHILD = ("restart", "shutdown", "mailbox")
 _ACTOR = ("actor", "args", "subscribe")
-_BUDGET = ("max_restarts", "within", "backoff")
+_BUDGET = ("max_restarts", "within", "backoff", "decider")
 _KEYS: dict[str, tuple[str, ...]] = {
     "worker": (*_NODE, *_ACTOR, *_CHILD),
     "pool": (*_NODE, *_ACTOR, "pool", *_CHILD),
@@ -58,7 +60,7 @@ _ROOT_KEYS = tuple(key for key in _KEYS["supervisor"] if key != "restart")
 _TEMPLATE_KEYS = ("name", *_ACTOR, *_CHILD)
 _MAILBOX_KEYS = ("capacity", "overflow")
 _BACKOFF_KEYS = ("min", "max", "factor", "jitter", "reset_after")
-_POOL_KEYS = ("size", "routing", "key", "max_restarts", "within", "routee_mailbox")
+_POOL_KEYS = ("size", "routing", "key", "max_restarts", "within", "decider", "routee_mailbox")
 _SYSTEM_KEYS = ("name", "shutdown", "blocking_threads", "dead_letter_buffer", "timing_sample")
 _TOP_KEYS = ("system", "tree", "cluster")
 _KIND_NAMES = {
@@ -67,7 +69,9 @@ _KIND_NAMES = {
     "supervisor": "a supervisor",
     "dynamic_supervisor": "a dynamic supervisor",
 }
-_SUPERVISOR_MARKS = frozenset({"children", "strategy", "max_restarts", "within", "backoff"})
+_SUPERVISOR_MARKS = frozenset(
+    {"children", "strategy", "max_restarts", "within", "backoff", "decider"}
+)
 _CHILD_SHAPES = (
     "a child: a worker (with 'actor'), a supervisor ('children'), a dynamic supervisor"
     " ('template') or a pool ('pool' and 'actor')"
@@ -83,7 +87,10 @@ def check_document(data: Any, source: str | None = None) -> dict[str, Any]:
     checker = _Checker()
     document = checker.document(data)
     if checker.problems:
-        raise ConfigError(checker.problems, source=source)
+        error = ConfigError(checker.problems, source=source)
+        if checker.missing_modules:
+            error.add_note(import_path_note(checker.missing_modules))
+        raise error
     return document
 
 
@@ -103,6 +110,14 @@ def decode_document(data: Any, source: str | None = None) -> TreeSpec:
 
 
 class _Checker(FieldChecker):
+    def __init__(self) -> None:
+        super().__init__()
+        # Every node's path -> what it is ("a pool"); and each ref argument (its location,
+        # the path of the node holding it, the path written), checked once the whole tree
+        # is known.
+        self.paths: dict[str, str] = {}
+        self.refs: list[tuple[str, str, object]] = []
+
     # ------------------------------------------------------------------ document
 
     def document(self, data: Any) -> dict[str, Any]:
@@ -118,6 +133,7 @@ class _Checker(FieldChecker):
         tree: dict[str, Any] = {}
         if self.required(top, "tree", "$", "a [tree] table (the root supervisor)"):
             tree = self.root(top["tree"], "$.tree", system.get("name", "actors"))
+        self.check_refs()
         document = {"system": system, "tree": tree}
         if "cluster" in top:
             children = [child.get("name") for child in tree.get("children", ())]
@@ -125,6 +141,12 @@ class _Checker(FieldChecker):
                 self, top["cluster"], "$.cluster", [name for name in children if name]
             )
         return document
+
+    def check_refs(self) -> None:
+        for location, base, written in self.refs:
+            problem = ref_problem(location, base, written, show(written), self.paths)
+            if problem is not None:
+                self.problems.append(problem)
 
     def system(self, value: Any, location: str) -> dict[str, Any]:
         table = self.table(value, location)
@@ -186,14 +208,19 @@ class _Checker(FieldChecker):
                 "a name without '/' or whitespace (the root's name defaults to the system's)",
                 f"{default_name!r} (from $.system.name)",
             )
+        path = None
         if name is not BAD:
             out["name"] = name
+            path = f"/{name}"
+            self.paths[path] = _KIND_NAMES["supervisor"]
         self.copy(table, out, "shutdown", location, self.shutdown)
         self.copy(table, out, "mailbox", location, self.mailbox)
-        self.supervisor_body(table, location, out, depth=1)
+        self.supervisor_body(table, location, out, depth=1, path=path)
         return out
 
-    def child(self, value: Any, location: str, depth: int) -> dict[str, Any] | None:
+    def child(
+        self, value: Any, location: str, depth: int, parent: str | None
+    ) -> dict[str, Any] | None:
         table = self.table(value, location, _CHILD_SHAPES)
         if table is None:
             return None
@@ -202,25 +229,28 @@ class _Checker(FieldChecker):
             return None
         self.keys(table, location, _KEYS[kind], _KIND_NAMES[kind])
         out: dict[str, Any] = {"kind": kind}
+        path = None  # unknown when the name (or an ancestor's) is bad: refs from it unchecked
         if self.required(table, "name", location, "a name"):
             name = self.name(table["name"], join(location, "name"))
             if name is not BAD:
                 out["name"] = name
+                if parent is not None:
+                    path = f"{parent}/{name}"
+                    self.paths.setdefault(path, _KIND_NAMES[kind])
         self.copy(table, out, "restart", location, self.choice, options=RESTARTS)
         self.copy(table, out, "shutdown", location, self.shutdown)
         self.copy(table, out, "mailbox", location, self.mailbox)
         if kind == "supervisor":
-            self.supervisor_body(table, location, out, depth)
+            self.supervisor_body(table, location, out, depth, path)
         elif kind == "dynamic_supervisor":
             self.restart_budget(table, location, out)
             self.copy(table, out, "max_children", location, self.integer, minimum=0)
             if self.required(table, "template", location, "a template table (the children)"):
-                template = self.template(table["template"], join(location, "template"))
+                template = self.template(table["template"], join(location, "template"), path)
                 if template is not None:
                     out["template"] = template
         else:
-            cls = self.actor_fields(table, location, out, partial=False)
-            del cls
+            self.actor_fields(table, location, out, partial=False, base=path)
             if kind == "pool" and self.required(
                 table, "pool", location, "a table such as { size = 4 }"
             ):
@@ -246,7 +276,12 @@ class _Checker(FieldChecker):
         return None
 
     def supervisor_body(
-        self, table: dict[str, Any], location: str, out: dict[str, Any], depth: int
+        self,
+        table: dict[str, Any],
+        location: str,
+        out: dict[str, Any],
+        depth: int,
+        path: str | None,
     ) -> None:
         self.copy(table, out, "strategy", location, self.choice, options=STRATEGIES)
         self.restart_budget(table, location, out)
@@ -269,7 +304,7 @@ class _Checker(FieldChecker):
         first: dict[str, int] = {}
         for index, value in enumerate(children):
             child_location = f"{where}[{index}]"
-            child = self.child(value, child_location, depth + 1)
+            child = self.child(value, child_location, depth + 1, path)
             if child is None:
                 continue
             checked.append(child)
@@ -290,9 +325,16 @@ class _Checker(FieldChecker):
         self.copy(table, out, "max_restarts", location, self.integer, minimum=0)
         self.copy(table, out, "within", location, self.number, above=0)
         self.copy(table, out, "backoff", location, self.backoff)
+        self.copy(table, out, "decider", location, self.decider)
 
     def actor_fields(
-        self, table: dict[str, Any], location: str, out: dict[str, Any], *, partial: bool
+        self,
+        table: dict[str, Any],
+        location: str,
+        out: dict[str, Any],
+        *,
+        partial: bool,
+        base: str | None,
     ) -> type[Actor] | None:
         cls: type[Actor] | None = None
         if self.required(table, "actor", location, "an actor class 'package.module:Class'"):
@@ -304,6 +346,9 @@ class _Checker(FieldChecker):
             args = self.table(table["args"], where, "a table of keyword arguments")
             if args is not None:
                 out["args"] = args
+                if base is not None:
+                    for key, written in refs_of(args):
+                        self.refs.append((join(join(where, key), REF_KEY), base, written))
                 if cls is not None:
                     for problem in args_problems(cls, args, partial=partial):
                         self.unusable(where, problem)
@@ -313,7 +358,7 @@ class _Checker(FieldChecker):
         self.copy(table, out, "subscribe", location, self.patterns)
         return cls
 
-    def template(self, value: Any, location: str) -> dict[str, Any] | None:
+    def template(self, value: Any, location: str, base: str | None) -> dict[str, Any] | None:
         table = self.table(value, location, "a table: the children's actor, args, ...")
         if table is None:
             return None
@@ -323,7 +368,7 @@ class _Checker(FieldChecker):
             name = self.name(table["name"], join(location, "name"))
             if name is not BAD:
                 out["name"] = name
-        self.actor_fields(table, location, out, partial=True)
+        self.actor_fields(table, location, out, partial=True, base=base)
         self.copy(table, out, "restart", location, self.choice, options=RESTARTS)
         self.copy(table, out, "shutdown", location, self.shutdown)
         self.copy(table, out, "mailbox", location, self.mailbox)
@@ -340,6 +385,7 @@ class _Checker(FieldChecker):
         self.copy(table, out, "routing", location, self.choice, options=ROUTINGS)
         self.copy(table, out, "max_restarts", location, self.integer, minimum=0)
         self.copy(table, out, "within", location, self.number, above=0)
+        self.copy(table, out, "decider", location, self.decider)
         self.copy(table, out, "routee_mailbox", location, self.mailbox)
         routing = table.get("routing", "round_robin")
         if "key" in table:

@@ -59,7 +59,7 @@ class Supervisor(Actor):
 
         class Shop(Supervisor):
             strategy = OneForOne(max_restarts=3, within=5.0)
-            children = [ChildSpec("orders", OrderDesk), ChildSpec("payments", Payments)]
+            children = (ChildSpec("orders", OrderDesk), ChildSpec("payments", Payments))
 
     Children start in declaration order, each after the previous one's ``on_start`` finished;
     ``spawn`` of the supervisor returns once all have started, or raises ``ActorStartError``
@@ -101,6 +101,11 @@ class Supervisor(Actor):
             raise TypeError(
                 f"{type(self).__name__}.strategy must be OneForOne, OneForAll or RestForOne,"
                 f" got {strategy!r}"
+            )
+        if isinstance(self.children, ChildSpec):
+            raise TypeError(
+                f"{type(self).__name__}.children must be a sequence of ChildSpec, got one"
+                " ChildSpec (a one-child tuple needs a trailing comma: (ChildSpec(...),))"
             )
         specs = list(self.children)
         names: set[str] = set()

@@ -123,7 +123,7 @@ async def test_the_asgi_service_refuses_to_start_when_its_tree_cannot_start() ->
             raise ConnectionError("no database")
 
     class BrokenSite(asgi_app.Site):
-        children = [ChildSpec("visits", Broken)]
+        children = (ChildSpec("visits", Broken),)
 
     class BrokenService(asgi_app.Service):
         async def startup(self) -> None:

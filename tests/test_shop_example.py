@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from supervision import PoolSpec, SupervisorSpec
 
 # Subprocesses of the real command: real time is the point.
 pytestmark = pytest.mark.real_time
@@ -84,3 +87,49 @@ def test_more_chaos_restarts_more_workers_and_still_loses_nothing(tmp_path: Path
     assert numbers["unaccounted"] == 0
     assert numbers["orders"] == numbers["charged"] + numbers["dead"]
     assert numbers["restarts"] >= numbers["injected"] - 1
+
+
+def test_the_shop_hands_peers_over_as_ref_arguments_not_a_lookup_helper() -> None:
+    from examples.shop import actors
+    from supervision import WorkerSpec, load_tree
+
+    assert not hasattr(actors, "lookup")
+    for tree in ("tree.toml", "tree.yaml"):
+        spec = load_tree(SHOP / tree)
+        payments, _, workers, _ = spec.tree.children
+        assert isinstance(workers, PoolSpec)
+        assert workers.args == {
+            "gateway": {"ref": "../payments/gateway"},
+            "chaos": {"ref": "/shop/chaos"},
+        }
+        assert isinstance(payments, SupervisorSpec)
+        gateway = payments.children[1]
+        assert isinstance(gateway, WorkerSpec)
+        assert gateway.args == {"ledger": {"ref": "../ledger"}}
+
+
+@pytest.mark.actors(virtual_time=True)
+async def test_the_shops_refs_reach_a_payments_subtree_recreated_by_the_root() -> None:
+    from supervision import create_system, load_tree, spawn_tree
+
+    spec = load_tree(SHOP / "tree.toml")
+    async with create_system(spec) as system:
+        await spawn_tree(system, spec)
+        await system.lookup("/shop/chaos").tell("off")  # type: ignore[union-attr]
+        await asyncio.sleep(0.5)  # virtual time: about ten orders
+        old_gateway = system.lookup("/shop/payments/gateway")
+        payments = system.lookup("/shop/payments")
+        assert old_gateway is not None
+        assert payments is not None
+        payments.kill()  # a permanent child: the root starts it again, as new slots
+        await system.wait_idle()
+        new_gateway = system.lookup("/shop/payments/gateway")
+        ledger = system.lookup("/shop/payments/ledger")
+        assert new_gateway is not None
+        assert ledger is not None
+        assert new_gateway is not old_gateway
+        assert not old_gateway.is_alive
+        await asyncio.sleep(0.5)
+        report = await ledger.ask("report")
+    charged = int(report.split(" charged")[0].rsplit(" ", 1)[1])
+    assert charged >= 5  # the workers' gateway ref and the gateway's ledger ref followed

@@ -56,6 +56,11 @@ class Actor:
 
     _context: Context | None = None
 
+    def __repr__(self) -> str:
+        context = self._context
+        where = "(not started)" if context is None else context.path
+        return f"<{type(self).__name__} {where}>"
+
     @property
     def context(self) -> Context:
         """The actor's view of the runtime: its ref, parent, children, timers, and the metadata

@@ -35,6 +35,9 @@ class Context:
     def __init__(self, cell: ActorCell) -> None:
         self._cell = cell
 
+    def __repr__(self) -> str:
+        return f"<Context {self._cell.path}>"
+
     @property
     def ref(self) -> ActorRef:
         """This actor's own ref."""

@@ -29,6 +29,9 @@ class DeadLetters:
         self._recent: deque[DeadLetter] = deque(maxlen=buffer)
         self._listeners: list[Callable[[DeadLetter], None]] = []
 
+    def __repr__(self) -> str:
+        return f"<DeadLetters count={self._count} by_reason={dict(self._by_reason)!r}>"
+
     @property
     def count(self) -> int:
         """How many dead letters there have been."""

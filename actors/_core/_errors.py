@@ -47,6 +47,18 @@ class ActorError(Exception):
         self.message_type = message_type
         self.correlation_id = correlation_id
 
+    def __repr__(self) -> str:
+        context = [
+            f"{field}={value!r}"
+            for field, value in (
+                ("path", self.path),
+                ("message_type", self.message_type),
+                ("correlation_id", self.correlation_id),
+            )
+            if value is not None
+        ]
+        return f"{type(self).__name__}({', '.join([repr(self.reason), *context])})"
+
     def __str__(self) -> str:
         details = []
         if self.path is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import reprlib
 from typing import TYPE_CHECKING, Any
 
 from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
@@ -49,6 +50,12 @@ class Timer:
         if not isinstance(cell.timers, set):
             cell.timers = set()
         cell.timers.add(self)
+
+    def __repr__(self) -> str:
+        every = "once" if self._interval is None else f"every {self._interval:g}s"
+        state = f"due at {self._due:g}" if self.active else "inactive"
+        message = reprlib.repr(self._message)
+        return f"<Timer {every} {message} for {self._cell.path}, {state}>"
 
     def cancel(self) -> None:
         """Stop the timer; a delivery not yet made will not be made. Idempotent."""

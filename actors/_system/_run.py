@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from actors._core._log import logger
@@ -25,7 +25,11 @@ ABANDON_AFTER = 1.0
 
 
 def run(
-    main: Coroutine[Any, Any, T], *, debug: bool | None = None, abandon_after: float = ABANDON_AFTER
+    main: Coroutine[Any, Any, T],
+    *,
+    debug: bool | None = None,
+    abandon_after: float = ABANDON_AFTER,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
 ) -> T:
     """Run the coroutine ``main`` on a new event loop, close the loop, and return its result
     (or raise its exception), as ``asyncio.run`` does, except that the end is bounded.
@@ -34,6 +38,9 @@ def run(
     ``abandon_after`` seconds to finish; one that ignores its cancellation is left behind and
     logged (``run.tasks_abandoned``, with the task names) instead of being waited for without
     limit. Async generators and the default executor's shutdown get the same bound.
+
+    ``loop_factory`` makes the loop (``asyncio.new_event_loop`` by default;
+    ``uvloop.new_event_loop`` for uvloop), as ``asyncio.Runner``'s does.
 
     Use it as the entry point of an application that embeds an ``ActorSystem``::
 
@@ -61,7 +68,7 @@ def run(
     else:
         main.close()
         raise RuntimeError("actors.run() cannot be called from a running event loop")
-    loop = asyncio.new_event_loop()
+    loop = (asyncio.new_event_loop if loop_factory is None else loop_factory)()
     if debug is not None:
         loop.set_debug(debug)
     asyncio.set_event_loop(loop)

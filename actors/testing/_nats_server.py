@@ -77,6 +77,10 @@ class NatsServer:
         self._store: tempfile.TemporaryDirectory[str] | None = None
         self._log: IO[bytes] | None = None
 
+    def __repr__(self) -> str:
+        state = "running" if self.is_running else "stopped"
+        return f"<NatsServer {self.url} {state}{' jetstream' if self.jetstream else ''}>"
+
     @property
     def url(self) -> str:
         """``nats://127.0.0.1:<port>``."""

@@ -68,6 +68,11 @@ class TestProbe:
         """The sender of the last message taken (``None`` when sent from outside actors)."""
         self.ref: ActorRef
 
+    def __repr__(self) -> str:
+        ref = getattr(self, "ref", None)
+        where = "(not created)" if ref is None else ref.path
+        return f"<TestProbe {where} received={len(self.received)} queued={len(self._queue)}>"
+
     @classmethod
     async def create(cls, system: ActorSystem, *, name: str | None = None) -> TestProbe:
         """Spawn a probe actor in ``system`` (top level, ``name`` default ``probe-N``)."""

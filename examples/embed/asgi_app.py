@@ -38,7 +38,7 @@ class Visits(Actor):
 
 class Site(Supervisor):
     strategy = OneForOne(max_restarts=3, within=5.0)
-    children = [ChildSpec("visits", Visits)]
+    children = (ChildSpec("visits", Visits),)
 
 
 # --8<-- [end:actors]

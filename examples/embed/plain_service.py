@@ -41,7 +41,7 @@ class Poller(Actor):
 
 class Service(Supervisor):
     strategy = OneForOne(max_restarts=3, within=10.0)
-    children = [ChildSpec("poller", Poller)]
+    children = (ChildSpec("poller", Poller),)
 
 
 # --8<-- [end:actors]

@@ -44,7 +44,7 @@ class Cache(Actor):
 
 class Shop(Supervisor):
     strategy = OneForOne(max_restarts=5, within=30.0)
-    children = [ChildSpec("checkout", Checkout), ChildSpec("cache", Cache)]
+    children = (ChildSpec("checkout", Checkout), ChildSpec("cache", Cache))
 
 
 # --8<-- [end:tree]

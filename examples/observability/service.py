@@ -34,7 +34,7 @@ class Checkout(Actor):
 
 class Shop(Supervisor):
     strategy = OneForOne(max_restarts=5, within=30.0)
-    children = [ChildSpec("checkout", Checkout)]
+    children = (ChildSpec("checkout", Checkout),)
 
 
 # --8<-- [end:actor]

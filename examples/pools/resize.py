@@ -69,9 +69,7 @@ async def by_image(system: ActorSystem) -> None:
 # --8<-- [start:tree]
 class Media(Supervisor):
     strategy = OneForOne(max_restarts=3, within=10.0)
-    children = [
-        ChildSpec("thumbnails", Pool.factory(Thumbnailer, 4, Routing.LEAST_LOADED)),
-    ]
+    children = (ChildSpec("thumbnails", Pool.factory(Thumbnailer, 4, Routing.LEAST_LOADED)),)
 
 
 # --8<-- [end:tree]

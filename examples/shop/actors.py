@@ -9,6 +9,10 @@
 The ledger also subscribes to every order and to the dead letters, so that when it stops
 (last, since it starts first) it can check that every order was charged or is a dead
 letter with a reason: nothing lost.
+
+The workers and the gateway get their peers from the file as ref arguments
+(``args = { ledger = { ref = "../ledger" } }``): ``supervision.PathRef``s, which reach the
+actor at that path even after a supervisor restarted its subtree and re-created it.
 """
 
 # --8<-- [start:imports]
@@ -19,7 +23,8 @@ from typing import Any
 
 import msgspec
 
-from actors import Actor, ActorRef, DeadLetter
+from actors import Actor, DeadLetter
+from supervision import PathRef
 
 # --8<-- [end:imports]
 
@@ -80,25 +85,17 @@ class OrderSource(Actor):
 
 
 # --8<-- [start:worker]
-def lookup(actor: Actor, path: str) -> ActorRef:
-    """The actor at ``path``, looked up for each use: a restarted subtree has new refs."""
-    ref = actor.context.system.lookup(path)
-    if ref is None:
-        raise LookupError(f"no actor at {path}")
-    return ref
-
-
 class OrderWorker(Actor):
     """Charges the orders the pool routes to it; fails when the chaos switch says so."""
 
-    def __init__(self, gateway: str, chaos: str) -> None:
-        self.gateway = gateway
+    def __init__(self, gateway: PathRef, chaos: PathRef) -> None:
+        self.gateway = gateway  # refs from the file: args = { gateway = { ref = ... } }
         self.chaos = chaos
 
     async def receive(self, order: Order) -> None:
-        if await lookup(self, self.chaos).ask(Roll(order.id)):
+        if await self.chaos.ask(Roll(order.id)):
             raise ChaosError(f"order {order.id}: failure injected")
-        await lookup(self, self.gateway).ask(Charge(order))
+        await self.gateway.ask(Charge(order))
 
 
 # --8<-- [end:worker]
@@ -108,12 +105,12 @@ class OrderWorker(Actor):
 class Gateway(Actor):
     """The payment provider's client: charges an order, then credits the ledger."""
 
-    def __init__(self, ledger: str) -> None:
+    def __init__(self, ledger: PathRef) -> None:
         self.ledger = ledger
 
     async def receive(self, message: Charge) -> str:
         order = message.order
-        await lookup(self, self.ledger).tell(Credit(order.id, order.cents))
+        await self.ledger.tell(Credit(order.id, order.cents))
         return "charged"
 
 

@@ -34,7 +34,7 @@ class Feed(Actor):
 
 class Feeds(Supervisor):
     strategy = OneForAll()
-    children = [ChildSpec("prices", Feed), ChildSpec("news", Feed), ChildSpec("weather", Feed)]
+    children = (ChildSpec("prices", Feed), ChildSpec("news", Feed), ChildSpec("weather", Feed))
 
 
 async def main() -> list[str]:

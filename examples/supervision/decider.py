@@ -47,16 +47,16 @@ class Tally(Actor):
 
 class Counting(Supervisor):
     strategy = OneForOne(max_restarts=3, within=5.0, decider=decide)
-    children = [ChildSpec("tally", Tally)]
+    children = (ChildSpec("tally", Tally),)
 
 
 # --8<-- [end:decider]
 
 
 # --8<-- [start:main]
-async def main() -> dict[str, Any]:
+async def main(supervisor: type[Supervisor] = Counting) -> dict[str, Any]:
     async with ActorSystem("counting") as system:
-        await system.spawn(Counting, name="counting")
+        await system.spawn(supervisor, name="counting")
         tally = system.lookup("/counting/tally")
         assert tally is not None
 

@@ -67,7 +67,7 @@ class Gateway(Actor):
 class Payments(Supervisor):
     # If the ledger restarts, the gateway (started after it) restarts too.
     strategy = RestForOne(max_restarts=3, within=5.0, backoff=Backoff(min=0.1, max=5.0))
-    children = [
+    children = (
         ChildSpec("ledger", Ledger),
         ChildSpec(
             "gateway",
@@ -75,7 +75,7 @@ class Payments(Supervisor):
             restart=Restart.TRANSIENT,
             shutdown=10.0,
         ),
-    ]
+    )
 
 
 # --8<-- [end:supervisor]
@@ -89,10 +89,10 @@ class Orders(Actor):
 
 class Shop(Supervisor):
     strategy = OneForOne(max_restarts=1, within=60.0)
-    children = [
+    children = (
         ChildSpec("orders", Orders),
         ChildSpec("payments", Payments),  # a supervisor as a child: a tree
-    ]
+    )
 
 
 # --8<-- [end:tree]

@@ -82,11 +82,11 @@ async def test_supervisor_events_carry_the_cause_chain(
 ) -> None:
     class Sup(Supervisor):
         strategy = OneForOne(max_restarts=1, within=60.0)
-        children = [ChildSpec("r", Recorder)]
+        children = (ChildSpec("r", Recorder),)
 
     class Root(Supervisor):
         strategy = OneForOne(max_restarts=0)
-        children = [ChildSpec("sup", Sup)]
+        children = (ChildSpec("sup", Sup),)
 
     with capture_logs() as logs:
         await actor_system.spawn(Root, name="root")
@@ -135,7 +135,7 @@ async def test_a_restart_loop_does_not_flood_the_log(
 ) -> None:
     class Sup(Supervisor):
         strategy = OneForOne(max_restarts=1000, within=1.0)
-        children = [ChildSpec("r", Recorder)]
+        children = (ChildSpec("r", Recorder),)
 
     await actor_system.spawn(Sup, name="sup")
     ref = actor_system.lookup("/sup/r")
@@ -227,7 +227,7 @@ async def test_metrics_after_a_known_workload_are_exact(
 ) -> None:
     class Sup(Supervisor):
         strategy = OneForOne(max_restarts=10, within=60.0)
-        children = [ChildSpec("r", Recorder), ChildSpec("s", Recorder)]
+        children = (ChildSpec("r", Recorder), ChildSpec("s", Recorder))
 
     class Slow(Actor):
         async def receive(self, message: Any) -> Any:
@@ -351,7 +351,7 @@ async def test_health_goes_from_ok_to_degraded_to_failed_through_a_failing_tree(
         strategy = OneForOne(
             max_restarts=2, within=60.0, backoff=Backoff(min=5.0, max=5.0, jitter=0.0)
         )
-        children = [ChildSpec("ledger", Recorder)]
+        children = (ChildSpec("ledger", Recorder),)
 
     system = ActorSystem("health")
     await system.spawn(Payments, name="payments")
@@ -384,7 +384,7 @@ async def test_system_statistics_count_messages_failures_restarts_and_dead_lette
     actor_system: ActorSystem,
 ) -> None:
     class Sup(Supervisor):
-        children = [ChildSpec("r", Recorder)]
+        children = (ChildSpec("r", Recorder),)
 
     await actor_system.spawn(Sup, name="sup")
     r = actor_system.lookup("/sup/r")
@@ -408,7 +408,7 @@ async def test_failure_handling_in_a_parent_is_not_tagged_with_an_old_correlatio
     actor_system: ActorSystem, merged_logs: LogCapture
 ) -> None:
     class Sup(Supervisor):
-        children = [ChildSpec("r", Recorder)]
+        children = (ChildSpec("r", Recorder),)
 
         async def receive(self, message: Any) -> Any:
             return await super().receive(message)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 from typing import Any
 
 from actors import Actor
-from supervision import ChildSpec, OneForOne, Supervisor
+from supervision import ChildSpec, OneForOne, PathRef, Supervisor
 
 EVENTS: list[tuple[str, Any]] = []
 """What actors started in this process saw (in-process tests read it)."""
@@ -85,7 +86,7 @@ class CodeSupervisor(Supervisor):
     """A supervisor declared in code, named by a file as a worker."""
 
     strategy = OneForOne()
-    children = [ChildSpec("inner", Echo)]
+    children = (ChildSpec("inner", Echo),)
 
 
 class NotAnActor:
@@ -114,3 +115,36 @@ class Stubborn(Actor):
         while True:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.sleep(3600)
+
+
+class Counter(Actor):
+    """Counts the messages it handled; ``raise`` messages raise the named builtin error."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def receive(self, message: Any) -> Any:
+        match message:
+            case ("raise", str(name)):
+                raise getattr(builtins, name)(f"{name} on purpose")
+            case "count":
+                return self.count
+        self.count += 1
+        return self.count
+
+
+class FailsOnPurpose(Exception):
+    """An exception class a configuration file's decider names."""
+
+
+class Forwarder(Actor):
+    """Asks ``target`` (a ref argument) whatever it is asked, and answers its reply."""
+
+    def __init__(self, target: PathRef, label: str = "") -> None:
+        self.target = target
+        self.label = label
+
+    async def receive(self, message: Any) -> Any:
+        if message == "target":
+            return self.target
+        return await self.target.ask(message)

@@ -279,7 +279,7 @@ async def test_a_transient_child_that_stops_normally_keeps_its_spec_not_running(
 
 
 class Inner(Supervisor):
-    children = [ChildSpec("w", worker(Journal(), "w"))]
+    children = (ChildSpec("w", worker(Journal(), "w")),)
 
 
 async def test_count_children_distinguishes_supervisors_from_workers(
@@ -288,11 +288,11 @@ async def test_count_children_distinguishes_supervisors_from_workers(
     journal = Journal()
 
     class Sup(Supervisor):
-        children = [
+        children = (
             ChildSpec("a", worker(journal, "a")),
             ChildSpec("inner", Inner),
             ChildSpec("b", worker(journal, "b"), restart=T),
-        ]
+        )
 
     sup = await actor_system.spawn(Sup, name="sup")
     assert await count_children(sup) == ChildCounts(specs=3, active=3, supervisors=1, workers=2)
@@ -352,7 +352,7 @@ async def test_a_transient_child_whose_own_stop_overran_is_restarted(
     journal = Journal()
 
     class Sup(Supervisor):
-        children = [ChildSpec("s", functools.partial(Slow, journal, "s"), restart=T, shutdown=1.0)]
+        children = (ChildSpec("s", functools.partial(Slow, journal, "s"), restart=T, shutdown=1.0),)
 
     sup = await actor_system.spawn(Sup, name="sup")
     s = await lookup(actor_system, "/sup/s")

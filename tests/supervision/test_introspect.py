@@ -34,15 +34,15 @@ class Fragile(Actor):
 
 class Shop(Supervisor):
     strategy = OneForOne(max_restarts=1, within=10.0, backoff=Backoff(min=1.0, max=4.0))
-    children = [
+    children = (
         ChildSpec("fragile", Fragile),
         ChildSpec("once", Fragile, restart=Restart.TEMPORARY),
-    ]
+    )
 
 
 class Outer(Supervisor):
     strategy = OneForOne(max_restarts=5, within=10.0)
-    children = [ChildSpec("shop", Shop)]
+    children = (ChildSpec("shop", Shop),)
 
 
 async def test_a_supervisor_reports_its_budget_backoff_and_children(

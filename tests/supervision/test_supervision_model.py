@@ -558,7 +558,7 @@ async def test_a_root_supervisor_giving_up_after_a_normal_exit_shuts_the_system_
 
     class Root(Supervisor):
         strategy = OneForOne(max_restarts=0)
-        children = [ChildSpec("a", worker(journal, "a"))]
+        children = (ChildSpec("a", worker(journal, "a")),)
 
     system = ActorSystem("gives-up")
     await system.spawn(Root, name="root")

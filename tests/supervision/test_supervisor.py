@@ -92,12 +92,12 @@ async def test_a_child_failing_to_start_stops_the_started_ones_and_fails_the_spa
     journal = Journal()
 
     class Sup(Supervisor):
-        children = [
+        children = (
             ChildSpec("a", worker(journal, "a")),
             ChildSpec("b", worker(journal, "b")),
             ChildSpec("gateway", worker(journal, "gateway", fail_start=lambda: True)),
             ChildSpec("d", worker(journal, "d")),
-        ]
+        )
 
     with pytest.raises(ActorStartError) as raised:
         await actor_system.spawn(Sup, name="payments")
@@ -118,6 +118,7 @@ async def test_a_child_failing_to_start_stops_the_started_ones_and_fails_the_spa
     [
         (["not a spec"], "not a ChildSpec"),
         ("dup", "two children named 'x'"),
+        ("one", "a one-child tuple needs a trailing comma"),
     ],
 )
 async def test_invalid_children_declarations_fail_the_start(
@@ -126,6 +127,8 @@ async def test_invalid_children_declarations_fail_the_start(
     journal = Journal()
     if children == "dup":
         children = [ChildSpec("x", worker(journal, "x")), ChildSpec("x", worker(journal, "x"))]
+    if children == "one":
+        children = ChildSpec("x", worker(journal, "x"))  # (ChildSpec(...)) without the comma
 
     class Sup(Supervisor):
         pass
@@ -302,13 +305,13 @@ async def test_one_more_than_max_restarts_gives_up_stopping_children_in_reverse(
 
     class Top(Supervisor):
         strategy = OneForOne(max_restarts=0)
-        children = [
+        children = (
             ChildSpec(
                 "sup",
                 make_supervisor(journal, OneForOne(max_restarts=2, within=10.0)),
                 restart=Restart.TEMPORARY,
-            )
-        ]
+            ),
+        )
 
     await actor_system.spawn(Top, name="top")
     sup = await child(actor_system, "/top/sup")
@@ -350,13 +353,13 @@ async def test_a_restart_that_fails_counts_too(actor_system: ActorSystem) -> Non
 
     class Sup(Supervisor):
         strategy = OneForOne(max_restarts=3, within=60.0)
-        children = [ChildSpec("a", worker(journal, "a", fail_start=lambda: broken["now"]))]
+        children = (ChildSpec("a", worker(journal, "a", fail_start=lambda: broken["now"])),)
 
     root_error: list[BaseException] = []
 
     class Top(Supervisor):
         strategy = OneForOne(max_restarts=0)
-        children = [ChildSpec("sup", Sup, restart=Restart.TEMPORARY)]
+        children = (ChildSpec("sup", Sup, restart=Restart.TEMPORARY),)
 
         async def on_child_failed(self, failure: Any) -> None:
             root_error.append(failure.error)
@@ -383,11 +386,11 @@ async def test_a_root_supervisor_giving_up_shuts_the_system_down_with_the_chain(
 
     class Inner(Supervisor):
         strategy = OneForOne(max_restarts=1, within=60.0)
-        children = [ChildSpec("worker", worker(journal, "worker"))]
+        children = (ChildSpec("worker", worker(journal, "worker")),)
 
     class Root(Supervisor):
         strategy = OneForOne(max_restarts=1, within=60.0)
-        children = [ChildSpec("inner", Inner)]
+        children = (ChildSpec("inner", Inner),)
 
     system = ActorSystem("escalation")
     await system.spawn(Root, name="root")
@@ -416,10 +419,10 @@ async def test_escalate_fails_the_supervisor_with_the_childs_error_as_cause(
 
     class Escalates(Supervisor):
         strategy = OneForOne(decider=lambda error: Directive.ESCALATE)
-        children = [ChildSpec("a", worker(journal, "a"))]
+        children = (ChildSpec("a", worker(journal, "a")),)
 
     class Top(Supervisor):
-        children = [ChildSpec("sup", Escalates)]
+        children = (ChildSpec("sup", Escalates),)
 
         async def on_child_failed(self, failure: Any) -> None:
             seen.append(failure.error)
@@ -481,7 +484,7 @@ async def test_backoff_spaces_restarts_and_messages_queue_meanwhile(
         strategy = OneForOne(
             max_restarts=10, within=100.0, backoff=Backoff(min=1.0, max=4.0, jitter=0.0)
         )
-        children = [ChildSpec("a", lambda: TimedWorker(journal, "a"))]
+        children = (ChildSpec("a", lambda: TimedWorker(journal, "a")),)
 
     sup = await actor_system.spawn(Timed, name="s")
     a = await child(actor_system, "/s/a")
@@ -507,7 +510,7 @@ async def test_a_supervisor_in_backoff_stops_promptly_and_starts_nothing_after(
 
     class Slow(Supervisor):
         strategy = OneForOne(backoff=Backoff(min=60.0, max=60.0, jitter=0.0))
-        children = [ChildSpec("a", worker(journal, "a"))]
+        children = (ChildSpec("a", worker(journal, "a")),)
 
     sup = await actor_system.spawn(Slow, name="s")
     a = await child(actor_system, "/s/a")
@@ -533,7 +536,7 @@ async def test_a_supervisor_in_a_failing_restart_loop_stops_promptly(
 
     class Looping(Supervisor):
         strategy = OneForOne(max_restarts=1_000_000, within=1.0)
-        children = [ChildSpec("a", worker(journal, "a", fail_start=broken))]
+        children = (ChildSpec("a", worker(journal, "a", fail_start=broken)),)
 
     sup = await actor_system.spawn(Looping, name="s")
     a = await child(actor_system, "/s/a")
@@ -593,7 +596,7 @@ async def test_an_on_stop_failure_during_a_restart_is_reported_and_the_restart_g
             raise RuntimeError("on_stop failed")
 
     class Sup(Supervisor):
-        children = [ChildSpec("a", lambda: BadStop(journal, "a"))]
+        children = (ChildSpec("a", lambda: BadStop(journal, "a")),)
 
     await actor_system.spawn(Sup, name="s")
     a = await child(actor_system, "/s/a")
@@ -625,11 +628,11 @@ async def test_a_child_that_ignores_cancellation_is_abandoned_and_siblings_stop_
                 zombie_done.set()
 
     class Sup(Supervisor):
-        children = [
+        children = (
             ChildSpec("a", worker(journal, "a")),
             ChildSpec("stubborn", Stubborn, shutdown=2.0),
             ChildSpec("c", worker(journal, "c")),
-        ]
+        )
 
     sup = await actor_system.spawn(Sup, name="s")
     stubborn = await child(actor_system, "/s/stubborn")
