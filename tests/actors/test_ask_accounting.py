@@ -88,8 +88,9 @@ async def test_an_ask_that_times_out_waiting_for_room_counts_one_timeout(
     virtual_time: Any,
 ) -> None:
     gate = asyncio.Event()
+    handled: list[Any] = []
     async with ActorSystem("room-timeout") as system:
-        ref = await system.spawn(lambda: Gate(gate, []), capacity=1)
+        ref = await system.spawn(lambda: Gate(gate, handled), capacity=1)
         ref.tell_nowait("wait")
         await asyncio.sleep(0)
         ref.tell_nowait("queued")
@@ -102,6 +103,12 @@ async def test_an_ask_that_times_out_waiting_for_room_counts_one_timeout(
         await asyncio.sleep(5)
         assert system.statistics().ask_timeouts == 1
         gate.set()
+        await system.wait_idle()
+        # The timed-out ask was never accepted: it is not delivered once room is made, and
+        # the ledger holds without it.
+        assert handled == ["wait", "queued"]
+        stats = ref.statistics()
+        assert stats.accepted == stats.processed + stats.dead_lettered == 2
 
 
 class Sleeper(Actor):
