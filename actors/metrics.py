@@ -82,7 +82,7 @@ class RuntimeCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         system = self._system
-        totals, restarts = system._accounting.snapshot(system._registry.values())
+        totals, restarts = system._observability.accounting.snapshot(system._registry.values())
         label = ["actor_class"]
         processed = _counter("actors_messages_processed_total", label)
         failed = _counter("actors_messages_failed_total", label)

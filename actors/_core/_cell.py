@@ -5,9 +5,14 @@ its cell, so refs stay valid across restarts. Each *incarnation* (an instance ma
 factory) is served by its own asyncio task; a restart ends one incarnation's task and starts
 another while the mailbox, the queued messages and every ref survive.
 
-This module starts incarnations and serves their messages (the hot loop, failures, control
-messages). How messages get in is ``_intake``; how incarnations and the slot end (halt,
-restart, stop, kill, death watch) is ``_ending``; the states are in ``_state``.
+The cell starts incarnations and serves their messages (the hot loop, failures, control
+messages); it acts on the mailbox's verdicts for messages the mailbox did not simply accept
+(the admission rules are ``Mailbox.offer``); and it ends incarnations and the slot (halt,
+restart, graceful stop, kill, the final bookkeeping). State transitions are made
+synchronously by whoever causes them (a parent, a kill, an overdue timer), never by relying
+on a cancelled task to cooperate: a handler that swallows cancellation can delay nothing but
+itself. What a refused message becomes is ``_refusals``; death watch is ``_watch``; the
+states are in ``_state``.
 """
 
 from __future__ import annotations
@@ -21,19 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 from actors._core import _log, _trace_hooks
 from actors._core._actor import Actor, ChildFailure
-from actors._core._ending import Ending
-from actors._core._envelope import Envelope
-from actors._core._errors import (
-    ActorStartError,
-    SupervisionError,
-)
-from actors._core._intake import MessageIntake, fail_reply
+from actors._core._envelope import Envelope, next_message_id
+from actors._core._errors import ActorStartError, ActorStopped, SupervisionError
 from actors._core._log import ACTOR_VAR, error_fields, log_limited, logger
-from actors._core._mailbox import Mailbox, MailboxStatistics
+from actors._core._mailbox import CLOSED, DROPPED, FULL, REJECTED, Mailbox, MailboxStatistics
 from actors._core._messages import Overflow
+from actors._core._refusals import fail_reply, full_error, refuse
 from actors._core._state import (
     _NO_CELLS,
     _RESUME,
+    _WAKE,
     HALTED,
     RUNNING,
     STARTING,
@@ -45,6 +47,7 @@ from actors._core._state import (
     current_cell,
 )
 from actors._core._timings import Timings
+from actors._core._watch import notify_watchers, unwatch, watch
 
 if TYPE_CHECKING:
     from actors._core._context import Context
@@ -60,7 +63,7 @@ _ASYNC, _SYNC, _BLOCKING = 0, 1, 2
 _receive_modes: weakref.WeakKeyDictionary[type, int] = weakref.WeakKeyDictionary()
 
 
-class ActorCell(MessageIntake, Ending):
+class ActorCell:
     """The runtime's record of one actor slot. Private: users hold ``ActorRef``s."""
 
     # Slots, and containers created on first use: an idle actor should cost less memory
@@ -493,6 +496,315 @@ class ActorCell(MessageIntake, Ending):
             )
             if self.state < STOPPING:
                 self._suspend_and_report(ChildFailure(self.ref, exc, None, True))
+
+    # ----------------------------------------------------------------- intake
+
+    def offer(self, envelope: Envelope) -> bool:
+        """Deliver without waiting.
+
+        Returns False only when the mailbox is full and its overflow is BLOCK (the caller
+        waits or raises). Refusals by other policies and by a stopped actor become dead
+        letters (and fail a pending ask). Raises MailboxFull for REJECT.
+        """
+        verdict = self.mailbox.offer(envelope)
+        return not verdict or self.settle(envelope, verdict)
+
+    def settle(self, envelope: Envelope, verdict: int) -> bool:
+        """Act on a verdict of ``Mailbox.offer`` other than ``ACCEPTED``.
+
+        Returns False for ``FULL`` (the sender must wait or give up), True once the envelope
+        is settled: dead-lettered (``stopped``, ``mailbox_full``; a pending ask fails at once)
+        or, for ``EVICTED``, accepted with the evicted one dead-lettered. Raises MailboxFull
+        for ``REJECTED``.
+        """
+        if verdict == FULL:
+            return False
+        if verdict == CLOSED:
+            self._refuse(envelope, "stopped")
+            return True
+        if verdict == REJECTED:
+            raise full_error(envelope, self.path, "mailbox full")
+        mailbox = self.mailbox
+        self.system._note_overflow(self, mailbox.overflow)
+        if verdict == DROPPED:
+            self._refuse(envelope, "mailbox_full")
+        else:
+            self.dead_lettered += 1
+            self._refuse(mailbox.take_evicted(), "mailbox_full")
+        return True
+
+    async def offer_waiting(
+        self,
+        envelope: Envelope,
+        timeout: float | None,
+        until: asyncio.Future[Any] | None = None,
+    ) -> None:
+        """Deliver to a full BLOCK mailbox, waiting for this sender's turn (at most
+        ``timeout`` seconds, and not after ``until`` completed: an ask whose deadline passed
+        meanwhile is not delivered). Raises MailboxFull when no room was made in time."""
+        mailbox = self.mailbox
+        if await mailbox.wait_to_deliver(envelope, timeout, until):
+            return
+        if until is not None and until.done():
+            return  # the asker has its answer (AskTimeout): nothing to deliver
+        if not mailbox.accepting:
+            self._refuse(envelope, "stopped")
+            return
+        raise full_error(envelope, self.path, f"no room in the mailbox within {timeout}s")
+
+    def deliver_notice(self, message: Any) -> None:
+        """Queue a runtime notice (Terminated) for the handler, ahead of user messages."""
+        if self.state >= STOPPING:
+            return
+        message_id = next_message_id()
+        envelope = Envelope(message, None, None, message_id, message_id, None, self.loop.time())
+        self.mailbox.put_notice(envelope)
+
+    def _refuse(self, envelope: Envelope, reason: str) -> None:
+        """Dead-letter an envelope addressed to this actor and fail its ask, if any."""
+        refuse(self.system.dead_letters, self.ref, envelope, reason)
+
+    # ----------------------------------------------------------------- ending
+
+    async def _end_incarnation(self) -> None:
+        """Timers off, children stopped (reverse start order), then on_stop."""
+        self._cancel_timers()
+        await self._stop_children()
+        instance = self.instance
+        if instance is not None:
+            try:
+                await instance.on_stop()
+            except Exception as exc:
+                log_limited(
+                    "error",
+                    "actor.stop_failed",
+                    self.path,
+                    actor=self.path,
+                    actor_class=self.actor_class,
+                    **error_fields(exc),
+                )
+        self.instance = None
+
+    async def _stop_children(self) -> None:
+        for child in reversed(list(self.children.values())):
+            child.request_stop(child.shutdown_timeout)
+            await child.wait_stopped()
+
+    async def _finish_stop(self) -> None:
+        await self._end_incarnation()
+        self._finalize("stopped")
+
+    # ----------------------------------------------------------------- directives
+
+    def resume(self) -> None:
+        """Let a SUSPENDED actor go on with the same instance and the next message."""
+        self.mailbox.put_control(_RESUME)
+
+    async def halt(self, timeout: float | None) -> None:
+        """End the current incarnation (on_stop, children) but keep the slot and mailbox.
+
+        Waits for the message in flight to finish; past ``timeout`` the incarnation is
+        abandoned: its task is cancelled and whatever it was handling is dead-lettered.
+        """
+        task = self.task
+        if task is None or self.state >= STOPPING:
+            return
+        if self._idle_with_nothing_to_run():
+            # Parked between messages with nothing to stop and no on_stop to run: ending the
+            # incarnation is bookkeeping, done here rather than by a round trip to its task.
+            self.instance = None
+            self.task = None
+            self.state = HALTED
+            task.cancel()
+            return
+        done: asyncio.Future[None] = self.loop.create_future()
+        self.mailbox.put_control(_Halt(done))
+        handle = None
+        if timeout is not None:
+            handle = self.loop.call_later(timeout, self._halt_overdue, done, timeout)
+        try:
+            await done
+        finally:
+            if handle is not None:
+                handle.cancel()
+
+    def _idle_with_nothing_to_run(self, *, empty_mailbox: bool = False) -> bool:
+        """Whether ending the current incarnation runs no code: its task is parked between
+        messages, with no control message, child, timer or ``on_stop`` to see to (and, with
+        ``empty_mailbox``, no queued message to drain, as a graceful stop would)."""
+        instance = self.instance
+        mailbox = self.mailbox
+        return (
+            self.task is not None
+            and self.current is None
+            and mailbox.waiter is not None
+            and not mailbox.control
+            and not self.children
+            and not self.timers
+            and (instance is None or type(instance).on_stop is Actor.on_stop)
+            and not (empty_mailbox and (mailbox.user or mailbox.notices))
+        )
+
+    def _halt_overdue(self, done: asyncio.Future[None], timeout: float) -> None:
+        if not done.done():
+            self._force_halt(timeout)
+            done.set_result(None)
+
+    def _force_halt(self, timeout: float | None) -> None:
+        task = self.task
+        logger.warning(
+            "actor.halt_timeout", actor=self.path, actor_class=self._class_name(), timeout=timeout
+        )
+        self._abandon_current("timeout")
+        self._cancel_timers()
+        for child in reversed(list(self.children.values())):
+            child.kill()
+        self.instance = None
+        self.task = None
+        if self.state < STOPPING:
+            self.state = HALTED
+        if task is not None:
+            task.cancel()
+
+    async def restart(self, halt_timeout: float | None) -> None:
+        """Halt the current incarnation (if any) and start a fresh one from the factory.
+
+        Raises ActorStartError if the new incarnation's factory or on_start raised (the slot
+        is then HALTED, its messages still queued), ActorStopped if the actor is stopping.
+        """
+        await self.halt(halt_timeout)
+        if self.state >= STOPPING:
+            raise ActorStopped("cannot restart a stopped actor", path=self.path)
+        self.restarts += 1
+        started = self.start_incarnation()
+        if started is not None:
+            await started
+        log_limited(
+            "info",
+            "actor.restarted",
+            self.path,
+            actor=self.path,
+            actor_class=self.actor_class,
+            restarts=self.restarts,
+        )
+
+    def request_stop(self, timeout: float | None) -> None:
+        """Begin a graceful stop (idempotent); ``stopped`` completes when it is over."""
+        if self.state >= STOPPING:
+            return
+        if self._idle_with_nothing_to_run(empty_mailbox=True):
+            # Parked with an empty mailbox, no children, no timers and no on_stop: the
+            # graceful stop has nothing to do, so it is bookkeeping, done here and now.
+            self.state = STOPPING
+            self._finalize("stopped")
+            return
+        # A failed or halted actor has no healthy instance to drain the queue with.
+        self._drain = self.state in (RUNNING, STARTING)
+        self.state = STOPPING
+        # Blocked senders wake, see the mailbox closed and dead-letter their messages.
+        for envelope in self.mailbox.stop_accepting():
+            self._refuse(envelope, "stopped")  # a parked ask: never accepted
+        if self.task is None:
+            self._finalize("stopped")
+            return
+        if timeout is not None:
+            self._stop_handle = self.loop.call_later(timeout, self._stop_overdue, timeout)
+        self.mailbox.put_control(_WAKE)
+
+    def _stop_overdue(self, timeout: float) -> None:
+        self._stop_handle = None
+        self.stop_overdue(timeout)
+
+    def stop_overdue(self, timeout: float) -> None:
+        """End a stop that took longer than ``timeout``: report it, then stop at once
+        (queued messages become dead letters, reason ``timeout``). Idempotent."""
+        if self.state is STOPPED:
+            return
+        logger.warning(
+            "actor.stop_timeout",
+            actor=self.path,
+            actor_class=self._class_name(),
+            timeout=timeout,
+            queued=len(self.mailbox.user) + len(self.mailbox.notices),
+        )
+        self._finalize("timeout", ended="timeout")
+
+    def kill(self) -> None:
+        """Stop at once: no on_stop, queued messages dead-lettered, children killed first."""
+        self._finalize("stopped", ended="killed")
+
+    def _abandon_current(self, reason: str) -> None:
+        envelope = self.current
+        if envelope is not None:
+            self.current = None
+            self.dead_lettered += 1
+            self._refuse(envelope, reason)
+
+    def _finalize(self, reason: str, *, ended: str = "stopped") -> None:
+        """Make the slot STOPPED, synchronously. Idempotent. ``reason``: the dead letters'
+        reason; ``ended``: how the slot ended, as watchers' ``Terminated.reason`` says."""
+        if self.state is STOPPED:
+            return
+        self.state = STOPPED
+        self.ended = ended
+        if self._stop_handle is not None:
+            self._stop_handle.cancel()
+            self._stop_handle = None
+        for child in reversed(list(self.children.values())):
+            child.kill()
+        self._cancel_timers()
+        self._abandon_current(reason)
+        drained, parked = self.mailbox.close()
+        for envelope in parked:
+            self._refuse(envelope, "stopped")  # a parked ask: never accepted
+        for envelope in drained:
+            self.dead_lettered += 1
+            self._refuse(envelope, reason)
+        for item in self.mailbox.control:
+            if isinstance(item, _Halt) and not item.done.done():
+                item.done.set_result(None)
+        self.mailbox.control = ()
+        self._deferred = None
+        self.instance = None
+        task = self.task
+        self.task = None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        parent = self.parent
+        siblings = self.system._top if parent is None else parent.children
+        if siblings.get(self.name) is self:
+            del siblings[self.name]
+        self.system._unregister(self)
+        notify_watchers(self, ended)
+        self.system._retire(self)
+        stopped = self._stopped
+        if stopped is not None and not stopped.done():
+            stopped.set_result(None)
+        if _log.debug_enabled:
+            logger.debug("actor.stopped", actor=self.path, reason=reason)
+
+    async def wait_stopped(self) -> None:
+        if self.state is STOPPED:
+            return
+        stopped = self._stopped
+        if stopped is None:
+            stopped = self._stopped = self.loop.create_future()
+        await asyncio.shield(stopped)
+
+    # ----------------------------------------------------------------- watch, timers
+
+    def watch(self, target: ActorCell) -> None:
+        """Watch ``target`` (see ``_watch.watch``). Raises ValueError for itself."""
+        watch(self, target)
+
+    def unwatch(self, target: ActorCell) -> None:
+        """Stop watching ``target`` (see ``_watch.unwatch``)."""
+        unwatch(self, target)
+
+    def _cancel_timers(self) -> None:
+        for timer in list(self.timers):
+            timer.cancel()
+        self.timers = _NO_CELLS
 
     # ----------------------------------------------------------------- introspection
 

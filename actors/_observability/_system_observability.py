@@ -1,9 +1,11 @@
 """The system's observability: overflow and dead-letter logs, counters kept when actors stop,
-the Prometheus registry, statistics and health. A mixin of ``ActorSystem``."""
+the Prometheus registry, statistics and health. ``ActorSystem`` holds one
+``SystemObservability`` and delegates ``registry``, ``statistics`` and ``health`` to it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
@@ -19,17 +21,38 @@ __all__ = ["SystemObservability"]
 
 
 class SystemObservability:
-    """The observability part of ``ActorSystem`` (a mixin)."""
+    """What one ``ActorSystem`` observes of its actors, and reports.
 
-    if TYPE_CHECKING:
-        overflows: int
-        dead_letters: DeadLetters
-        _accounting: Accounting
-        _registry_instance: CollectorRegistry | None
-        _registry: dict[str, ActorCell]
-        _fatal: BaseException | None
+    Holds the system's live cells (read only), its dead letters, the counters of actors that
+    stopped, and its Prometheus registry; ``fatal`` returns the error the system shut down
+    on, if any. The public docstrings are on the ``ActorSystem`` members that delegate here.
+    """
 
-    def _note_overflow(self, cell: ActorCell, overflow: Overflow) -> None:
+    __slots__ = (
+        "_cells",
+        "_fatal",
+        "_registry_instance",
+        "accounting",
+        "dead_letters",
+        "overflows",
+    )
+
+    def __init__(
+        self,
+        cells: dict[str, ActorCell],
+        dead_letters: DeadLetters,
+        registry: CollectorRegistry | None,
+        fatal: Callable[[], BaseException | None],
+    ) -> None:
+        self._cells = cells
+        self.dead_letters = dead_letters
+        self._registry_instance = registry
+        self._fatal = fatal
+        self.accounting = Accounting()
+        self.overflows = 0
+        dead_letters.add_listener(self.log_dead_letter)
+
+    def note_overflow(self, cell: ActorCell, overflow: Overflow) -> None:
         self.overflows += 1
         cell.overflows += 1
         log_limited(
@@ -42,7 +65,7 @@ class SystemObservability:
             capacity=cell.mailbox.capacity,
         )
 
-    def _log_dead_letter(self, letter: DeadLetter) -> None:
+    def log_dead_letter(self, letter: DeadLetter) -> None:
         recipient = letter.recipient
         fields: dict[str, Any] = {
             "reason": letter.reason,
@@ -55,31 +78,16 @@ class SystemObservability:
             fields["error_type"] = type(letter.error).__name__
         log_limited("info", "dead_letter", letter.reason, **fields)
 
-    def _retire(self, cell: ActorCell) -> None:
-        self._accounting.retire(cell)
-
-    def _retired_ask_timeout(self, cell: ActorCell) -> None:
-        self._accounting.retired_ask_timeout(cell)
-
-    # ------------------------------------------------------------------ observability
-
-    @property
-    def registry(self) -> CollectorRegistry:
-        """The Prometheus registry holding this system's metrics (see ``actors.metrics``).
-
-        Raises RuntimeError when the system was created with ``metrics=False``.
-        """
-        if self._registry_instance is None:
-            raise RuntimeError(f"{self!r} was created with metrics=False")
+    def registry(self) -> CollectorRegistry | None:
+        """The Prometheus registry, or None when metrics are off."""
         return self._registry_instance
 
     def statistics(self) -> SystemStatistics:
-        """Totals since the system started: live actors, messages processed and failed,
-        restarts, ask timeouts and dead letters (stopped actors' counts included)."""
-        totals, restarts = self._accounting.snapshot(self._registry.values())
+        """See ``ActorSystem.statistics``."""
+        totals, restarts = self.accounting.snapshot(self._cells.values())
         letters = self.dead_letters
         return SystemStatistics(
-            live_actors=len(self._registry),
+            live_actors=len(self._cells),
             processed=sum(entry.processed for entry in totals.values()),
             failed=sum(entry.failed for entry in totals.values()),
             restarts=sum(restarts.values()),
@@ -89,17 +97,11 @@ class SystemObservability:
         )
 
     def health(self) -> Health:
-        """The system's health, derived from the supervision tree (see ``Health``).
-
-        Each supervisor (and pool) reports its status and its restarts in the current window
-        against its budget. Overall ``failed`` when one gave up or the system shut down on a
-        failure; ``degraded`` while restarts are under way or recent, or a failed actor
-        awaits its parent's decision; ``ok`` otherwise.
-        """
+        """See ``ActorSystem.health``."""
         reports: list[SupervisorHealth] = []
         failed_actors = 0
         live = 0
-        for cell in self._registry.values():
+        for cell in self._cells.values():
             live += 1
             if cell.state is SUSPENDED:
                 failed_actors += 1
@@ -108,7 +110,8 @@ class SystemObservability:
                 report = reporter()
                 if isinstance(report, SupervisorHealth):
                     reports.append(report)
-        error = None if self._fatal is None else repr(self._fatal)
+        fatal = self._fatal()
+        error = None if fatal is None else repr(fatal)
         if error is not None or any(r.status == "gave_up" for r in reports):
             status = "failed"
         elif failed_actors or any(r.status != "running" or r.restarts for r in reports):

@@ -38,10 +38,10 @@ import attrs
 from actors._core._actor import Actor
 from actors._core._cell import ActorCell
 from actors._core._envelope import NOT_TIMED, Envelope, new_envelope, next_message_id
-from actors._core._intake import fail_reply
 from actors._core._log import logger
 from actors._core._messages import DeadLetter, Overflow, Terminated
 from actors._core._ref import ActorRef
+from actors._core._refusals import fail_reply
 from actors._core._state import RUNNING, STOPPING
 from actors._routing._topics import TopicTrie, validate_pattern, validate_topic
 

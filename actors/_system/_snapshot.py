@@ -199,7 +199,7 @@ def snapshot_actor(system: ActorSystem, path: str) -> ActorSnapshot | None:
 
 
 def _subscriptions(system: ActorSystem) -> dict[str, tuple[str, ...]]:
-    bus = system._bus_instance
+    bus = system._bus_access.instance
     return {} if bus is None else bus.subscribers()
 
 

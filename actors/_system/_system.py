@@ -16,18 +16,18 @@ from actors._core._cell import ActorCell
 from actors._core._dead_letters import DeadLetters
 from actors._core._deadlines import AskDeadlines
 from actors._core._errors import ActorStopped
+from actors._core._health import Health
 from actors._core._log import logger
 from actors._core._messages import Overflow
 from actors._core._state import RUNNING, STOPPING, current_cell
 from actors._core._timers import check_delay
 from actors._core._timings import TIMING_SAMPLE, timing_mask
-from actors._observability._accounting import Accounting
+from actors._observability._accounting import SystemStatistics
 from actors._observability._system_observability import SystemObservability
-from actors._routing._bus import EventBus
 from actors._routing._pool import Pool, RestartPolicy, Routing
 from actors._system._body_guard import BodyGuard
 from actors._system._from_thread import FromThread
-from actors._system._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, EventBusAccess
+from actors._system._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, SystemBus
 from actors.metrics import RuntimeCollector
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def _check_cluster(name: str, cluster: object) -> None:
     check_subject_token("the name of a cluster's system", name)
 
 
-class ActorSystem(EventBusAccess, SystemObservability):
+class ActorSystem:
     """The root of an actor tree: spawns top-level actors, finds actors by path, keeps the
     dead letters, and shuts everything down in order.
 
@@ -121,18 +121,20 @@ class ActorSystem(EventBusAccess, SystemObservability):
         self._timing_mask = timing_mask(timing_sample)
         self.timing_sample = timing_sample
         self.dead_letters = DeadLetters(dead_letter_buffer)
-        self.dead_letters.add_listener(self._log_dead_letter)
-        self._accounting = Accounting()
-        self._registry_instance: CollectorRegistry | None = None
+        metrics_registry: CollectorRegistry | None = None
         if self.metrics_enabled:
-            self._registry_instance = CollectorRegistry() if registry is None else registry
-            self._registry_instance.register(RuntimeCollector(self))
+            metrics_registry = CollectorRegistry() if registry is None else registry
         self._blocking_threads = blocking_threads
         self._executor_instance: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         # Top-level actors in spawn order; every live actor by path.
         self._top: dict[str, ActorCell] = {}
         self._registry: dict[str, ActorCell] = {}
+        self._observability = SystemObservability(
+            self._registry, self.dead_letters, metrics_registry, lambda: self._fatal
+        )
+        if metrics_registry is not None:
+            metrics_registry.register(RuntimeCollector(self))
         self._generated_names = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._prune_at = 1024
@@ -147,18 +149,149 @@ class ActorSystem(EventBusAccess, SystemObservability):
         self._active = 0
         self._idle_waiters: list[asyncio.Future[None]] = []
         self._deadlines: AskDeadlines | None = None
-        self.overflows = 0
-        # The event bus, started on first use (it needs the running loop) and stopped after
-        # every application actor. After `_bus_closed` is set, no bus is started any more.
-        self._bus_cell: ActorCell | None = None
-        self._bus_instance: EventBus | None = None
-        self._bus_closed = False
-        # The bus's mailbox bound. Its handler never waits, so the bound only makes
-        # publishers wait while the bus catches up; tests lower it.
-        self._bus_capacity = 10_000
+        # The event bus, started on first use and stopped after every application actor.
+        self._bus_access = SystemBus(self)
 
     def __repr__(self) -> str:
         return f"<ActorSystem {self.name!r} actors={len(self._registry)}>"
+
+    # ------------------------------------------------------------------ event bus
+
+    @property
+    def bus(self) -> ActorRef:
+        """The ref of the system's ``EventBus`` (path ``/system/bus``).
+
+        The bus is started on first use (of this property, ``publish``, ``subscribe``,
+        ``unsubscribe``, or an actor declaring ``subscriptions``), so it must be first used
+        from a coroutine running on the system's event loop; messages sent to it before it
+        finished starting queue in its mailbox. It stops after every application actor when
+        the system shuts down.
+
+        Raises:
+            ActorStopped: the system has shut down and the bus was never started.
+            RuntimeError: called without a running event loop, or on another loop than the
+                system's.
+        """
+        return self._bus_access.ref
+
+    async def publish(
+        self, topic: str, event: Any, *, correlation_id: int | str | None = None
+    ) -> None:
+        """Publish ``event`` on ``topic`` through the system's bus.
+
+        Every actor subscribed to a matching pattern receives ``event`` itself, once, with
+        ``self.context.topic == topic``; each subscriber receives the events of one publisher
+        in publish order. When the bus is idle the event goes straight into the subscribers'
+        mailboxes from the caller's task (one mailbox put per subscriber, no waiting);
+        otherwise it queues behind what the bus has to do, waiting for room in the bus's
+        mailbox if that is full. It never waits for a subscriber: a full subscriber is
+        handled by its subscription's overflow policy (see ``Subscribe``), and the publisher
+        then only yields to the event loop once, so that subscribers can catch up.
+        Publishing on a topic nobody subscribes to is cheap and not an error. Inside a
+        handler the event inherits the handled message's correlation id unless
+        ``correlation_id`` is given.
+
+        Raises:
+            ValueError: ``topic`` is not a valid topic (empty token, wildcard, whitespace).
+            TypeError: ``topic`` is not a ``str``.
+        """
+        await self._bus_access.publish(topic, event, correlation_id)
+
+    def publish_nowait(
+        self, topic: str, event: Any, *, correlation_id: int | str | None = None
+    ) -> None:
+        """Publish like ``publish``, without ever waiting (for plain ``def`` handlers).
+
+        Raises:
+            MailboxFull: the event had to queue behind the bus's work and the bus's mailbox
+                is full; ``.message`` is the ``Publish``.
+            ValueError: ``topic`` is not a valid topic.
+            TypeError: ``topic`` is not a ``str``.
+        """
+        self._bus_access.publish_nowait(topic, event, correlation_id)
+
+    async def subscribe(
+        self,
+        ref: ActorRef,
+        pattern: str,
+        *,
+        overflow: Overflow = Overflow.BLOCK,
+        timeout: float | None = 5.0,
+    ) -> None:
+        """Subscribe ``ref`` to the topics matching ``pattern``; returns once the subscription
+        is active, so an event published afterwards reaches ``ref``.
+
+        ``overflow`` and ``timeout`` say what happens to an event that finds ``ref``'s
+        mailbox full (see ``Subscribe``): by default it waits for room at most ``timeout``
+        seconds without holding up other subscribers, then becomes a dead letter naming
+        ``ref``. Subscribing twice to one pattern is the same as once. ``ref`` is
+        unsubscribed automatically when it stops for good.
+
+        Raises:
+            ValueError: ``pattern`` is not a valid pattern, ``overflow`` is ``REJECT``,
+                ``timeout`` is not positive, or ``ref`` belongs to another system.
+            TypeError: an argument has the wrong type.
+            ActorStopped: the system's bus has stopped.
+        """
+        await self._bus_access.subscribe(ref, pattern, overflow, timeout)
+
+    async def unsubscribe(self, ref: ActorRef, pattern: str | None = None) -> None:
+        """Remove ``ref``'s subscription to ``pattern``, or all of its subscriptions when
+        ``pattern`` is ``None``. Events already queued for ``ref`` are still delivered;
+        unsubscribing what is not subscribed does nothing.
+
+        Raises:
+            ValueError: ``pattern`` is not a valid pattern, or ``ref`` belongs to another
+                system.
+            TypeError: an argument has the wrong type.
+            ActorStopped: the system's bus has stopped.
+        """
+        await self._bus_access.unsubscribe(ref, pattern)
+
+    async def _subscribe_declared(self, ref: ActorRef, patterns: object) -> None:
+        await self._bus_access.subscribe_declared(ref, patterns)
+
+    # ------------------------------------------------------------------ observability
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """The Prometheus registry holding this system's metrics (see ``actors.metrics``).
+
+        Raises RuntimeError when the system was created with ``metrics=False``.
+        """
+        registry = self._observability.registry()
+        if registry is None:
+            raise RuntimeError(f"{self!r} was created with metrics=False")
+        return registry
+
+    @property
+    def overflows(self) -> int:
+        """How many messages full mailboxes refused, dropped or evicted since the start."""
+        return self._observability.overflows
+
+    def statistics(self) -> SystemStatistics:
+        """Totals since the system started: live actors, messages processed and failed,
+        restarts, ask timeouts and dead letters (stopped actors' counts included)."""
+        return self._observability.statistics()
+
+    def health(self) -> Health:
+        """The system's health, derived from the supervision tree (see ``Health``).
+
+        Each supervisor (and pool) reports its status and its restarts in the current window
+        against its budget. Overall ``failed`` when one gave up or the system shut down on a
+        failure; ``degraded`` while restarts are under way or recent, or a failed actor
+        awaits its parent's decision; ``ok`` otherwise.
+        """
+        return self._observability.health()
+
+    def _note_overflow(self, cell: ActorCell, overflow: Overflow) -> None:
+        self._observability.note_overflow(cell, overflow)
+
+    def _retire(self, cell: ActorCell) -> None:
+        self._observability.accounting.retire(cell)
+
+    def _retired_ask_timeout(self, cell: ActorCell) -> None:
+        self._observability.accounting.retired_ask_timeout(cell)
 
     # ------------------------------------------------------------------ loop
 
@@ -499,7 +632,7 @@ class ActorSystem(EventBusAccess, SystemObservability):
         """
         if self._loop is None:
             self._closing = True
-            self._bus_closed = True
+            self._bus_access.closed = True
             return
         loop = self.loop
         closed = self._closed
@@ -519,7 +652,7 @@ class ActorSystem(EventBusAccess, SystemObservability):
             await self._stop_within(top, deadline)
         if self._transport is not None:
             await self._transport.close()
-        await self._stop_bus(deadline)
+        await self._bus_access.stop(deadline)
         await self._reap(deadline)
         if closed.done():
             return  # a concurrent call finished first
@@ -617,5 +750,4 @@ class ActorSystem(EventBusAccess, SystemObservability):
             for timer in cell.timers:
                 if timer._due <= now:
                     return False
-        bus = self._bus_instance
-        return bus is None or not bus._backlogged
+        return not self._bus_access.backlogged()

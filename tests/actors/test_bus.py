@@ -345,7 +345,7 @@ async def test_a_subscriber_that_stops_is_unsubscribed_automatically(
     await actor_system.wait_idle()
     # Still subscribed, the events would be dead letters naming the stopped actor.
     assert actor_system.dead_letters.count == before
-    bus = actor_system._bus_instance
+    bus = actor_system._bus_access.instance
     assert bus is not None
     assert len(bus._trie) == 0
     assert bus._subscribers == {}
@@ -571,7 +571,7 @@ class Chatter(Actor):
 async def test_a_subscriber_publishing_from_its_handler_never_deadlocks(
     actor_system: ActorSystem, virtual_time: VirtualTimeLoop
 ) -> None:
-    actor_system._bus_capacity = 1
+    actor_system._bus_access.capacity = 1
     seen: list[Any] = []
     full: set[str] = set()
     chatter = await actor_system.spawn(
@@ -666,7 +666,7 @@ async def test_declared_subscriptions_keep_the_policy_the_actor_chose(
             )
 
     ref = await actor_system.spawn(functools.partial(Picky, [], []))
-    bus = actor_system._bus_instance
+    bus = actor_system._bus_access.instance
     assert bus is not None
     assert bus._subscribers[ref._cell].overflow is Overflow.DROP_NEWEST
     assert bus._trie.patterns_of(bus._subscribers[ref._cell]) == ["orders.>", "audit.*"]
@@ -687,7 +687,7 @@ async def test_invalid_declared_subscriptions_fail_the_start(
         await actor_system.spawn(Broken, name="broken")
     assert isinstance(failed.value.__cause__, error)
     assert actor_system.actors == ()
-    bus = actor_system._bus_instance
+    bus = actor_system._bus_access.instance
     assert bus is None or len(bus._trie) == 0
 
 
@@ -779,7 +779,7 @@ async def test_shutdown_stops_the_application_actors_before_the_bus() -> None:
 async def test_publish_nowait_raises_mailbox_full_when_it_would_wait(
     actor_system: ActorSystem,
 ) -> None:
-    actor_system._bus_capacity = 1
+    actor_system._bus_access.capacity = 1
     log: list[Any] = []
     await spawn_listener(actor_system, log, "a")
     actor_system.publish_nowait("a", 1)  # straight to the subscriber

@@ -469,7 +469,7 @@ async def test_serve_refuses_a_non_loopback_address_without_a_token(
 ) -> None:
     with pytest.raises(ValueError, match="non-loopback"):
         await serve(actor_system, 0, "0.0.0.0")
-    assert actor_system.dead_letters._listeners == [actor_system._log_dead_letter]
+    assert actor_system.dead_letters._listeners == [actor_system._observability.log_dead_letter]
 
 
 def test_is_loopback() -> None:
