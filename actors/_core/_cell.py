@@ -22,13 +22,14 @@ import contextvars
 import inspect
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, cast
 
 from actors._core import _log, _trace_hooks
 from actors._core._actor import Actor, ChildFailure
 from actors._core._envelope import Envelope, next_message_id
 from actors._core._errors import ActorStartError, ActorStopped, SupervisionError
-from actors._core._log import ACTOR_VAR, error_fields, log_limited, logger
+from actors._core._log import error_fields, log_limited, logger
 from actors._core._mailbox import CLOSED, DROPPED, FULL, REJECTED, Mailbox, MailboxStatistics
 from actors._core._messages import Overflow
 from actors._core._refusals import fail_reply, full_error, refuse
@@ -61,6 +62,10 @@ _ASYNC, _SYNC, _BLOCKING = 0, 1, 2
 # How each actor class's receive is called, worked out once per class (inspecting a method on
 # every spawn costs more than the rest of the spawn's bookkeeping).
 _receive_modes: weakref.WeakKeyDictionary[type, int] = weakref.WeakKeyDictionary()
+
+# The children of a cell that never had one: read-only, so no code can fill the shared
+# instance by mistake (an empty dict per actor would cost 64 bytes).
+_NO_CHILDREN = cast("dict[str, ActorCell]", MappingProxyType({}))
 
 
 class ActorCell:
@@ -130,18 +135,19 @@ class ActorCell:
         self.shutdown_timeout = shutdown
         # Metrics: 1 in `timing_sample` accepted messages is timed (mailbox wait and handling
         # time), so timing costs little per message; the counts below are exact.
+        # The system's ask timeouts, held here so that an ask reaches them in one step.
+        self.deadlines = deadlines = system._ask_deadlines()
         self.mailbox = Mailbox(
             capacity,
             overflow,
-            self.loop.time,
+            deadlines.clock,
             system._timing_mask + 1 if system.metrics_enabled else 0,
         )
         self.ref = ActorRef(self)
-        # The system's ask timeouts, held here so that an ask reaches them in one step.
-        self.deadlines = system._ask_deadlines()
         self.context: Context = Context(self)
-        # Children in start order (dict order); a child leaves when it reaches STOPPED.
-        self.children: dict[str, ActorCell] = {}
+        # Children in start order (dict order); a child leaves when it reaches STOPPED. Until
+        # the first child, the shared read-only empty mapping (see `add_child`).
+        self.children: dict[str, ActorCell] = _NO_CHILDREN
         self.instance: Actor | None = None
         # The task serving the current incarnation; None when HALTED or STOPPED. A task that
         # finds it is no longer `self.task` has been taken over and must do nothing more.
@@ -159,7 +165,10 @@ class ActorCell:
         self.timers: set[Timer] | frozenset[Timer] = _NO_CELLS
         # Completed when the slot reaches STOPPED; created by the first wait_stopped().
         self._stopped: asyncio.Future[None] | None = None
-        self._receive: Callable[[Any], Any] | None = None
+        # How a message is handed to the instance: `_receive(instance, message)`. The class's
+        # own function when possible (shared by every actor of the class: a bound method
+        # per actor would cost 64 bytes), else a wrapper of the instance's callable.
+        self._receive: Callable[[Any, Any], Any] | None = None
         self._receive_mode = _ASYNC
         self._drain = False  # whether a graceful stop processes what is queued
         self._stop_handle: asyncio.TimerHandle | None = None
@@ -179,6 +188,13 @@ class ActorCell:
 
     def __repr__(self) -> str:
         return f"<ActorCell {self.path} {self.state.name}>"
+
+    def writable_children(self) -> dict[str, ActorCell]:
+        """The children dict, made a real one on the first child (to add to it)."""
+        children = self.children
+        if children is _NO_CHILDREN:
+            children = self.children = {}
+        return children
 
     # ----------------------------------------------------------------- incarnations
 
@@ -209,24 +225,114 @@ class ActorCell:
         if type(instance).on_start is Actor.on_start and not instance.subscriptions:
             self.state = RUNNING
             self.task = self.loop.create_task(self._main(None), name=f"actor {self.path}")
-            self.system._track(self.task)
             if _log.debug_enabled:
                 logger.debug("actor.started", actor=self.path, actor_class=self.actor_class)
             return None
         started: asyncio.Future[None] = self.loop.create_future()
         self.task = self.loop.create_task(self._main(started), name=f"actor {self.path}")
-        self.system._track(self.task)
         return started
 
     async def _main(self, started: asyncio.Future[None] | None) -> None:
+        # The incarnation's task: on_start (when the class has one), then the hot loop, in
+        # one coroutine, so an idle actor holds one frame. While the mailbox's interrupt flag
+        # is clear (the actor RUNNING, no control message, no notice), a message costs one
+        # flag read on top of taking it: the flag is set by whatever needs the general path
+        # (put_control, put_notice, a stop, a failure) and cleared there once nothing but
+        # user messages is left. Handling is inlined (no coroutine per message); the rare
+        # paths are method calls.
         current_cell.set(self)
-        ACTOR_VAR.set(self.path)
         me = self.task
         system = self.system
         system._idle_leave()
         try:
-            if started is None or await self._begin(started):
-                await self._serve()
+            if started is not None and not await self._begin(started):
+                return
+            mailbox = self.mailbox
+            user = mailbox.user
+            receive = self._receive
+            assert receive is not None
+            instance = self.instance
+            is_async = self._receive_mode == _ASYNC
+            mailbox.interrupt = True  # the first pass takes the general path
+            # Invariant: this task owns the incarnation (self.task is me) whenever it
+            # reaches the fast path. Ownership is only taken away while a handler runs
+            # (abandon: `current` cleared, checked below) or by cancelling this task, and
+            # the general path checks it. The general path reads the mailbox's lanes and the
+            # state as attributes: every local costs 8 bytes in each idle actor's frame.
+            envelope: Envelope | None
+            while True:
+                if not mailbox.interrupt and user:
+                    envelope = user.popleft()
+                    if mailbox.putters:
+                        mailbox.admit_blocked()
+                else:
+                    envelope = None
+                    if self.task is not me:
+                        return
+                    if user is not mailbox.user:
+                        user = mailbox.user  # the lane's first message made it a deque
+                        continue
+                    if mailbox.interrupt:
+                        if mailbox.control:
+                            if await self._handle_control(mailbox.control.popleft()):
+                                return
+                            continue
+                        if self.state is RUNNING:
+                            if not mailbox.notices:
+                                mailbox.interrupt = False
+                                continue
+                            envelope = mailbox.notices.popleft()
+                        elif self.state is STOPPING:
+                            if not (self._drain and (mailbox.notices or user)):
+                                await self._finish_stop()
+                                return
+                            envelope = (mailbox.notices or user).popleft()
+                    if envelope is None:
+                        # Idle: wait for the next message (inlined to save a frame per actor);
+                        # a failed or halted actor waits for its parent's control message only.
+                        waiter = self.loop.create_future()
+                        mailbox.waiter = waiter
+                        mailbox.waiting_for_user = self.state is RUNNING
+                        system._idle_enter()
+                        try:
+                            await waiter
+                        finally:
+                            # Only our own: after a halt, the next incarnation's task may wait.
+                            if mailbox.waiter is waiter:
+                                mailbox.waiter = None
+                            system._idle_leave()
+                        continue
+                self.current = envelope
+                enqueued = envelope.enqueued_at
+                began = mailbox.clock() if enqueued >= 0.0 else 0.0
+                try:
+                    if is_async:
+                        result = await receive(instance, envelope.message)
+                    elif self._receive_mode == _SYNC:
+                        result = receive(instance, envelope.message)
+                    else:
+                        result = await self._receive_in_thread(receive, instance, envelope.message)
+                except Exception as exc:
+                    if self.current is envelope:
+                        self._handler_failed(envelope, exc)
+                    else:
+                        mailbox.interrupt = True  # abandoned, as below
+                    continue
+                if self.current is not envelope:
+                    # Abandoned: whoever took over accounted for it (and may own the slot now).
+                    mailbox.interrupt = True
+                    continue
+                self.current = None
+                self.processed += 1
+                if enqueued >= 0.0:
+                    self._observe(enqueued, began)
+                reply = envelope.reply
+                if reply is not None:
+                    if reply.done():
+                        self.late_replies += 1
+                    else:
+                        reply.set_result(result)
+
         except asyncio.CancelledError:
             if self.task is me:
                 # Cancelled from outside the runtime (e.g. the loop is shutting down).
@@ -272,7 +378,13 @@ class ActorCell:
             _receive_modes[cls] = mode
         self._receive_mode = mode
         wrap = _trace_hooks.wrap_receive
-        self._receive = instance.receive if wrap is None else wrap(self, instance.receive, mode)
+        function = getattr(cls, "receive", None)
+        # (Not `instance.__dict__`: reading it would make the instance's dict a real one.)
+        if wrap is None and getattr(instance.receive, "__func__", None) is function:
+            self._receive = function
+            return
+        bound = instance.receive if wrap is None else wrap(self, instance.receive, mode)
+        self._receive = lambda _instance, message: bound(message)
 
     async def _abort_start(self, exc: Exception, started: asyncio.Future[None]) -> None:
         # Whatever on_start began (timers, children) is undone before the failure is told.
@@ -307,103 +419,13 @@ class ActorCell:
             self.task = None
         return error
 
-    async def _serve(self) -> None:
-        # The hot loop. While the mailbox's interrupt flag is clear (the actor RUNNING, no
-        # control message, no notice), a message costs one flag read on top of taking it:
-        # the flag is set by whatever needs the general path (put_control, put_notice, a
-        # stop, a failure) and cleared there once nothing but user messages is left.
-        # Handling is inlined (no coroutine per message); the rare paths are method calls.
-        mailbox = self.mailbox
-        user = mailbox.user
-        me = self.task
-        receive = self._receive
-        assert receive is not None
-        mode = self._receive_mode
-        is_async = mode == _ASYNC
-        clock = mailbox.clock
-        create_future = self.loop.create_future
-        system = self.system
-        mailbox.interrupt = True  # the first pass takes the general path
-        # Invariant: this task owns the incarnation (self.task is me) whenever it reaches the
-        # fast path. Ownership is only taken away while a handler runs (abandon: `current`
-        # cleared, checked below) or by cancelling this task, and the general path checks it.
-        while True:
-            if not mailbox.interrupt and user:
-                envelope = user.popleft()
-                if mailbox.putters:
-                    mailbox.admit_blocked()
-            else:
-                chosen: Envelope | None = None
-                if self.task is not me:
-                    return
-                if mailbox.interrupt:
-                    control = mailbox.control
-                    if control:
-                        if await self._handle_control(control.popleft()):
-                            return
-                        continue
-                    state = self.state
-                    notices = mailbox.notices
-                    if state is RUNNING:
-                        if not notices:
-                            mailbox.interrupt = False
-                            continue
-                        chosen = notices.popleft()
-                    elif state is STOPPING:
-                        if not (self._drain and (notices or user)):
-                            await self._finish_stop()
-                            return
-                        chosen = notices.popleft() if notices else user.popleft()
-                if chosen is None:
-                    # Idle: wait for the next message (inlined to save a frame per actor);
-                    # a failed or halted actor waits for its parent's control message only.
-                    waiter = create_future()
-                    mailbox.waiter = waiter
-                    mailbox.waiting_for_user = self.state is RUNNING
-                    system._idle_enter()
-                    try:
-                        await waiter
-                    finally:
-                        # Only our own: after a halt, the next incarnation's task may wait.
-                        if mailbox.waiter is waiter:
-                            mailbox.waiter = None
-                        system._idle_leave()
-                    continue
-                envelope = chosen
-            self.current = envelope
-            enqueued = envelope.enqueued_at
-            started = clock() if enqueued >= 0.0 else 0.0
-            try:
-                if is_async:
-                    result = await receive(envelope.message)
-                elif mode == _SYNC:
-                    result = receive(envelope.message)
-                else:
-                    result = await self._receive_in_thread(receive, envelope.message)
-            except Exception as exc:
-                if self.current is envelope:
-                    self._handler_failed(envelope, exc)
-                else:
-                    mailbox.interrupt = True  # abandoned, as below
-                continue
-            if self.current is not envelope:
-                # Abandoned: whoever took over accounted for it (and may own the slot now).
-                mailbox.interrupt = True
-                continue
-            self.current = None
-            self.processed += 1
-            if enqueued >= 0.0:
-                self._observe(enqueued, started)
-            reply = envelope.reply
-            if reply is not None:
-                if reply.done():
-                    self.late_replies += 1
-                else:
-                    reply.set_result(result)
-
-    async def _receive_in_thread(self, receive: Callable[[Any], Any], message: Any) -> Any:
+    async def _receive_in_thread(
+        self, receive: Callable[[Any, Any], Any], instance: Actor | None, message: Any
+    ) -> Any:
         context = contextvars.copy_context()
-        return await self.loop.run_in_executor(self.system._executor, context.run, receive, message)
+        return await self.loop.run_in_executor(
+            self.system._executor, context.run, receive, instance, message
+        )
 
     def _observe(self, enqueued: float, started: float) -> None:
         """Record one sampled message's time in mailbox and handling time (histograms)."""
@@ -616,6 +638,7 @@ class ActorCell:
             self.task = None
             self.state = HALTED
             task.cancel()
+            self.system._track(task)  # it may still run its cleanup
             return
         done: asyncio.Future[None] = self.loop.create_future()
         self.mailbox.put_control(_Halt(done))
@@ -665,6 +688,7 @@ class ActorCell:
             self.state = HALTED
         if task is not None:
             task.cancel()
+            self.system._track(task)  # it may still run its cleanup
 
     async def restart(self, halt_timeout: float | None) -> None:
         """Halt the current incarnation (if any) and start a fresh one from the factory.
@@ -770,6 +794,7 @@ class ActorCell:
         self.task = None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
+            self.system._track(task)  # it may still run its cleanup
         parent = self.parent
         siblings = self.system._top if parent is None else parent.children
         if siblings.get(self.name) is self:

@@ -31,7 +31,6 @@ summary (``error_chain``) instead of the traceback again.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import logging
 import secrets
 import time
@@ -46,7 +45,6 @@ from actors._core._ambient import AMBIENT
 from actors._core._state import current_cell
 
 __all__ = [
-    "ACTOR_VAR",
     "RateLimiter",
     "RuntimeLogger",
     "add_message_context",
@@ -85,15 +83,6 @@ def wrap_for_stdlib(
     if isinstance(error, BaseException):
         keywords["exc_info"] = error
     return (EventDict(event_dict),), keywords
-
-
-# structlog's own context variable for the actor's path, set once per incarnation task, so it
-# appears in every log line written from a handler (the runtime's and the user's own) whenever
-# structlog's configuration merges contextvars (its default does). Obtained once here, through
-# the public API, in a throwaway context so that nothing is bound at import.
-_tokens = contextvars.copy_context().run(structlog.contextvars.bind_contextvars, actor=...)
-ACTOR_VAR: contextvars.ContextVar[Any] = _tokens["actor"].var
-del _tokens
 
 
 def add_message_context(

@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -45,6 +45,12 @@ CLOSED = 5  # the mailbox no longer accepts (the actor is stopping or stopped)
 
 # A sample mask that no count matches in practice: timing off.
 _NEVER = (1 << 62) - 1
+
+# The user lane of a mailbox that has never held a message: a shared empty tuple (an empty
+# deque costs 760 bytes, and an idle actor should not). Reading it works like reading an
+# empty deque (truth, len, iteration); the first append replaces it with a deque, which then
+# stays. Code that mutates the lane (popleft, del) only does so when it is non-empty.
+_NO_MESSAGES = cast("deque[Envelope]", ())
 
 
 @attrs.frozen
@@ -89,7 +95,6 @@ class Mailbox:
         "accepting",
         "capacity",
         "clock",
-        "closed",
         "control",
         "evicted",
         "high_water_mark",
@@ -117,10 +122,9 @@ class Mailbox:
             raise TypeError(f"overflow must be an Overflow member, got {overflow!r}")
         self.capacity = capacity
         self.overflow = overflow
-        self.user: deque[Envelope] = deque()
-        # The other lanes are rarely used, so they start as a shared empty tuple (an empty
-        # deque costs 760 bytes; an idle actor should not) and become deques on first use.
-        # Reading them (truth, len, iteration) works either way.
+        # Every lane starts as a shared empty tuple and becomes a deque on first use (see
+        # _NO_MESSAGES); the consumer re-reads `user` before it waits.
+        self.user: deque[Envelope] = _NO_MESSAGES
         self.notices: deque[Envelope] | tuple[()] = ()
         self.control: deque[Any] | tuple[()] = ()
         # Senders blocked on a full BLOCK mailbox, oldest first: each one's future and the
@@ -132,7 +136,6 @@ class Mailbox:
         self.waiter: asyncio.Future[None] | None = None
         # Whether the waiting consumer wants user messages (False while it is suspended).
         self.waiting_for_user = True
-        self.closed = False
         # Invariant: False from the moment the actor begins to stop; offers are then CLOSED.
         self.accepting = True
         # Set whenever the consumer has something other than user messages to see to (a
@@ -226,7 +229,10 @@ class Mailbox:
         user = self.user
         depth = len(user)
         if depth < self.capacity and self.accepting and not self.putters:
-            user.append(envelope)
+            try:
+                user.append(envelope)
+            except AttributeError:  # the first message ever: the lane becomes a deque
+                self.user = deque((envelope,))
             accepted = self.accepted + 1
             self.accepted = accepted
             if not accepted & self.sample_mask:
@@ -249,6 +255,8 @@ class Mailbox:
         """Append to the user lane and count it; for callers that apply a policy of their
         own (the event bus's subscriptions) after checking ``has_room`` or making room."""
         user = self.user
+        if user is _NO_MESSAGES:
+            user = self.user = deque()
         user.append(envelope)
         accepted = self.accepted + 1
         self.accepted = accepted
@@ -407,13 +415,12 @@ class Mailbox:
         """Refuse further messages; wake blocked senders (with False). Returns what was
         queued (notices first, then user messages, each in arrival order: accepted, so in
         the ledger) and the parked asks still waiting (never accepted)."""
-        self.closed = True
         self.accepting = False
         parked = self.wake_putters()
         drained = list(self.notices)
         drained.extend(self.user)
         self.notices = ()
-        self.user.clear()
+        self.user = _NO_MESSAGES
         return drained, parked
 
 

@@ -328,9 +328,12 @@ class ActorSystem:
         return deadlines
 
     def _track(self, task: asyncio.Task[None]) -> None:
-        # Incarnation tasks remove themselves when their coroutine ends (no done callback to
-        # allocate per spawn). One cancelled before its first step never runs that code, so
-        # finished tasks are also pruned now and then; _reap skips them too.
+        # The tasks shutdown must wait for: incarnation tasks the runtime cancelled (they may
+        # still run cleanup code; a running incarnation's task is its cell's `task`, and every
+        # cell is stopped, so cancelled, before _reap) and helper tasks. Incarnation tasks
+        # remove themselves when their coroutine ends (no done callback per task); one
+        # cancelled before its first step never runs that code, so finished tasks are also
+        # pruned now and then; _reap skips them too.
         tasks = self._tasks
         tasks.add(task)
         if len(tasks) > self._prune_at:
@@ -483,7 +486,7 @@ class ActorSystem:
                     f"the top-level name {RUNTIME_NAME!r} is reserved for the runtime's own"
                     f" actors (such as the event bus at {BUS_PATH})"
                 )
-        siblings = self._top if parent is None else parent.children
+        siblings = self._top if parent is None else parent.writable_children()
         if name in siblings:
             where = "/" if parent is None else parent.path
             raise ValueError(f"an actor named {name!r} already exists under {where}")

@@ -291,3 +291,34 @@ async def test_blocking_receive_sees_the_message_metadata(actor_system: ActorSys
 
     ref = await actor_system.spawn(Meta)
     assert await ref.ask("x", correlation_id="req-7") == "req-7"
+
+
+class FirstNoticeThenTell(Actor):
+    """Watches its target from on_start, so a Terminated is the first message it ever gets;
+    handling it, it tells itself its first user message."""
+
+    def __init__(self, target: ActorRef, done: asyncio.Event) -> None:
+        self.target = target
+        self.done = done
+
+    async def on_start(self) -> None:
+        self.context.watch(self.target)
+
+    def receive(self, message: Any) -> Any:
+        if isinstance(message, Terminated):
+            self.context.ref.tell_nowait("first user message")
+        elif message == "first user message":
+            self.done.set()
+
+
+async def test_the_first_user_message_sent_while_a_notice_is_handled_is_handled(
+    actor_system: ActorSystem,
+) -> None:
+    # The user lane is created on its first message; the actor's task, which had seen the
+    # lane empty before, must see the message rather than wait for a next one.
+    done = asyncio.Event()
+    target = await actor_system.spawn(Recorder)
+    watcher = await actor_system.spawn(functools.partial(FirstNoticeThenTell, target, done))
+    await target.stop()
+    await asyncio.wait_for(done.wait(), 5.0)
+    assert watcher.statistics().processed == 2
