@@ -145,8 +145,8 @@ async def test_a_killed_node_is_lost_within_the_heartbeat_timeout(server: NatsSe
                 await remote.ask(Item(1), timeout=10.0)
             assert loop.time() - started < 1.0
             transport: Any = a._transport
-            assert transport._asks == {}
-            assert len(transport._watches) == 0
+            assert transport._outbound.asks == {}
+            assert len(transport._deathwatch.watches) == 0
             assert a.cluster.members == ()
     finally:
         child.close()
@@ -203,7 +203,7 @@ async def test_a_nats_outage_fails_asks_typed_counts_lost_tells_and_recovers(
         assert await remote.ask(Item(0)) == Item(1)
         server.kill()
         loop = asyncio.get_running_loop()
-        await wait_until(lambda: not a._transport._connected())  # type: ignore[union-attr]
+        await wait_until(lambda: not a._transport._link.connected())  # type: ignore[union-attr]
         lost_before = a.cluster.statistics().tells_lost
         for n in range(50):
             remote.tell_nowait(Item(n))
