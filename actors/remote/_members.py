@@ -1,5 +1,9 @@
 """``MemberLink``: this node's side of cluster membership: heartbeats out, heartbeats and
-leave announcements in, members declared down, and coming back as a new incarnation."""
+leave announcements in, members declared down, and coming back as a new incarnation.
+
+A member is declared down at its last heartbeat plus ``heartbeat_timeout``, by a timer armed
+for the member heard from least recently (not at the next tick of a periodic sweep), so a
+node that dies is lost to the others within the timeout of its last heartbeat."""
 
 from __future__ import annotations
 
@@ -34,6 +38,10 @@ class MemberLink:
         self._link = link
         self._node_down = node_down
         self._rejoined = rejoined
+        # Armed for Membership.next_expiry() while there is a member.
+        self._timer: asyncio.TimerHandle | None = None
+        # Loop time of the heartbeat loop's latest tick: how this node sees its own stall.
+        self._last_tick = 0.0
 
     async def on_member_frame(self, msg: Msg) -> None:
         link = self._link
@@ -50,6 +58,8 @@ class MemberLink:
             events = link.membership.heard(frame.node, frame.incarnation, link.loop.time())
             for event in events:
                 self._apply(event)
+            if self._timer is None:
+                self._arm()
             if any(isinstance(event, MemberUp) for event in events):
                 # A newcomer learns of this node now, not at the next heartbeat.
                 link.send(link.members_subject, encode_frame(link.heartbeat()))
@@ -78,29 +88,59 @@ class MemberLink:
         except ActorError as error:
             log_limited("warning", "cluster.event_dropped", topic, topic=topic, error=repr(error))
 
+    def _arm(self) -> None:
+        """Arm the expiry timer for the member due first (none: no timer)."""
+        link = self._link
+        deadline = link.membership.next_expiry()
+        if deadline is not None:
+            assert link.loop is not None
+            self._timer = link.loop.call_at(deadline, self._expire_due)
+
+    def _expire_due(self) -> None:
+        link = self._link
+        assert link.loop is not None
+        self._timer = None
+        now = link.loop.time()
+        if now - self._last_tick > link.config.heartbeat_timeout:
+            # This node's own loop stalled, not its peers: they are not declared down; the
+            # heartbeat loop rejoins as a new incarnation when it wakes (just after this).
+            self._timer = link.loop.call_at(now + self._tick(), self._expire_due)
+            return
+        for event in link.membership.expire(now):
+            self._apply(event)
+        self._arm()
+
+    def _tick(self) -> float:
+        config = self._link.config
+        return min(config.heartbeat_interval, config.heartbeat_timeout / 4)
+
+    def close(self) -> None:
+        """Stop declaring members down (the node is leaving)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
     async def heartbeat_loop(self) -> None:
         link = self._link
         assert link.loop is not None
         loop = link.loop
         interval = link.config.heartbeat_interval
         timeout = link.config.heartbeat_timeout
-        tick = min(interval, timeout / 4)
-        last = loop.time()
-        next_beat = last + interval
+        tick = self._tick()
+        self._last_tick = loop.time()
+        next_beat = self._last_tick + interval
         while True:
             await asyncio.sleep(tick)
             now = loop.time()
-            if now - last > timeout:
+            if now - self._last_tick > timeout:
                 # This loop itself stalled past the timeout (a paused process, a blocked
                 # loop): the peers have declared this node down meanwhile.
-                await self.rejoin(f"this node's loop stalled for {now - last:.1f}s")
-            last = now
+                await self.rejoin(f"this node's loop stalled for {now - self._last_tick:.1f}s")
+            self._last_tick = now
             if now >= next_beat:
                 next_beat = now + interval
                 if link.connected():
                     link.send(link.members_subject, encode_frame(link.heartbeat()))
-            for event in link.membership.expire(now):
-                self._apply(event)
 
     async def rejoin(self, why: str) -> None:
         """Come back as a new incarnation: what peers knew of the old one is gone."""

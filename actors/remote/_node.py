@@ -114,6 +114,7 @@ class NatsNode:
         link.send(link.members_subject, encode_frame(Leave(self.node, link.incarnation)))
         if link.connected():
             await link.outbox.drain()
+        self._members.close()
         assert link.expiries is not None
         link.expiries.close()
         for task in list(link.tasks):

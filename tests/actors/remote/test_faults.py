@@ -29,6 +29,8 @@ pytestmark = pytest.mark.real_time
 
 INTERVAL = 0.2
 TIMEOUT = 1.0
+# Scheduling latency allowed on a loaded machine (2 cores shared by many processes).
+SLACK = 0.1
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
 
@@ -136,8 +138,10 @@ async def test_a_killed_node_is_lost_within_the_heartbeat_timeout(server: NatsSe
             detected = loop.time() - killed_at
             assert isinstance(notice, Terminated)
             assert notice.reason == "node_lost"
-            # Declared down after TIMEOUT of silence, checked every TIMEOUT / 4.
-            assert detected <= TIMEOUT + INTERVAL + TIMEOUT / 4 + 0.5, detected
+            # Declared down TIMEOUT after its last heartbeat, which came before the kill (at
+            # most INTERVAL before): within TIMEOUT of the kill, plus the time the loop takes
+            # to run the timer and hand the notice to the watcher (SLACK).
+            assert TIMEOUT - INTERVAL - SLACK <= detected <= TIMEOUT + SLACK, detected
             with pytest.raises(NodeUnreachable):
                 await pending  # failed when the node was declared down, not at its timeout
             started = loop.time()
