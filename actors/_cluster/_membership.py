@@ -89,10 +89,17 @@ class Membership:
         del self._members[node]
         return MemberDown(node, incarnation, "left")
 
+    def next_expiry(self) -> float | None:
+        """When the member heard from least recently is due to be declared down (its last
+        heartbeat plus the timeout), or None when there is no member."""
+        if not self._members:
+            return None
+        return min(seen for _, seen in self._members.values()) + self.timeout
+
     def expire(self, now: float) -> list[MemberDown]:
-        """Declare down every member not heard from for longer than the timeout."""
+        """Declare down every member not heard from for the timeout (or longer)."""
         lost = [
-            (node, inc) for node, (inc, seen) in self._members.items() if now - seen > self.timeout
+            (node, inc) for node, (inc, seen) in self._members.items() if now - seen >= self.timeout
         ]
         for node, inc in lost:
             del self._members[node]

@@ -157,6 +157,12 @@ class RemoteActorRef(ActorRef):
             path=self._path,
         )
 
+    def _local_cell(self, call: str) -> ActorCell:
+        raise TypeError(
+            f"{call} needs a local ActorRef; got remote ref {self._node}:{self._path}"
+            " (only an actor of this node can be used there)"
+        )
+
     def _watched_by(self, watcher: ActorCell) -> None:
         self._endpoint.watch(self, watcher)
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from actors._core._local import local_cell, not_a_ref
 from actors._core._messages import Overflow
+from actors._core._ref import ActorRef
 from actors._core._state import STOPPING
 from actors._core._timers import Timer, check_delay
 
 if TYPE_CHECKING:
     from actors._core._actor import Actor
     from actors._core._cell import ActorCell
-    from actors._core._ref import ActorRef
 
     # The one arrow from the core up to the facade, for typing only (the contract in
     # pyproject.toml lists it): `Context.system` hands users the ActorSystem they know.
@@ -140,11 +141,24 @@ class Context:
 
     def watch(self, ref: ActorRef) -> None:
         """Receive ``Terminated(ref)`` once when ``ref`` stops for good (at once if it already
-        has). Watching twice is the same as once. Raises ValueError for watching oneself."""
+        has). Watching twice is the same as once. A remote ref is watched through its node
+        (``Terminated`` also when the node is lost, reason ``node_lost``).
+
+        Raises:
+            ValueError: watching oneself.
+            TypeError: ``ref`` is not an ``ActorRef`` (a supervision ``PathRef`` names a
+                path: watch its ``current()`` ref).
+        """
+        if not isinstance(ref, ActorRef):
+            raise not_a_ref("watch()", ref)
         ref._watched_by(self._cell)
 
     def unwatch(self, ref: ActorRef) -> None:
-        """Stop watching ``ref``; no ``Terminated`` for it arrives after this call."""
+        """Stop watching ``ref``; no ``Terminated`` for it arrives after this call.
+
+        Raises TypeError when ``ref`` is not an ``ActorRef``."""
+        if not isinstance(ref, ActorRef):
+            raise not_a_ref("unwatch()", ref)
         ref._unwatched_by(self._cell)
 
     def schedule_once(self, delay: float, message: Any) -> Timer:
@@ -178,8 +192,8 @@ class Context:
 
     # ------------------------------------------------------------ child directives
 
-    def _child(self, ref: ActorRef) -> ActorCell:
-        cell = ref._cell
+    def _child(self, ref: ActorRef, call: str) -> ActorCell:
+        cell = local_cell(ref, call)
         if cell.parent is not self._cell:
             raise ValueError(f"{ref.path} is not a child of {self._cell.path}")
         return cell
@@ -187,8 +201,8 @@ class Context:
     def resume_child(self, ref: ActorRef) -> None:
         """Let a failed child go on with the same instance (its state kept) and its next
         message. Does nothing for a child that is not failed. Raises ValueError when ``ref``
-        is not this actor's child."""
-        self._child(ref).resume()
+        is not this actor's child, TypeError when it is no local ``ActorRef``."""
+        self._child(ref, "resume_child()").resume()
 
     async def halt_child(self, ref: ActorRef, *, timeout: float | None = None) -> None:
         """End a child's current incarnation (its children stop, then ``on_stop``) but keep
@@ -196,9 +210,10 @@ class Context:
 
         Waits for the message in flight at most ``timeout`` seconds (default: the child's
         shutdown time), then abandons it (dead letter, reason ``timeout``).
-        Raises ValueError when ``ref`` is not this actor's child.
+        Raises ValueError when ``ref`` is not this actor's child, TypeError when it is no
+        local ``ActorRef``.
         """
-        cell = self._child(ref)
+        cell = self._child(ref, "halt_child()")
         await cell.halt(cell.shutdown_timeout if timeout is None else timeout)
 
     async def restart_child(self, ref: ActorRef, *, timeout: float | None = None) -> None:
@@ -211,14 +226,15 @@ class Context:
                 stays halted (messages queue) until restarted or stopped.
             ActorStopped: the child is stopping or stopped.
             ValueError: ``ref`` is not this actor's child.
+            TypeError: ``ref`` is no local ``ActorRef`` (a remote ref, a ``PathRef``).
         """
-        cell = self._child(ref)
+        cell = self._child(ref, "restart_child()")
         await cell.restart(cell.shutdown_timeout if timeout is None else timeout)
 
     def stop_child(self, ref: ActorRef, *, timeout: float | None = None) -> None:
         """Begin stopping a child for good (graceful, within ``timeout`` or its shutdown
         time); ``await ref.wait_stopped()`` to wait for it. A failed child does not handle its
         queued messages: they become dead letters. Raises ValueError when ``ref`` is not this
-        actor's child."""
-        cell = self._child(ref)
+        actor's child, TypeError when it is no local ``ActorRef``."""
+        cell = self._child(ref, "stop_child()")
         cell.request_stop(cell.shutdown_timeout if timeout is None else timeout)

@@ -182,6 +182,11 @@ class ActorRef:
         """A snapshot of the mailbox and the message ledger (see ``MailboxStatistics``)."""
         return self._cell.statistics()
 
+    def _local_cell(self, call: str) -> ActorCell:
+        """The cell behind this ref, for ``call`` that needs an actor of this process (a
+        remote ref refuses with a TypeError naming ``call``)."""
+        return self._cell
+
     # Death watch dispatches on the ref so that a remote ref (which has no local cell) can
     # watch through its node; see RemoteActorRef.
     def _watched_by(self, watcher: ActorCell) -> None:

@@ -52,7 +52,7 @@ def unwatch(watcher: ActorCell, target: ActorCell) -> None:
     notices = mailbox.notices
     for envelope in list(notices):
         message = envelope.message
-        if isinstance(message, Terminated) and message.ref._cell is target:
+        if isinstance(message, Terminated) and message.ref is target.ref:
             notices.remove(envelope)  # type: ignore[union-attr]  # non-empty: a deque
             mailbox.accepted -= 1
 

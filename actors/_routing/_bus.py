@@ -38,6 +38,7 @@ import attrs
 from actors._core._actor import Actor
 from actors._core._cell import ActorCell
 from actors._core._envelope import NOT_TIMED, Envelope, new_envelope, next_message_id
+from actors._core._local import local_cell
 from actors._core._log import logger
 from actors._core._messages import DeadLetter, Overflow, Terminated
 from actors._core._ref import ActorRef
@@ -356,7 +357,11 @@ class EventBus(Actor):
     def _subscribe(
         self, ref: ActorRef, patterns: tuple[str, ...], request: Subscribe | None
     ) -> bool | None:
-        cell = ref._cell
+        try:
+            cell = local_cell(ref, "Subscribe")
+        except TypeError as error:
+            self._refuse_request(error)
+            return None
         own = self.context._cell
         if cell.system is not own.system:
             self._refuse_request(ValueError(f"{ref!r} belongs to another actor system"))
@@ -380,8 +385,13 @@ class EventBus(Actor):
             added = self._trie.add(pattern, subscriber) or added
         return added
 
-    def _unsubscribe(self, message: Unsubscribe) -> int:
-        subscriber = self._subscribers.get(message.ref._cell)
+    def _unsubscribe(self, message: Unsubscribe) -> int | None:
+        try:
+            cell = local_cell(message.ref, "Unsubscribe")
+        except TypeError as error:
+            self._refuse_request(error)
+            return None
+        subscriber = self._subscribers.get(cell)
         if subscriber is None:
             return 0
         if message.pattern is None:

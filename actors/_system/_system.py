@@ -230,7 +230,8 @@ class ActorSystem:
         Raises:
             ValueError: ``pattern`` is not a valid pattern, ``overflow`` is ``REJECT``,
                 ``timeout`` is not positive, or ``ref`` belongs to another system.
-            TypeError: an argument has the wrong type.
+            TypeError: an argument has the wrong type, or ``ref`` is a remote ref (only
+                an actor of this node subscribes to its bus).
             ActorStopped: the system's bus has stopped.
         """
         await self._bus_access.subscribe(ref, pattern, overflow, timeout)
@@ -243,7 +244,7 @@ class ActorSystem:
         Raises:
             ValueError: ``pattern`` is not a valid pattern, or ``ref`` belongs to another
                 system.
-            TypeError: an argument has the wrong type.
+            TypeError: an argument has the wrong type, or ``ref`` is a remote ref.
             ActorStopped: the system's bus has stopped.
         """
         await self._bus_access.unsubscribe(ref, pattern)

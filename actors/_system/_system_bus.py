@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from actors._core._cell import ActorCell
 from actors._core._errors import ActorStopped
+from actors._core._local import local_cell
 from actors._core._messages import Overflow
 from actors._core._ref import ActorRef
 from actors._core._state import RUNNING
@@ -112,17 +113,17 @@ class SystemBus:
     ) -> None:
         """See ``ActorSystem.subscribe``."""
         request = Subscribe(ref, pattern, overflow, timeout)
-        self._check_own(ref)
+        self._check_own(ref, "subscribe()")
         await self.ref.ask(request, timeout=None)
 
     async def unsubscribe(self, ref: ActorRef, pattern: str | None) -> None:
         """See ``ActorSystem.unsubscribe``."""
         request = Unsubscribe(ref, pattern)
-        self._check_own(ref)
+        self._check_own(ref, "unsubscribe()")
         await self.ref.ask(request, timeout=None)
 
-    def _check_own(self, ref: ActorRef) -> None:
-        if ref._cell.system is not self._system:
+    def _check_own(self, ref: ActorRef, call: str) -> None:
+        if local_cell(ref, call).system is not self._system:
             raise ValueError(f"{ref!r} belongs to another actor system than {self._system!r}")
 
     async def subscribe_declared(self, ref: ActorRef, patterns: object) -> None:

@@ -8,10 +8,11 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from actors._core._actor import Actor
+from actors._core._local import not_a_ref
 from actors._core._messages import Terminated
+from actors._core._ref import ActorRef
 
 if TYPE_CHECKING:
-    from actors._core._ref import ActorRef
     from actors._system._system import ActorSystem
 
 __all__ = ["TestProbe"]
@@ -150,10 +151,13 @@ class TestProbe:
     async def expect_terminated(self, ref: ActorRef, *, timeout: float = 3.0) -> Terminated:
         """Watch ``ref`` and wait for its ``Terminated`` (at once if it already stopped).
 
+        Works for a remote ref too (``Terminated`` when it stops or its node is lost).
         Raises AssertionError when it does not arrive within ``timeout`` seconds or another
-        message comes first.
+        message comes first, TypeError when ``ref`` is not an ``ActorRef``.
         """
-        self.ref._cell.watch(ref._cell)
+        if not isinstance(ref, ActorRef):
+            raise not_a_ref("expect_terminated()", ref)
+        ref._watched_by(self.ref._cell)
         terminated: Terminated = await self.expect(Terminated(ref), timeout=timeout)
         return terminated
 

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.real_time
 
 INTERVAL = 0.2
 TIMEOUT = 1.0
+# Scheduling latency allowed on a loaded machine (2 cores shared by many processes).
+SLACK = 0.1
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
 
@@ -136,8 +138,10 @@ async def test_a_killed_node_is_lost_within_the_heartbeat_timeout(server: NatsSe
             detected = loop.time() - killed_at
             assert isinstance(notice, Terminated)
             assert notice.reason == "node_lost"
-            # Declared down after TIMEOUT of silence, checked every TIMEOUT / 4.
-            assert detected <= TIMEOUT + INTERVAL + TIMEOUT / 4 + 0.5, detected
+            # Declared down TIMEOUT after its last heartbeat, which came before the kill (at
+            # most INTERVAL before): within TIMEOUT of the kill, plus the time the loop takes
+            # to run the timer and hand the notice to the watcher (SLACK).
+            assert TIMEOUT - INTERVAL - SLACK <= detected <= TIMEOUT + SLACK, detected
             with pytest.raises(NodeUnreachable):
                 await pending  # failed when the node was declared down, not at its timeout
             started = loop.time()
@@ -145,8 +149,8 @@ async def test_a_killed_node_is_lost_within_the_heartbeat_timeout(server: NatsSe
                 await remote.ask(Item(1), timeout=10.0)
             assert loop.time() - started < 1.0
             transport: Any = a._transport
-            assert transport._asks == {}
-            assert len(transport._watches) == 0
+            assert transport._outbound.asks == {}
+            assert len(transport._deathwatch.watches) == 0
             assert a.cluster.members == ()
     finally:
         child.close()
@@ -203,7 +207,7 @@ async def test_a_nats_outage_fails_asks_typed_counts_lost_tells_and_recovers(
         assert await remote.ask(Item(0)) == Item(1)
         server.kill()
         loop = asyncio.get_running_loop()
-        await wait_until(lambda: not a._transport._connected())  # type: ignore[union-attr]
+        await wait_until(lambda: not a._transport._link.connected())  # type: ignore[union-attr]
         lost_before = a.cluster.statistics().tells_lost
         for n in range(50):
             remote.tell_nowait(Item(n))

@@ -17,12 +17,24 @@ def test_a_first_heartbeat_makes_a_member_and_later_ones_only_refresh_it() -> No
     assert membership.members == (Member("b", "i1"),)
 
 
-def test_silence_longer_than_the_timeout_declares_the_node_lost() -> None:
+def test_silence_for_the_timeout_declares_the_node_lost() -> None:
     membership = Membership(timeout=5.0)
     membership.heard("b", "i1", 0.0)
-    assert membership.expire(5.0) == []
-    assert membership.expire(5.1) == [MemberDown("b", "i1", "node_lost")]
+    assert membership.expire(4.99) == []
+    assert membership.expire(5.0) == [MemberDown("b", "i1", "node_lost")]
     assert membership.members == ()
+
+
+def test_the_next_expiry_is_the_least_recently_heard_member_plus_the_timeout() -> None:
+    membership = Membership(timeout=5.0)
+    assert membership.next_expiry() is None
+    membership.heard("b", "i1", 1.0)
+    membership.heard("c", "i1", 2.0)
+    assert membership.next_expiry() == 6.0
+    membership.heard("b", "i1", 3.0)
+    assert membership.next_expiry() == 7.0
+    assert membership.expire(7.0) == [MemberDown("c", "i1", "node_lost")]
+    assert membership.next_expiry() == 8.0
 
 
 def test_a_declared_down_incarnation_never_comes_back() -> None:

@@ -215,7 +215,7 @@ async def test_an_ask_to_a_node_that_is_gone_raises_node_unreachable(
             remote = a.remote_ref("b", "/x")
             # b disappears without a word (its leave frame is swallowed): only NATS knows.
             assert b._transport is not None
-            b._transport._send = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+            b._transport._link.send = lambda *args, **kwargs: None  # type: ignore[attr-defined]
         assert a.cluster.member("b") is not None
         await _until_nats_dropped(nats_server.url, "actors.test.a.b.x")
         with pytest.raises(NodeUnreachable, match="nothing answers"):
@@ -235,7 +235,7 @@ async def test_a_returning_node_is_a_new_incarnation_and_old_refs_are_terminated
         await a.spawn(lambda: Watcher(old, seen), name="watcher")
         await old.ask(Item(1))
         assert first._transport is not None
-        first._transport._send = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+        first._transport._link.send = lambda *args, **kwargs: None  # type: ignore[attr-defined]
         await first.shutdown()  # gone silently: no leave, no stopped notice
         async with node(nats_server.url, "b", heartbeat_timeout=30.0) as second:
             await second.spawn(Forwarder, name="target")
