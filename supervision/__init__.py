@@ -20,10 +20,16 @@ from supervision._admin import (
 )
 from supervision._backoff import Backoff
 from supervision._children import ChildInfo, WhichChildren
-from supervision._config import load_tree
-from supervision._config_build import create_system, spawn_tree
-from supervision._config_error import ConfigError, ConfigProblem
-from supervision._config_spec import (
+from supervision._decider import ExceptionDecider
+from supervision._dynamic import DynamicSupervisor, StartChild, start_child
+from supervision._errors import RestartIntensityExceeded, SupervisionError
+from supervision._path_ref import PathRef
+from supervision._spec import ChildSpec
+from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
+from supervision._supervisor import Supervisor
+from supervision.config._build import create_system, spawn_tree
+from supervision.config._error import ConfigError, ConfigProblem
+from supervision.config._spec import (
     BackoffSpec,
     DynamicSupervisorSpec,
     MailboxSpec,
@@ -35,14 +41,8 @@ from supervision._config_spec import (
     TreeSpec,
     WorkerSpec,
 )
-from supervision._config_warnings import tree_warnings
-from supervision._decider import ExceptionDecider
-from supervision._dynamic import DynamicSupervisor, StartChild, start_child
-from supervision._errors import RestartIntensityExceeded, SupervisionError
-from supervision._path_ref import PathRef
-from supervision._spec import ChildSpec
-from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
-from supervision._supervisor import Supervisor
+from supervision.config._tree import load_tree
+from supervision.config._warnings import tree_warnings
 
 __all__ = [
     "Backoff",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supervision._cli import main
+from supervision.cli._main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

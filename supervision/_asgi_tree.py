@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from actors import ActorSystem
 from actors.asgi import ActorService
-from supervision._config import load_tree
-from supervision._config_build import create_system, spawn_tree
-from supervision._config_spec import INFINITY
+from supervision.config._build import create_system, spawn_tree
+from supervision.config._spec import INFINITY
+from supervision.config._tree import load_tree
 
 __all__ = ["tree_service"]
 

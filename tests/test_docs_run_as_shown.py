@@ -69,7 +69,7 @@ if tool == "python":
     sys.argv = [args[1], *args[2:]]
     runpy.run_module(args[1], run_name="__main__", alter_sys=True)
 elif tool == "supervise":
-    from supervision._cli import main
+    from supervision.cli._main import main
     sys.exit(main(args))
 elif tool == "pytest":
     import pytest

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from actors import ActorSystem
 from actors.liveview import LiveViewServer, serve
-from supervision._config import load_tree
-from supervision._config_build import create_system, spawn_tree
+from supervision.config._build import create_system, spawn_tree
+from supervision.config._tree import load_tree
 
 T = TypeVar("T")
 

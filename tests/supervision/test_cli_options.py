@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from supervision import ConfigError, load_tree
-from supervision._cli import main
+from supervision.cli._main import main
 
 # Subprocesses of the real command: real time is the point.
 pytestmark = pytest.mark.real_time

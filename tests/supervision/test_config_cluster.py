@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from supervision import ConfigError, load_tree
-from supervision._config import parse_tree
-from supervision._config_cluster import cluster_config, part_for_node
+from supervision.config._cluster import cluster_config, part_for_node
+from supervision.config._tree import parse_tree
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 

@@ -20,7 +20,7 @@ from supervision import (
     load_tree,
     spawn_tree,
 )
-from supervision._cli import render_tree
+from supervision.cli._check import render_tree
 
 A = "tests.supervision._config_actors"
 

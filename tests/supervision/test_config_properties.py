@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from supervision import ConfigError, TreeSpec
-from supervision._config import parse_tree
+from supervision.config._tree import parse_tree
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 TEXTS = {

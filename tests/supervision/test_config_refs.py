@@ -22,7 +22,7 @@ from supervision import (
     spawn_tree,
     start_child,
 )
-from supervision._config_refs import BadRef, absolute_path, relative_path
+from supervision.config._refs import BadRef, absolute_path, relative_path
 
 A = "tests.supervision._config_actors"
 

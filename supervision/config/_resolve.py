@@ -28,7 +28,7 @@ from typing import Any, TypeGuard
 import msgspec
 
 from actors import Actor
-from supervision._config_refs import is_ref
+from supervision.config._refs import is_ref
 
 __all__ = [
     "Unusable",

@@ -16,16 +16,22 @@ from typing import Any, TypeVar, cast
 
 from actors import Actor, ActorRef, ActorSystem, ClusterConfig, Overflow, Pool, Routing
 from supervision._backoff import Backoff
-from supervision._config_error import ConfigError, ConfigProblem
-from supervision._config_refs import REF_KEY, absolute_path, node_paths, ref_problem, refs_of
-from supervision._config_resolve import (
+from supervision._decider import ExceptionDecider
+from supervision._dynamic import DynamicSupervisor
+from supervision._path_ref import PathRef
+from supervision._spec import DEFAULT_SHUTDOWN, ChildSpec
+from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
+from supervision._supervisor import Supervisor
+from supervision.config._error import ConfigError, ConfigProblem
+from supervision.config._refs import REF_KEY, absolute_path, node_paths, ref_problem, refs_of
+from supervision.config._resolve import (
     Unusable,
     fit_args,
     resolve_actor,
     resolve_callable,
     resolve_exception,
 )
-from supervision._config_spec import (
+from supervision.config._spec import (
     INFINITY,
     BackoffSpec,
     ChildNode,
@@ -36,12 +42,6 @@ from supervision._config_spec import (
     TreeSpec,
     WorkerSpec,
 )
-from supervision._decider import ExceptionDecider
-from supervision._dynamic import DynamicSupervisor
-from supervision._path_ref import PathRef
-from supervision._spec import DEFAULT_SHUTDOWN, ChildSpec
-from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
-from supervision._supervisor import Supervisor
 
 __all__ = ["create_system", "spawn_tree"]
 

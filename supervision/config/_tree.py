@@ -1,17 +1,17 @@
 """Supervision trees from configuration files: ``load_tree`` and ``spawn_tree``.
 
-A file is read (``_config_load``), checked as a whole with every problem collected
-(``_config_validate``), decoded into frozen specs (``_config_spec``), and only then turned
-into supervisors and child specs (``_config_build``) when ``spawn_tree`` starts it.
+A file is read (``_load``), checked as a whole with every problem collected
+(``_validate``), decoded into frozen specs (``_spec``), and only then turned
+into supervisors and child specs (``_build``) when ``spawn_tree`` starts it.
 """
 
 from __future__ import annotations
 
 import os
 
-from supervision._config_load import parse_text, read_file
-from supervision._config_spec import TreeSpec
-from supervision._config_validate import decode_document
+from supervision.config._load import parse_text, read_file
+from supervision.config._spec import TreeSpec
+from supervision.config._validate import decode_document
 
 __all__ = ["load_tree", "parse_tree"]
 

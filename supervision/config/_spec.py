@@ -1,7 +1,7 @@
 """The typed form of a configuration file: frozen msgspec Structs, one per kind of node.
 
 ``load_tree`` checks a file's plain data first (so that it can report every problem at once,
-see ``_config_validate``), then decodes it into these Structs with ``msgspec.convert``.
+see ``_validate``), then decodes it into these Structs with ``msgspec.convert``.
 The constraints written here with ``msgspec.Meta`` are the same ones the validator checks;
 the defaults written here are the documented defaults (``docs/reference/configuration.md``).
 
@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 import msgspec
 
-from supervision._config_cluster_spec import ClusterSpec
+from supervision.config._cluster_spec import ClusterSpec
 
 __all__ = [
     "DIRECTIVES",

@@ -8,7 +8,7 @@ the pool (its routees share its ``args``); for a dynamic supervisor's ``template
 dynamic supervisor. At start each becomes a ``PathRef`` to that path, which follows the
 actor living there across restarts of its subtree.
 
-Pure functions here; ``_config_validate`` reports the problems, ``_config_build`` makes the
+Pure functions here; ``_validate`` reports the problems, ``_build`` makes the
 ``PathRef``s.
 """
 
@@ -18,8 +18,8 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from supervision._config_error import ConfigProblem
-from supervision._config_spec import (
+from supervision.config._error import ConfigProblem
+from supervision.config._spec import (
     ChildNode,
     DynamicSupervisorSpec,
     PoolSpec,

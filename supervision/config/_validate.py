@@ -3,10 +3,10 @@
 msgspec stops at the first problem; a person fixing a file wants all of them. So the parsed
 data is walked here first: every field is checked by its own small function (OTP's
 ``valid*`` functions), each failure recorded with its location, and only a document without
-problems is decoded into the typed specs (``_config_spec``). Nothing here starts an actor;
+problems is decoded into the typed specs (``_spec``). Nothing here starts an actor;
 the only side effect is importing the modules that the file names.
 
-The constraints and defaults are those of ``_config_spec``; ``docs/reference/configuration.md``
+The constraints and defaults are those of ``_spec``; ``docs/reference/configuration.md``
 states them for users.
 """
 
@@ -17,11 +17,11 @@ from typing import Any
 import msgspec
 
 from actors import Actor
-from supervision._config_cluster import check_cluster
-from supervision._config_error import ConfigError, ConfigProblem
-from supervision._config_fields import BAD, NAME, FieldChecker, join
-from supervision._config_refs import REF_KEY, ref_problem, refs_of
-from supervision._config_resolve import (
+from supervision.config._cluster import check_cluster
+from supervision.config._error import ConfigError, ConfigProblem
+from supervision.config._fields import BAD, NAME, FieldChecker, join
+from supervision.config._refs import REF_KEY, ref_problem, refs_of
+from supervision.config._resolve import (
     Unusable,
     args_problems,
     did_you_mean,
@@ -29,7 +29,7 @@ from supervision._config_resolve import (
     resolve_callable,
     show,
 )
-from supervision._config_spec import (
+from supervision.config._spec import (
     KINDS,
     OVERFLOWS,
     RESTARTS,

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from supervision._config_error import ConfigError, ConfigProblem
-from supervision._config_fields import join
+from supervision.config._error import ConfigError, ConfigProblem
+from supervision.config._fields import join
 
 __all__ = ["FORMATS", "format_of", "parse_text", "read_file"]
 

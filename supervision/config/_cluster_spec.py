@@ -1,4 +1,4 @@
-"""The typed form of the ``[cluster]`` table (checked by ``_config_cluster`` first)."""
+"""The typed form of the ``[cluster]`` table (checked by ``_cluster`` first)."""
 
 from __future__ import annotations
 

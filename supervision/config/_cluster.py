@@ -11,7 +11,7 @@ password_env = "NATS_PASSWORD"    # the secret itself stays out of the file
 ```
 
 Checked like the rest of the file (every problem with its location), decoded into a
-``ClusterSpec`` (``_config_cluster_spec``), and turned into an ``actors.ClusterConfig`` by
+``ClusterSpec`` (``_cluster_spec``), and turned into an ``actors.ClusterConfig`` by
 ``cluster_config`` when the node starts, reading the secrets from the environment;
 ``supervise run --node --nats`` override ``node`` and ``servers``.
 """
@@ -26,11 +26,11 @@ from typing import Any
 import msgspec
 
 from actors import ClusterConfig
-from supervision._config_cluster_spec import ClusterSpec
-from supervision._config_error import ConfigError, ConfigProblem
-from supervision._config_fields import BAD, FieldChecker, join
-from supervision._config_resolve import Unusable, _resolve, did_you_mean, show
-from supervision._config_spec import TreeSpec
+from supervision.config._cluster_spec import ClusterSpec
+from supervision.config._error import ConfigError, ConfigProblem
+from supervision.config._fields import BAD, FieldChecker, join
+from supervision.config._resolve import Unusable, _resolve, did_you_mean, show
+from supervision.config._spec import TreeSpec
 
 __all__ = ["check_cluster", "cluster_config", "part_for_node"]
 

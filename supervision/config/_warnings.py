@@ -21,9 +21,10 @@ from __future__ import annotations
 import math
 
 from supervision._backoff import Backoff
-from supervision._config_error import ConfigProblem
-from supervision._config_resolve import Unusable, resolve_actor
-from supervision._config_spec import (
+from supervision._supervisor import Supervisor
+from supervision.config._error import ConfigProblem
+from supervision.config._resolve import Unusable, resolve_actor
+from supervision.config._spec import (
     BackoffSpec,
     ChildNode,
     DynamicSupervisorSpec,
@@ -32,7 +33,6 @@ from supervision._config_spec import (
     TreeSpec,
     WorkerSpec,
 )
-from supervision._supervisor import Supervisor
 
 __all__ = ["BUDGET_LIMIT", "MIN_RESTART_TIME", "tree_warnings"]
 

@@ -2,7 +2,7 @@
 
 One small function per kind of field (OTP's ``valid*`` functions): each takes the value and
 its location, records a ``ConfigProblem`` when the value is wrong, and returns the value, or
-``BAD``. The tree's structure is checked in ``_config_validate``, on top of these.
+``BAD``. The tree's structure is checked in ``_validate``, on top of these.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import re
 from typing import Any
 
 from actors import Actor, EventBus
-from supervision._config_error import ConfigProblem
-from supervision._config_resolve import (
+from supervision.config._error import ConfigProblem
+from supervision.config._resolve import (
     Unusable,
     did_you_mean,
     resolve_actor,
     resolve_exception,
     show,
 )
-from supervision._config_spec import DIRECTIVES, INFINITY
+from supervision.config._spec import DIRECTIVES, INFINITY
 
 __all__ = ["BAD", "INT_MAX", "NAME", "FieldChecker", "join"]
 
