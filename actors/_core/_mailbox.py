@@ -132,7 +132,8 @@ class Mailbox:
         # envelope in) or False (closed, timed out, or its ask is over). A parked ask has no
         # future of its own (None): its asker awaits the reply, and its deadline ends the wait.
         self.putters: deque[tuple[asyncio.Future[bool] | None, Envelope]] | tuple[()] = ()
-        # The consumer's future while it waits; None while it runs.
+        # The consumer's future while it waits; None while it runs, and from the moment a
+        # user message woke it.
         self.waiter: asyncio.Future[None] | None = None
         # Whether the waiting consumer wants user messages (False while it is suspended).
         self.waiting_for_user = True
@@ -240,8 +241,11 @@ class Mailbox:
             if depth >= self.high_water_mark:
                 self.high_water_mark = depth + 1
             waiter = self.waiter
-            if waiter is not None and self.waiting_for_user and not waiter.done():
-                waiter.set_result(None)
+            if waiter is not None and self.waiting_for_user:
+                # Woken once: the messages that follow until the consumer runs skip this.
+                self.waiter = None
+                if not waiter.done():  # (cancelled with its task, which is ending)
+                    waiter.set_result(None)
             return None
         self.last_verdict = self.offer(envelope)
         return None if self.last_verdict == ACCEPTED else envelope
@@ -266,8 +270,10 @@ class Mailbox:
         if depth > self.high_water_mark:
             self.high_water_mark = depth
         waiter = self.waiter
-        if waiter is not None and self.waiting_for_user and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None and self.waiting_for_user:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def take_evicted(self) -> Envelope:
         """The envelope the last ``EVICTED`` verdict dropped (the caller dead-letters it)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from actors._core._envelope import new_envelope
 from actors._core._errors import ActorError, AskTimeout, MailboxFull
 from actors._core._state import STOPPING, current_cell
 
@@ -123,22 +122,25 @@ class ActorRef:
                 path=cell.path,
                 message_type=type(message).__name__,
             )
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
         reply: asyncio.Future[Any] = cell.loop.create_future()
-        envelope = new_envelope(message, reply, correlation_id)
-        if timeout is not None:
-            if timeout <= 0:
-                raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
-            cell.deadlines.add(timeout, reply, envelope, cell)
+        mailbox = self._mailbox
         # From here the ask ends exactly once: the reply, a typed error, or the caller's
         # cancellation. An ask that never got into the mailbox cancels its reply future, so its
         # deadline passes it by (no phantom timeout, no never-retrieved exception).
         try:
-            verdict = self._mailbox.offer(envelope)
-            if verdict and not cell.settle(envelope, verdict):
+            envelope = mailbox.post(message, reply, correlation_id)
+            if envelope is None:
+                # Accepted: appended just now, so it is the newest in the user lane.
+                envelope = mailbox.user[-1]
+            elif not cell.settle(envelope, mailbox.last_verdict):
                 # Blocked: the mailbox takes the envelope in when this ask's turn comes; the
                 # asker only awaits the reply, so its deadline (or its cancellation) also
                 # ends the wait for room.
-                self._mailbox.park(envelope)
+                mailbox.park(envelope)
+            if timeout is not None and not reply.done():
+                cell.deadlines.add(timeout, reply, envelope, cell)
         except BaseException:
             if not reply.done():
                 reply.cancel()
