@@ -8,6 +8,8 @@ from actors._core._errors import ActorError
 from actors._core._ref import ActorRef
 
 if TYPE_CHECKING:
+    # cycle: typing only; a remote ref holds the transport that carries its messages, which
+    # makes remote refs.
     from actors._cluster._transport import RemoteEndpoint
     from actors._core._cell import ActorCell
     from actors._core._mailbox import MailboxStatistics

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    # cycle: typing only; the transport makes remote refs, and each remote ref holds its transport.
     from actors._cluster._cluster import Cluster
     from actors._cluster._remote_ref import RemoteActorRef
     from actors._core._cell import ActorCell

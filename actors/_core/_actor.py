@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 if TYPE_CHECKING:
+    # cycle: typing only; an Actor reads its Context and refs, which point back at the actor's
+    # cell and class.
     from actors._core._context import Context
     from actors._core._ref import ActorRef
 

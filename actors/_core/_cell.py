@@ -51,6 +51,8 @@ from actors._core._timings import Timings
 from actors._core._watch import notify_watchers, unwatch, watch
 
 if TYPE_CHECKING:
+    # cycle: typing only; the cell owns its Context, timers and system (Runtime), which each
+    # point back at it.
     from actors._core._context import Context
     from actors._core._runtime import Runtime
     from actors._core._timers import Timer

@@ -12,6 +12,7 @@ from actors._core._state import STOPPING
 from actors._core._timers import Timer, check_delay
 
 if TYPE_CHECKING:
+    # cycle: typing only; a Context is the view of one cell, which owns it and the Actor it serves.
     from actors._core._actor import Actor
     from actors._core._cell import ActorCell
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from actors._core._messages import DeadLetter
 
 if TYPE_CHECKING:
+    # cycle: typing only; a dead letter names its recipient's ActorRef, whose cell records dead
+    # letters.
     from actors._core._ref import ActorRef
 
 __all__ = ["DeadLetters"]

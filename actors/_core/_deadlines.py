@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from actors._core._errors import AskTimeout
 
 if TYPE_CHECKING:
+    # cycle: typing only; an ask deadline names the cell and envelope of the ask, and every
+    # cell holds the deadlines.
     from actors._core._cell import ActorCell
     from actors._core._envelope import Envelope
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from actors._core._ref import ActorRef
 
 if TYPE_CHECKING:
+    # cycle: typing only; names the cell behind a local ref, and the cell's modules use this check.
     from actors._core._cell import ActorCell
 
 __all__ = ["local_cell", "not_a_ref"]

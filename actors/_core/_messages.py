@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
+    # cycle: typing only; runtime messages carry ActorRefs, whose cells handle these messages.
     from actors._core._ref import ActorRef
 
 __all__ = ["DeadLetter", "Overflow", "Terminated"]

@@ -9,6 +9,7 @@ from actors._core._errors import ActorError, AskTimeout, MailboxFull
 from actors._core._state import STOPPING, current_cell
 
 if TYPE_CHECKING:
+    # cycle: typing only; a ref points at its cell and mailbox, and the cell owns its ref.
     from actors._core._cell import ActorCell
     from actors._core._mailbox import MailboxStatistics
 

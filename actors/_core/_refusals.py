@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from actors._core._errors import ActorError, ActorFailed, ActorStopped, MailboxFull
 
 if TYPE_CHECKING:
+    # cycle: typing only; refusing names the recipient's ref, envelope and dead letters, whose
+    # owners call it.
     from actors._core._dead_letters import DeadLetters
     from actors._core._envelope import Envelope
     from actors._core._ref import ActorRef

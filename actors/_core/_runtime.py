@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    # cycle: typing only; the protocol of what cells need from their system names the cells and
+    # what they hold.
     from actors._core._actor import Actor, ChildFailure
     from actors._core._cell import ActorCell
     from actors._core._dead_letters import DeadLetters

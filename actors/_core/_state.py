@@ -9,6 +9,8 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    # cycle: typing only; the current-cell variable names the cell and actor types, which use
+    # these states.
     from actors._core._actor import ChildFailure
     from actors._core._cell import ActorCell
 

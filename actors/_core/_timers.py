@@ -11,6 +11,7 @@ from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
 from actors._core._state import STOPPING
 
 if TYPE_CHECKING:
+    # cycle: typing only; a timer belongs to a cell, which holds its timers.
     from actors._core._cell import ActorCell
 
 __all__ = ["Timer"]

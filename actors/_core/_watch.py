@@ -14,6 +14,7 @@ from actors._core._messages import Terminated
 from actors._core._state import _NO_CELLS, STOPPED
 
 if TYPE_CHECKING:
+    # cycle: typing only; death watch is a relation between cells, which call it.
     from actors._core._cell import ActorCell
 
 __all__ = ["notify_watchers", "unwatch", "watch"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from actors._core._errors import ActorStopped, AskTimeout
 
 if TYPE_CHECKING:
+    # cycle: typing only; FromThread is a view of one ActorSystem, which hands it out.
     from actors._core._ref import ActorRef
     from actors._system._system import ActorSystem
 

@@ -16,6 +16,7 @@ from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe, _Dec
 from actors._routing._topics import validate_topic
 
 if TYPE_CHECKING:
+    # cycle: typing only; the SystemBus belongs to one ActorSystem, which holds it.
     from actors._system._system import ActorSystem
 
 __all__ = ["BUS_PATH", "RUNTIME_NAME", "RUNTIME_PREFIX", "SystemBus"]
