@@ -13,7 +13,9 @@ many asks are in flight.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from actors._core._errors import AskTimeout
@@ -42,9 +44,13 @@ class AskDeadlines:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        # The loop's clock as one bound method, shared by every mailbox of the system (a
-        # bound method per mailbox would cost 64 bytes per actor).
-        self.clock = loop.time
+        # The loop's clock, shared by every mailbox of the system (a bound method per
+        # mailbox would cost 64 bytes per actor): time.monotonic itself when the loop's time
+        # is asyncio's own (which returns it), a C call instead of a Python method.
+        clock = loop.time
+        if getattr(clock, "__func__", None) is asyncio.BaseEventLoop.time:
+            clock = time.monotonic
+        self.clock: Callable[[], float] = clock
         # Invariants, per timeout: entries in non-decreasing deadline order; a queue exists
         # exactly while it is non-empty, and exactly then a timer is armed for its head.
         self._queues: dict[float, deque[_Entry]] = {}
@@ -56,7 +62,7 @@ class AskDeadlines:
     ) -> None:
         """Fail ``reply`` with ``AskTimeout`` at ``timeout`` seconds from now, unless it is
         done by then."""
-        deadline = self._loop.time() + timeout
+        deadline = self.clock() + timeout
         queue = self._queues.get(timeout)
         if queue is None:
             queue = self._queues[timeout] = deque()
@@ -78,7 +84,7 @@ class AskDeadlines:
 
     def _fire(self, timeout: float) -> None:
         queue = self._queues[timeout]
-        now = self._loop.time()
+        now = self.clock()
         while queue and (queue[0][0] <= now or queue[0][1].done()):
             _, reply, envelope, cell = queue.popleft()
             if not reply.done():
