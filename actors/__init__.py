@@ -6,6 +6,7 @@ The public names are re-exported here; the modules that define them are private.
 
 from actors._cluster._cluster import Cluster, ClusterStatistics
 from actors._cluster._config import ClusterConfig
+from actors._cluster._errors import ClusterAuthError
 from actors._cluster._membership import Member, MemberDown, MemberUp
 from actors._cluster._remote_ref import RemoteActorRef
 from actors._core._actor import Actor, ChildFailure
@@ -50,6 +51,7 @@ __all__ = [
     "AskTimeout",
     "ChildFailure",
     "Cluster",
+    "ClusterAuthError",
     "ClusterConfig",
     "ClusterStatistics",
     "Context",

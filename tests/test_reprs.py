@@ -209,6 +209,9 @@ async def public_objects(tmp_path: Any) -> list[object]:
         actors.MemberUp("a", "i1"),
         actors.MemberDown("a", "i1", "heartbeat_timeout"),
         actors.NodeUnreachable("gone", node="b", path="/shop"),
+        actors.ClusterAuthError(
+            "refused", server="nats://127.0.0.1:4222", node="a", refused="the token"
+        ),
         actors.SerializationError("not encodable", path="/shop"),
         actors.testing.NatsServer(),
     ]

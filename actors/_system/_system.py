@@ -355,7 +355,10 @@ class ActorSystem:
         NATS, subscribe, announce this node. Idempotent; ``async with`` calls it.
 
         Raises:
-            NodeUnreachable: no NATS server could be reached.
+            ClusterAuthError: the NATS server refused this node's credentials or TLS (at
+                once, naming the server and what it refused).
+            NodeUnreachable: no NATS server accepted a connection within twice
+                ``ClusterConfig.connect_timeout``.
             ActorStopped: the system is shut down.
         """
         _ = self.loop

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-import nats
-
 from actors._cluster._cluster import Cluster
 from actors._cluster._remote_ref import RemoteActorRef
 from actors._core._cell import ActorCell
 from actors._core._errors import ActorStopped, NodeUnreachable
 from actors._core._log import log_limited, logger
 from actors._core._ref import ActorRef
+from actors.remote._connect import connect
 from actors.remote._deathwatch import DeathWatch
 from actors.remote._expiries import Expiries
 from actors.remote._inbound import Inbound
@@ -63,28 +62,19 @@ class NatsNode:
         link = self._link
         loop = link.loop = asyncio.get_running_loop()
         link.expiries = Expiries(loop)
-        try:
-            # Reconnection retries without end once connected; the first connection is
-            # bounded (nats-py would apply the endless retries to it too).
-            link.nc = await asyncio.wait_for(
-                nats.connect(
-                    **self._config.connect_options(),
-                    allow_reconnect=True,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.2,
-                    error_cb=self._on_error,
-                    disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
-                    # Every subject is built here from checked node names and escaped paths.
-                    skip_subject_validation=True,
-                ),
-                self._config.connect_timeout * 2,
-            )
-        except Exception as error:
-            raise NodeUnreachable(
-                f"cannot connect to NATS at {', '.join(self._config.servers)}: {error!r}",
-                node=self.node,
-            ) from error
+        # Reconnection retries without end once connected; the first connection is bounded
+        # and ends at once when the server refuses the credentials or TLS.
+        link.nc = await connect(
+            self._config,
+            self._on_error,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.2,
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected,
+            # Every subject is built here from checked node names and escaped paths.
+            skip_subject_validation=True,
+        )
         nc = link.nc
         prefix = link.prefix
         outbound = self._outbound
@@ -135,8 +125,8 @@ class NatsNode:
         log_limited("warning", "cluster.nats_error", self.node, node=self.node, error=repr(error))
 
     async def _on_disconnected(self) -> None:
-        if self._closed:
-            return  # our own close
+        if self._closed or self._link.nc is None:
+            return  # our own close, or a first connection that failed
         logger.warning("cluster.disconnected", node=self.node)
         self._outbound.fail_all(
             lambda node: NodeUnreachable(

@@ -87,21 +87,3 @@ def test_a_cluster_system_name_must_be_one_subject_token() -> None:
 def test_remote_ref_without_a_cluster_says_so() -> None:
     with pytest.raises(RuntimeError, match="no cluster"):
         ActorSystem("local").remote_ref("b", "/x")
-
-
-@pytest.mark.real_time
-async def test_credentials_reach_a_server_that_requires_them() -> None:
-    from actors import NodeUnreachable
-    from actors.testing import NatsServer
-
-    with NatsServer(extra_args=["--user", "shop", "--pass", "s3cret"]) as server:
-        good = ClusterConfig(servers=[server.url], node="a", user="shop", password="s3cret")
-        async with ActorSystem("creds", cluster=good) as system:
-            assert system.cluster.node == "a"
-        bad = ClusterConfig(
-            servers=[server.url], node="b", user="shop", password="wrong", connect_timeout=0.5
-        )
-        system = ActorSystem("creds", cluster=bad)
-        with pytest.raises(NodeUnreachable, match="cannot connect"):
-            await system.start()
-        await system.shutdown()
