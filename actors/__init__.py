@@ -6,9 +6,16 @@ The public names are re-exported here; the modules that define them are private.
 
 from actors._cluster._cluster import Cluster, ClusterStatistics
 from actors._cluster._config import ClusterConfig
+from actors._cluster._durable_errors import (
+    DurablePublishFailed,
+    JetStreamError,
+    JetStreamUnavailable,
+    MaxDeliveriesExceeded,
+)
 from actors._cluster._errors import ClusterAuthError
 from actors._cluster._membership import Member, MemberDown, MemberUp
 from actors._cluster._remote_ref import RemoteActorRef
+from actors._cluster._streams import DurableStream
 from actors._core._actor import Actor, ChildFailure
 from actors._core._ambient import correlation_scope
 from actors._core._context import Context
@@ -57,11 +64,16 @@ __all__ = [
     "Context",
     "DeadLetter",
     "DeadLetters",
+    "DurablePublishFailed",
+    "DurableStream",
     "EventBus",
     "FromThread",
     "Health",
+    "JetStreamError",
+    "JetStreamUnavailable",
     "MailboxFull",
     "MailboxStatistics",
+    "MaxDeliveriesExceeded",
     "Member",
     "MemberDown",
     "MemberUp",

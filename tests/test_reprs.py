@@ -213,6 +213,19 @@ async def public_objects(tmp_path: Any) -> list[object]:
             "refused", server="nats://127.0.0.1:4222", node="a", refused="the token"
         ),
         actors.SerializationError("not encodable", path="/shop"),
+        actors.DurableStream(name="orders", subjects=["orders.>"]),
+        actors.JetStreamError("refused", stream="shop_orders"),
+        actors.JetStreamUnavailable("no JetStream"),
+        actors.DurablePublishFailed("no ack", stream="shop_orders", topic="orders.paid"),
+        actors.MaxDeliveriesExceeded(
+            "failed 5 times",
+            path="/billing",
+            message_type="Paid",
+            deliveries=5,
+            topic="orders.paid",
+            durable="billing",
+            stream="shop_orders",
+        ),
         actors.testing.NatsServer(),
     ]
     return objects

@@ -14,6 +14,8 @@ from typing import Any
 import attrs
 import msgspec
 
+from actors._cluster._streams import DurableStream, check_streams
+
 __all__ = ["ClusterConfig", "check_subject_token", "message_type_name"]
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
@@ -102,6 +104,10 @@ class ClusterConfig:
         user_credentials: path of a ``.creds`` file (JWT and NKey seed).
         tls: an ``ssl.SSLContext`` for TLS connections (client certificates, CA).
         tls_hostname: the server name TLS checks the certificate against.
+        streams: the JetStream streams that keep the events of some topics for durable
+            subscribers (see ``DurableStream``); created or updated when the system
+            starts, which then needs a server with JetStream (``nats-server -js``), 2.10
+            or later.
 
     Secrets are never part of the ``repr``. Read them from the environment rather than
     writing them in code (the ``[cluster]`` table of a configuration file has
@@ -125,6 +131,7 @@ class ClusterConfig:
     user_credentials: str | None = attrs.field(default=None, validator=_optional_str)
     tls: ssl.SSLContext | None = attrs.field(default=None)
     tls_hostname: str | None = attrs.field(default=None, validator=_optional_str)
+    streams: tuple[DurableStream, ...] = attrs.field(default=(), converter=check_streams)
 
     @node.validator
     def _check_node(self, attribute: attrs.Attribute[str], value: object) -> None:

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     # cycle: typing only; the transport makes remote refs, and each remote ref holds its transport.
     from actors._cluster._cluster import Cluster
+    from actors._cluster._durable_options import DurableOptions
     from actors._cluster._remote_ref import RemoteActorRef
+    from actors._cluster._streams import DurableStream
     from actors._core._cell import ActorCell
     from actors._core._ref import ActorRef
 
-__all__ = ["RemoteEndpoint", "Transport"]
+__all__ = ["DurableEvents", "RemoteEndpoint", "Transport"]
 
 
 class RemoteEndpoint(Protocol):
@@ -56,12 +58,39 @@ class RemoteEndpoint(Protocol):
         """Undo ``watch``; no ``Terminated`` for ``ref`` reaches ``watcher`` afterwards."""
 
 
+class DurableEvents(Protocol):
+    """A node's durable events (JetStream): what ``publish`` and ``subscribe`` use."""
+
+    def durable_stream(self, topic: str) -> DurableStream | None:
+        """The declared stream that keeps events on ``topic``, or ``None``."""
+
+    async def publish(
+        self,
+        stream: DurableStream,
+        topic: str,
+        event: Any,
+        key: str | None,
+        correlation_id: int | str,
+    ) -> None:
+        """Store ``event`` in ``stream``; returns once the server acknowledged it."""
+
+    async def subscribe(self, ref: ActorRef, pattern: str, options: DurableOptions) -> None:
+        """Create or bind a durable consumer for ``pattern`` and feed ``ref`` from it."""
+
+    async def unsubscribe(self, ref: ActorRef, pattern: str | None) -> None:
+        """End ``ref``'s durable subscriptions to ``pattern`` (all for ``None``)."""
+
+
 class Transport(Protocol):
     """A system's connection to its cluster (one per ``ActorSystem`` with a cluster)."""
 
     @property
     def cluster(self) -> Cluster:
         """The membership view published as ``system.cluster``."""
+
+    @property
+    def durables(self) -> DurableEvents:
+        """This node's durable events (streams, durable publish and subscriptions)."""
 
     async def start(self) -> None:
         """Connect, subscribe, start heartbeats; returns once this node can be reached."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from actors._routing._pool import Pool, RestartPolicy, Routing
 from actors._system._body_guard import BodyGuard
 from actors._system._from_thread import FromThread
 from actors._system._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, SystemBus
+from actors._system._system_durable import publish_durable, subscribe_durable
 from actors.metrics import RuntimeCollector
 
 if TYPE_CHECKING:
@@ -175,7 +176,12 @@ class ActorSystem:
         return self._bus_access.ref
 
     async def publish(
-        self, topic: str, event: Any, *, correlation_id: int | str | None = None
+        self,
+        topic: str,
+        event: Any,
+        *,
+        correlation_id: int | str | None = None,
+        key: str | None = None,
     ) -> None:
         """Publish ``event`` on ``topic`` through the system's bus.
 
@@ -191,10 +197,24 @@ class ActorSystem:
         handler the event inherits the handled message's correlation id unless
         ``correlation_id`` is given.
 
+        Durable events: in a cluster whose ``ClusterConfig.streams`` declare a stream that
+        keeps ``topic``, the event is first stored by JetStream (publish returns once the
+        server acknowledged it) for the durable subscribers on every node, then handed to
+        the local subscribers as above. ``key`` is its idempotency key (``Nats-Msg-Id``):
+        a second publish with the same key within the stream's ``duplicate_window`` is
+        dropped by the server.
+
         Raises:
-            ValueError: ``topic`` is not a valid topic (empty token, wildcard, whitespace).
+            ValueError: ``topic`` is not a valid topic (empty token, wildcard, whitespace),
+                or ``key`` is given for a topic no declared stream keeps.
             TypeError: ``topic`` is not a ``str``.
+            DurablePublishFailed: a durable event was not acknowledged by the server
+                (publish it again with the same ``key``).
+            SerializationError: a durable event's type is not registered.
         """
+        transport = self._transport
+        if transport is not None or key is not None:
+            await publish_durable(transport, topic, event, key, correlation_id)
         await self._bus_access.publish(topic, event, correlation_id)
 
     def publish_nowait(
@@ -202,12 +222,22 @@ class ActorSystem:
     ) -> None:
         """Publish like ``publish``, without ever waiting (for plain ``def`` handlers).
 
+        A durable event (one a declared stream keeps) needs the server's acknowledgement,
+        so it cannot be published without waiting: use ``await publish(...)``.
+
         Raises:
+            ValueError: ``topic`` is kept by a declared durable stream.
             MailboxFull: the event had to queue behind the bus's work and the bus's mailbox
                 is full; ``.message`` is the ``Publish``.
             ValueError: ``topic`` is not a valid topic.
             TypeError: ``topic`` is not a ``str``.
         """
+        transport = self._transport
+        if transport is not None and transport.durables.durable_stream(topic) is not None:
+            raise ValueError(
+                f"events on {topic!r} are durable (a declared stream keeps them) and need the"
+                " server's acknowledgement: use `await system.publish(...)`"
+            )
         self._bus_access.publish_nowait(topic, event, correlation_id)
 
     async def subscribe(
@@ -217,6 +247,11 @@ class ActorSystem:
         *,
         overflow: Overflow = Overflow.BLOCK,
         timeout: float | None = 5.0,
+        durable: str | None = None,
+        max_deliver: int = 5,
+        max_ack_pending: int = 256,
+        backoff: float | Sequence[float] = (0.1, 1.0, 5.0),
+        ack_wait: float = 30.0,
     ) -> None:
         """Subscribe ``ref`` to the topics matching ``pattern``; returns once the subscription
         is active, so an event published afterwards reaches ``ref``.
@@ -227,19 +262,51 @@ class ActorSystem:
         ``ref``. Subscribing twice to one pattern is the same as once. ``ref`` is
         unsubscribed automatically when it stops for good.
 
+        With ``durable`` (a cluster with a declared stream that keeps every topic of
+        ``pattern``), the subscription is the JetStream durable consumer of that name,
+        created or bound: delivery is at-least-once, the event is acknowledged once
+        ``ref``'s handler returned; a handler that raises gets it redelivered after
+        ``backoff[n-1]`` seconds for its ``n``-th failed delivery (the last entry repeats)
+        while the supervisor restarts or resumes ``ref`` as usual; after ``max_deliver``
+        failed deliveries it becomes a dead letter (reason ``max_deliveries``, error
+        ``MaxDeliveriesExceeded`` with the count) and is published on
+        ``actors.<system>.dlq.<durable>``. At most ``max_ack_pending`` events are
+        unacknowledged (in ``ref``'s mailbox or handler) at a time; one not answered within
+        ``ack_wait`` seconds (a node that died) is redelivered by the server. Events
+        published while no subscriber of the durable name was up wait in the stream.
+        Subscribers of one durable name on several nodes share its events. ``overflow``
+        and ``timeout`` do not apply: a full mailbox makes the event wait for room.
+
         Raises:
             ValueError: ``pattern`` is not a valid pattern, ``overflow`` is ``REJECT``,
                 ``timeout`` is not positive, or ``ref`` belongs to another system.
             TypeError: an argument has the wrong type, or ``ref`` is a remote ref (only
                 an actor of this node subscribes to its bus).
             ActorStopped: the system's bus has stopped.
+            JetStreamUnavailable: ``durable`` on a system without a cluster or without
+                declared streams.
+            JetStreamError: the server refused the durable consumer's settings.
         """
+        if durable is not None:
+            self._bus_access._check_own(ref, "subscribe()")
+            options = {
+                "durable": durable,
+                "max_deliver": max_deliver,
+                "max_ack_pending": max_ack_pending,
+                "backoff": backoff,
+                "ack_wait": ack_wait,
+            }
+            has_cluster = self._cluster_config is not None
+            await subscribe_durable(self._transport, has_cluster, ref, pattern, options)
+            return
         await self._bus_access.subscribe(ref, pattern, overflow, timeout)
 
     async def unsubscribe(self, ref: ActorRef, pattern: str | None = None) -> None:
         """Remove ``ref``'s subscription to ``pattern``, or all of its subscriptions when
         ``pattern`` is ``None``. Events already queued for ``ref`` are still delivered;
-        unsubscribing what is not subscribed does nothing.
+        unsubscribing what is not subscribed does nothing. A durable subscription ends
+        here, but its consumer stays on the server: events keep waiting there for the
+        next subscriber of the durable name.
 
         Raises:
             ValueError: ``pattern`` is not a valid pattern, or ``ref`` belongs to another
@@ -248,6 +315,8 @@ class ActorSystem:
             ActorStopped: the system's bus has stopped.
         """
         await self._bus_access.unsubscribe(ref, pattern)
+        if self._transport is not None:
+            await self._transport.durables.unsubscribe(ref, pattern)
 
     async def _subscribe_declared(self, ref: ActorRef, patterns: object) -> None:
         await self._bus_access.subscribe_declared(ref, patterns)

@@ -19,6 +19,7 @@ from actors._core._log import log_limited, logger
 from actors._core._ref import ActorRef
 from actors.remote._connect import connect
 from actors.remote._deathwatch import DeathWatch
+from actors.remote._durable import Durables
 from actors.remote._expiries import Expiries
 from actors.remote._inbound import Inbound
 from actors.remote._link import NodeLink
@@ -45,6 +46,7 @@ class NatsNode:
         self._inbound = Inbound(link)
         self._members = MemberLink(link, self._node_down, self._rejoined)
         self._deathwatch = DeathWatch(link, self._inbound.local_cell, self._members.rejoin)
+        self.durables = Durables(system, config.streams, link.codec)
         self._closed = False
 
     @property
@@ -76,6 +78,11 @@ class NatsNode:
             skip_subject_validation=True,
         )
         nc = link.nc
+        try:
+            await self.durables.start(nc)
+        except BaseException:
+            await nc.close()
+            raise
         prefix = link.prefix
         outbound = self._outbound
         await nc.subscribe(f"{prefix}.a.{self.node}.>", cb=self._inbound.on_actor_frame)
@@ -101,6 +108,7 @@ class NatsNode:
         self._outbound.fail_all(
             lambda _: ActorStopped(f"node {self.node} is shutting down", path=None), forget=False
         )
+        await self.durables.close()
         link.send(link.members_subject, encode_frame(Leave(self.node, link.incarnation)))
         if link.connected():
             await link.outbox.drain()

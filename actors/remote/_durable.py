@@ -1,0 +1,299 @@
+"""``Durables``: one node's durable events on JetStream: the declared streams, durable
+publishing, and the durable subscriptions of its actors.
+
+Subjects, under the per-system prefix ``actors.<system>``:
+
+- ``<prefix>.bus.<topic>``: a bus event; a declared ``DurableStream`` keeps those whose
+  topic matches its ``subjects`` (the stream is ``<system>_<name>`` on the server).
+- ``<prefix>.dlq.<durable>``: events a durable subscription gave up on (``max_deliver``
+  failed deliveries), with headers ``Actors-Topic``, ``Actors-Deliveries``,
+  ``Actors-Subscriber`` and ``Actors-Error``.
+
+How ``publish`` knows an event is durable: every node declares the same streams, so the
+topic alone says it (``durable_stream``); such an event is published with JetStream's
+``publish`` and waits for the server's acknowledgement (the event is stored), nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import nats.errors
+import nats.js.errors
+from nats.js import api
+
+from actors._cluster._durable_errors import (
+    DurablePublishFailed,
+    JetStreamError,
+    JetStreamUnavailable,
+)
+from actors._cluster._streams import DurableStream
+from actors._core._log import logger
+from actors.remote._durable_consumer import DurableConsumer
+from actors.remote._durable_wire import DurableEvent, encode_event
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client
+
+    from actors._cluster._durable_options import DurableOptions
+    from actors._core._ref import ActorRef
+    from actors._system._system import ActorSystem
+    from actors.remote._wire import Codec
+
+__all__ = ["MINIMUM_SERVER", "Durables", "check_server", "server_refusal"]
+
+# filter_subjects (2.10) is what keeps a durable consumer to its pattern; 2.9 ignores it.
+MINIMUM_SERVER = (2, 10)
+_RETENTION = {
+    "limits": api.RetentionPolicy.LIMITS,
+    "interest": api.RetentionPolicy.INTEREST,
+    "work_queue": api.RetentionPolicy.WORK_QUEUE,
+}
+_STORAGE = {"file": api.StorageType.FILE, "memory": api.StorageType.MEMORY}
+# Seconds a durable publish waits for the server's acknowledgement.
+_PUBLISH_TIMEOUT = 5.0
+# Topics whose stream was looked up (a publisher reuses a handful), cleared whole when full.
+_TOPIC_CACHE = 4096
+
+
+class Durables:
+    """The durable side of one node (private; ``NatsNode`` holds one)."""
+
+    def __init__(
+        self, system: ActorSystem, streams: tuple[DurableStream, ...], codec: Codec
+    ) -> None:
+        self._system = system
+        self._streams = streams
+        self._codec = codec
+        self._prefix = f"actors.{system.name}"
+        self.bus_prefix = f"{self._prefix}.bus."
+        self._nc: Client | None = None
+        self._topics: dict[str, DurableStream | None] = {}
+        self._consumers: dict[tuple[ActorRef, str], DurableConsumer] = {}
+
+    def server_name(self, stream: DurableStream) -> str:
+        """The stream's name on the server: the system's name, ``_``, the declared name."""
+        return f"{self._system.name}_{stream.name}"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, nc: Client) -> None:
+        """Check the server can keep durable events and create or update every declared
+        stream. Does nothing without declared streams.
+
+        Raises:
+            JetStreamUnavailable: the server has no JetStream or is older than 2.10.
+            JetStreamError: the server refused a stream's settings.
+        """
+        self._nc = nc
+        if not self._streams:
+            return
+        check_server(nc)
+        js = nc.jetstream()
+        for stream in self._streams:
+            await self._declare(js, stream)
+
+    async def _declare(self, js: Any, stream: DurableStream) -> None:
+        name = self.server_name(stream)
+        config = api.StreamConfig(
+            name=name,
+            subjects=[f"{self.bus_prefix}{pattern}" for pattern in stream.subjects],
+            retention=_RETENTION[stream.retention],
+            max_age=stream.max_age,
+            max_bytes=stream.max_bytes,
+            num_replicas=stream.replicas,
+            duplicate_window=stream.effective_duplicate_window,
+            storage=_STORAGE[stream.storage],
+        )
+        try:
+            try:
+                await js.stream_info(name)
+            except nats.js.errors.NotFoundError:
+                await js.add_stream(config)
+                logger.info("durable.stream_created", stream=name)
+            else:
+                await js.update_stream(config)
+                logger.info("durable.stream_updated", stream=name)
+        except nats.js.errors.ServiceUnavailableError as error:
+            raise JetStreamUnavailable(
+                f"the NATS server has no JetStream (start it with -js): {error}", stream=name
+            ) from error
+        except (nats.js.errors.APIError, nats.errors.Error) as error:
+            raise JetStreamError(
+                f"the NATS server refused stream {name!r}: {error}", stream=name
+            ) from error
+
+    async def close(self) -> None:
+        """End every durable subscription of this node (the consumers stay on the server)."""
+        for consumer in list(self._consumers.values()):
+            await consumer.close()
+
+    # ------------------------------------------------------------------ publishing
+
+    def durable_stream(self, topic: str) -> DurableStream | None:
+        """The declared stream that keeps events on ``topic``, or ``None``."""
+        topics = self._topics
+        try:
+            return topics[topic]
+        except KeyError:
+            pass
+        found = next((stream for stream in self._streams if stream.covers(topic)), None)
+        if len(topics) >= _TOPIC_CACHE:
+            topics.clear()
+        topics[topic] = found
+        return found
+
+    async def publish(
+        self,
+        stream: DurableStream,
+        topic: str,
+        event: Any,
+        key: str | None,
+        correlation_id: int | str,
+    ) -> None:
+        """Store ``event`` in ``stream`` and return once the server acknowledged it.
+
+        Raises:
+            SerializationError: the event's type is not registered or cannot be encoded.
+            DurablePublishFailed: the server did not acknowledge it.
+        """
+        name, body = self._codec.encode(event)
+        payload = encode_event(DurableEvent(name, body, correlation_id))
+        headers = None if key is None else {"Nats-Msg-Id": key}
+        server_name = self.server_name(stream)
+        nc = self._nc
+        if nc is None or not nc.is_connected:
+            raise DurablePublishFailed(
+                f"not connected to NATS: event on {topic!r} not published",
+                stream=server_name,
+                topic=topic,
+            )
+        try:
+            await nc.jetstream().publish(
+                f"{self.bus_prefix}{topic}",
+                payload,
+                timeout=_PUBLISH_TIMEOUT,
+                stream=server_name,
+                headers=headers,
+            )
+        except (nats.errors.Error, TimeoutError) as error:
+            raise DurablePublishFailed(
+                f"the server did not acknowledge the event on {topic!r}: {error!r}",
+                stream=server_name,
+                topic=topic,
+            ) from error
+
+    # ------------------------------------------------------------------ subscribing
+
+    async def subscribe(self, ref: ActorRef, pattern: str, options: DurableOptions) -> None:
+        """Create or bind the durable consumer ``options.durable`` for ``pattern`` and start
+        feeding ``ref`` from it.
+
+        Raises:
+            JetStreamUnavailable: no stream is declared at all.
+            ValueError: no declared stream keeps every topic of ``pattern``, or ``ref``
+                already has a durable subscription to ``pattern`` under another name.
+            JetStreamError: the server refused the consumer's settings.
+        """
+        if not self._streams:
+            raise JetStreamUnavailable(
+                "a durable subscription needs a declared stream: add"
+                " ClusterConfig(streams=[DurableStream(...)])"
+            )
+        stream = next((stream for stream in self._streams if stream.holds(pattern)), None)
+        if stream is None:
+            raise ValueError(
+                f"no declared stream keeps every topic of {pattern!r}: the streams keep"
+                f" {', '.join(repr(s) for stream in self._streams for s in stream.subjects)}"
+            )
+        existing = self._consumers.get((ref, pattern))
+        if existing is not None:
+            if existing.options == options:
+                return
+            raise ValueError(
+                f"{ref!r} already has a durable subscription to {pattern!r}"
+                f" ({existing.options.durable!r}); unsubscribe it first"
+            )
+        nc = self._nc
+        assert nc is not None
+        js = nc.jetstream()
+        server_name = self.server_name(stream)
+        config = api.ConsumerConfig(
+            durable_name=options.durable,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            deliver_policy=api.DeliverPolicy.ALL,
+            filter_subjects=[f"{self.bus_prefix}{pattern}"],
+            max_deliver=options.max_deliver,
+            max_ack_pending=options.max_ack_pending,
+            ack_wait=options.ack_wait,
+        )
+        try:
+            await js.add_consumer(server_name, config)
+            subscription = await js.pull_subscribe_bind(
+                durable=options.durable,
+                stream=server_name,
+                pending_msgs_limit=options.max_ack_pending + 1,
+            )
+        except (nats.js.errors.APIError, nats.errors.Error) as error:
+            raise JetStreamError(
+                f"the NATS server refused durable consumer {options.durable!r} on stream"
+                f" {server_name!r}: {error}",
+                stream=server_name,
+            ) from error
+        consumer = DurableConsumer(
+            self._system,
+            nc,
+            subscription,
+            self._codec,
+            ref,
+            pattern,
+            server_name,
+            options,
+            self.bus_prefix,
+            f"{self._prefix}.dlq.{options.durable}",
+            self._closed,
+        )
+        self._consumers[(ref, pattern)] = consumer
+        consumer.start()
+        logger.info("durable.subscribed", durable=options.durable, path=ref.path, pattern=pattern)
+
+    async def unsubscribe(self, ref: ActorRef, pattern: str | None) -> None:
+        """End ``ref``'s durable subscriptions to ``pattern`` (all of them for ``None``)."""
+        for (subscriber, subscribed), consumer in list(self._consumers.items()):
+            if subscriber is ref and pattern in (None, subscribed):
+                await consumer.close()
+
+    def consumers(self) -> tuple[DurableConsumer, ...]:
+        return tuple(self._consumers.values())
+
+    def _closed(self, consumer: DurableConsumer) -> None:
+        key = (consumer.ref, consumer.pattern)
+        if self._consumers.get(key) is consumer:
+            del self._consumers[key]
+
+
+def check_server(nc: Client) -> None:
+    """Raise ``JetStreamUnavailable`` unless the connected server runs JetStream, 2.10+."""
+    version = nc.connected_server_version
+    info = nc._server_info  # the INFO the server sent on connect
+    refusal = server_refusal(
+        (version.major, version.minor), str(info.get("version", version)), info.get("jetstream")
+    )
+    if refusal is not None:
+        raise JetStreamUnavailable(refusal)
+
+
+def server_refusal(version: tuple[int, int], text: str, jetstream: object) -> str | None:
+    """Why a server of ``version`` (``text`` as it reports it) with ``jetstream`` (the INFO
+    field) cannot keep durable events, or ``None`` when it can."""
+    if version < MINIMUM_SERVER:
+        return (
+            f"the NATS server is {text}; durable events need 2.10 or later (2.9 ignores a"
+            " consumer's filter_subjects and would deliver events to the wrong subscriber)"
+        )
+    if jetstream is not True:
+        return (
+            "the NATS server runs without JetStream: start it with -js (and -sd <dir> for"
+            " file storage)"
+        )
+    return None

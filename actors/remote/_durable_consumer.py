@@ -1,0 +1,314 @@
+"""``DurableConsumer``: one actor's durable subscription, fed from a JetStream pull consumer.
+
+Flow: a fetch loop pulls at most ``max_ack_pending - in flight`` events at a time (so no
+more than ``max_ack_pending`` are ever unacknowledged or buffered here), and hands each one
+to the subscriber's mailbox the way an ask does: an envelope with a reply future, the
+event's topic on it. The kernel completes that future when the handler returned (result),
+raised (``ActorFailed``), or could not run (``ActorStopped``, ``MailboxFull``); a done
+callback queues the outcome, and one settle loop answers the server in outcome order:
+``+ACK`` after the handler returned, ``-NAK`` with the backoff delay after a failure, and
+on the ``max_deliver``-th failed delivery a dead letter (reason ``max_deliveries``), a copy
+on the dead-letter subject and ``+TERM``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import nats.errors
+from nats.aio.msg import Msg
+
+from actors._cluster._durable_errors import MaxDeliveriesExceeded
+from actors._cluster._durable_options import DurableOptions, redelivery_delay
+from actors._core._envelope import new_envelope
+from actors._core._errors import ActorFailed, ActorStopped, MailboxFull
+from actors._core._log import log_limited, logger
+from actors.remote._durable_wire import decode_event
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client
+    from nats.js.client import JetStreamContext
+
+    from actors._core._ref import ActorRef
+    from actors._system._system import ActorSystem
+    from actors.remote._wire import Codec
+
+__all__ = ["DurableConsumer"]
+
+# Events pulled per fetch request at most (and no more than the room left under
+# max_ack_pending); a fetch that finds nothing returns after this many seconds.
+_FETCH_BATCH = 256
+_FETCH_WAIT = 1.0
+# Seconds between retries of a fetch that failed (server gone, reconnecting).
+_RETRY = 0.25
+# Seconds close() waits for the outcomes of the events in flight.
+_CLOSE_WAIT = 2.0
+
+
+class DurableConsumer:
+    """The durable subscription of ``ref`` to ``pattern`` (private; see ``Durables``)."""
+
+    def __init__(
+        self,
+        system: ActorSystem,
+        nc: Client,
+        subscription: JetStreamContext.PullSubscription,
+        codec: Codec,
+        ref: ActorRef,
+        pattern: str,
+        stream: str,
+        options: DurableOptions,
+        bus_prefix: str,
+        dead_letter_subject: str,
+        on_closed: Callable[[DurableConsumer], None],
+    ) -> None:
+        self._on_closed = on_closed
+        self._system = system
+        self._nc = nc
+        self._subscription = subscription
+        self._codec = codec
+        self.ref = ref
+        self.pattern = pattern
+        self.stream = stream
+        self.options = options
+        self._bus_prefix = bus_prefix
+        self._dead_letter_subject = dead_letter_subject
+        # Invariant: in_flight == events fetched and not yet answered to the server
+        # (ack, nak or term), never more than options.max_ack_pending.
+        self.in_flight = 0
+        self._room = asyncio.Event()
+        # Outcomes of handled events, answered by the settle loop in this order.
+        self._outcomes: deque[tuple[Msg, int, Any, BaseException | None]] = deque()
+        self._outcome = asyncio.Event()
+        self._closed = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.delivered = 0
+        self.acknowledged = 0
+        self.redelivered = 0
+        self.dead_lettered = 0
+
+    def __repr__(self) -> str:
+        return f"<DurableConsumer {self.options.durable} {self.ref.path} {self.pattern!r}>"
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        name = f"durable {self.options.durable} {self.ref.path}"
+        for coroutine, role in (
+            (self._fetch_loop(), "fetch"),
+            (self._settle_loop(), "settle"),
+            (self._watch(), "watch"),
+        ):
+            task = loop.create_task(coroutine, name=f"{name} {role}")
+            task.add_done_callback(self._task_done)
+            self._tasks.append(task)
+
+    async def close(self) -> None:
+        """Stop fetching, answer the server for what is in flight (waiting for it at most
+        ``_CLOSE_WAIT`` seconds; the server redelivers the rest after ``ack_wait``), and
+        unsubscribe. The consumer stays on the server, so events published from now on
+        wait there for the next subscriber of this durable name. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._outcome.set()
+        current = asyncio.current_task()
+        tasks = [task for task in self._tasks if task is not current]
+        for task in tasks:
+            if not task.get_name().endswith("settle"):
+                task.cancel()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=_CLOSE_WAIT)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        try:
+            await self._subscription.unsubscribe()
+        except Exception as error:  # the connection may be gone: the server cleans up
+            logger.debug(
+                "durable.unsubscribe_failed", durable=self.options.durable, error=repr(error)
+            )
+        self._on_closed(self)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error(
+                "durable.task_failed",
+                durable=self.options.durable,
+                task=task.get_name(),
+                exc_info=task.exception(),
+            )
+
+    async def _watch(self) -> None:
+        # A subscriber that stopped for good ends its subscription (as on the local bus).
+        await self.ref.wait_stopped()
+        await self.close()
+
+    # ------------------------------------------------------------------ fetching
+
+    async def _fetch_loop(self) -> None:
+        limit = self.options.max_ack_pending
+        while not self._closed:
+            room = limit - self.in_flight
+            if room <= 0:
+                self._room.clear()
+                await self._room.wait()
+                continue
+            try:
+                messages = await self._subscription.fetch(min(room, _FETCH_BATCH), _FETCH_WAIT)
+            except nats.errors.TimeoutError:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log_limited(
+                    "warning",
+                    "durable.fetch_failed",
+                    self.options.durable,
+                    durable=self.options.durable,
+                    error=repr(error),
+                )
+                await asyncio.sleep(_RETRY)  # the client is reconnecting; try again
+                continue
+            for message in messages:
+                self._deliver(message)
+
+    def _deliver(self, message: Msg) -> None:
+        self.in_flight += 1
+        self.delivered += 1
+        delivered = message.metadata.num_delivered
+        topic = message.subject[len(self._bus_prefix) :]
+        try:
+            stored = decode_event(message.data)
+            event = self._codec.decode(stored.kind, stored.body)
+        except (msgspec.DecodeError, msgspec.ValidationError, LookupError) as error:
+            self._system.dead_letters.record(message.data, self.ref, "undecodable", error)
+            log_limited(
+                "warning",
+                "durable.undecodable",
+                self.options.durable,
+                durable=self.options.durable,
+                topic=topic,
+                error=repr(error),
+            )
+            self._queue(message, delivered, None, _Undecodable(error))
+            return
+        cell = self.ref._cell
+        reply: asyncio.Future[Any] = cell.loop.create_future()
+        envelope = new_envelope(event, reply, stored.correlation_id)
+        envelope.topic = topic
+        reply.add_done_callback(functools.partial(self._handled, message, delivered, event))
+        # The kernel's ask path (ActorRef.ask without a deadline): admitted, refused with a
+        # verdict, or parked behind blocked senders until the mailbox has room. The
+        # envelope's reply is completed by whoever finishes it.
+        mailbox = self.ref._mailbox
+        try:
+            verdict = mailbox.offer(envelope)
+            if verdict and not cell.settle(envelope, verdict):
+                mailbox.park(envelope)
+        except MailboxFull as error:  # a `reject` mailbox that is full
+            if not reply.done():
+                reply.set_exception(error)
+
+    def _handled(
+        self, message: Msg, delivered: int, event: Any, reply: asyncio.Future[Any]
+    ) -> None:
+        # Called by the loop once the kernel completed the envelope; never raises.
+        if reply.cancelled():
+            error: BaseException | None = ActorStopped("the delivery was cancelled")
+        else:
+            error = reply.exception()
+        self._queue(message, delivered, event, error)
+
+    def _queue(self, message: Msg, delivered: int, event: Any, error: BaseException | None) -> None:
+        self._outcomes.append((message, delivered, event, error))
+        self._outcome.set()
+
+    # ------------------------------------------------------------------ answering
+
+    async def _settle_loop(self) -> None:
+        outcomes = self._outcomes
+        while True:
+            if not outcomes:
+                if self._closed and self.in_flight == 0:
+                    return
+                self._outcome.clear()
+                await self._outcome.wait()
+                continue
+            message, delivered, event, error = outcomes.popleft()
+            try:
+                await self._answer(message, delivered, event, error)
+            except Exception as failure:  # the connection is gone: the server redelivers
+                log_limited(
+                    "warning",
+                    "durable.answer_failed",
+                    self.options.durable,
+                    durable=self.options.durable,
+                    error=repr(failure),
+                )
+            self.in_flight -= 1
+            self._room.set()
+
+    async def _answer(
+        self, message: Msg, delivered: int, event: Any, error: BaseException | None
+    ) -> None:
+        if error is None:
+            self.acknowledged += 1
+            await message.ack()
+            return
+        if isinstance(error, _Undecodable):
+            await message.term()  # no delivery will ever decode it
+            return
+        options = self.options
+        if isinstance(error, ActorFailed | MailboxFull) and delivered >= options.max_deliver:
+            await self._dead_letter(message, delivered, event, error)
+            return
+        self.redelivered += 1
+        if isinstance(error, ActorStopped) and not self.ref.is_alive:
+            await message.nak()  # for the next subscriber of this durable, at once
+            return
+        await message.nak(delay=redelivery_delay(options.backoff, delivered))
+
+    async def _dead_letter(
+        self, message: Msg, delivered: int, event: Any, error: BaseException
+    ) -> None:
+        self.dead_lettered += 1
+        topic = message.subject[len(self._bus_prefix) :]
+        letter = MaxDeliveriesExceeded(
+            f"durable event on {topic!r} failed on each of its {delivered} deliveries",
+            path=self.ref.path,
+            message_type=type(event).__name__,
+            deliveries=delivered,
+            topic=topic,
+            durable=self.options.durable,
+            stream=self.stream,
+        )
+        letter.__cause__ = error.__cause__ if isinstance(error, ActorFailed) else error
+        self._system.dead_letters.record(event, self.ref, "max_deliveries", letter)
+        logger.warning(
+            "durable.max_deliveries",
+            durable=self.options.durable,
+            topic=topic,
+            deliveries=delivered,
+            path=self.ref.path,
+        )
+        await self._nc.publish(
+            self._dead_letter_subject,
+            message.data,
+            headers={
+                "Actors-Topic": topic,
+                "Actors-Deliveries": str(delivered),
+                "Actors-Subscriber": self.ref.path,
+                "Actors-Error": type(letter.__cause__).__name__,
+            },
+        )
+        await message.term()
+
+
+class _Undecodable(Exception):
+    """The outcome of an event this node cannot decode (already a dead letter)."""
