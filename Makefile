@@ -44,10 +44,12 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.remote
+	$(BIN)/python -m benchmarks.durable
 
 # Remote actors against raw nats-py on one local nats-server (ratios in the same run).
 bench-remote: $(STAMP)
 	$(BIN)/python -m benchmarks.remote
+	$(BIN)/python -m benchmarks.durable
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --quick $(BENCH_ARGS)

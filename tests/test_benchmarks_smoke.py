@@ -313,3 +313,13 @@ def test_the_remote_benchmark_runs_remote_and_raw_side_by_side() -> None:
         assert row["remote_per_s"] > 0
         assert row["raw_per_s"] > 0
         assert row["ratio"] > 0
+
+
+def test_the_durable_benchmark_runs_durable_and_raw_jetstream_side_by_side() -> None:
+    from benchmarks import durable
+
+    row = durable.run(600, rounds=1)
+    assert row["n"] == 600
+    assert row["durable_per_s"] > 0
+    assert row["raw_per_s"] > 0
+    assert row["ratio"] > 0

@@ -16,6 +16,7 @@ topic alone says it (``durable_stream``); such an event is published with JetStr
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import nats.errors
@@ -31,9 +32,11 @@ from actors._cluster._streams import DurableStream
 from actors._core._log import logger
 from actors.remote._durable_consumer import DurableConsumer
 from actors.remote._durable_wire import DurableEvent, encode_event
+from actors.remote._expiries import Expiries
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
+    from nats.js.client import JetStreamContext
 
     from actors._cluster._durable_options import DurableOptions
     from actors._core._ref import ActorRef
@@ -52,6 +55,8 @@ _RETENTION = {
 _STORAGE = {"file": api.StorageType.FILE, "memory": api.StorageType.MEMORY}
 # Seconds a durable publish waits for the server's acknowledgement.
 _PUBLISH_TIMEOUT = 5.0
+# Durable publishes awaiting the server's acknowledgement at most; one more waits for room.
+_PUBLISH_WINDOW = 4096
 # Topics whose stream was looked up (a publisher reuses a handful), cleared whole when full.
 _TOPIC_CACHE = 4096
 
@@ -68,6 +73,10 @@ class Durables:
         self._prefix = f"actors.{system.name}"
         self.bus_prefix = f"{self._prefix}.bus."
         self._nc: Client | None = None
+        # One JetStream context: its publish_async reply subscription is made once.
+        self._js: JetStreamContext | None = None
+        # The deadlines of the publishes awaiting acknowledgement (one timer, not one each).
+        self._expiries: Expiries | None = None
         self._topics: dict[str, DurableStream | None] = {}
         self._consumers: dict[tuple[ActorRef, str], DurableConsumer] = {}
 
@@ -89,7 +98,7 @@ class Durables:
         if not self._streams:
             return
         check_server(nc)
-        js = nc.jetstream()
+        js = self._js = nc.jetstream(publish_async_max_pending=_PUBLISH_WINDOW)
         for stream in self._streams:
             await self._declare(js, stream)
 
@@ -127,6 +136,8 @@ class Durables:
         """End every durable subscription of this node (the consumers stay on the server)."""
         for consumer in list(self._consumers.values()):
             await consumer.close()
+        if self._expiries is not None:
+            self._expiries.close()
 
     # ------------------------------------------------------------------ publishing
 
@@ -162,20 +173,32 @@ class Durables:
         headers = None if key is None else {"Nats-Msg-Id": key}
         server_name = self.server_name(stream)
         nc = self._nc
-        if nc is None or not nc.is_connected:
+        js = self._js
+        if nc is None or js is None or not nc.is_connected:
             raise DurablePublishFailed(
                 f"not connected to NATS: event on {topic!r} not published",
                 stream=server_name,
                 topic=topic,
             )
         try:
-            await nc.jetstream().publish(
+            # publish_async shares one reply subscription among all publishes in flight
+            # (js.publish would make a request, with its own reply handling, per event).
+            # No expected-stream header: the subject alone names one stream (declared
+            # streams never overlap), and a header would cost every event a parse on
+            # both sides.
+            acknowledged = await js.publish_async(
                 f"{self.bus_prefix}{topic}",
                 payload,
-                timeout=_PUBLISH_TIMEOUT,
-                stream=server_name,
+                # No stall timeout: nats-py would wrap the wait in a task per publish.
+                # A full window frees up within _PUBLISH_TIMEOUT, as the wait below ends
+                # (and cancels) every publish in flight by then.
+                wait_stall=None,
                 headers=headers,
             )
+            if self._expiries is None:
+                self._expiries = Expiries(asyncio.get_running_loop())
+            self._expiries.add(_PUBLISH_TIMEOUT, _expire, acknowledged)
+            await acknowledged
         except (nats.errors.Error, TimeoutError) as error:
             raise DurablePublishFailed(
                 f"the server did not acknowledge the event on {topic!r}: {error!r}",
@@ -270,6 +293,12 @@ class Durables:
         key = (consumer.ref, consumer.pattern)
         if self._consumers.get(key) is consumer:
             del self._consumers[key]
+
+
+def _expire(acknowledged: asyncio.Future[Any]) -> None:
+    # Failing the future also frees its place in nats-py's window of pending publishes.
+    if not acknowledged.done():
+        acknowledged.set_exception(TimeoutError(f"no acknowledgement within {_PUBLISH_TIMEOUT}s"))
 
 
 def check_server(nc: Client) -> None:

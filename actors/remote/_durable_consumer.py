@@ -82,6 +82,9 @@ class DurableConsumer:
         # (ack, nak or term), never more than options.max_ack_pending.
         self.in_flight = 0
         self._room = asyncio.Event()
+        # The fetch loop asks for more once this much room is free (half the bound, at
+        # most a full batch).
+        self._batch = min(_FETCH_BATCH, (options.max_ack_pending + 1) // 2)
         # Outcomes of handled events, answered by the settle loop in this order.
         self._outcomes: deque[tuple[Msg, int, Any, BaseException | None]] = deque()
         self._outcome = asyncio.Event()
@@ -155,7 +158,9 @@ class DurableConsumer:
         limit = self.options.max_ack_pending
         while not self._closed:
             room = limit - self.in_flight
-            if room <= 0:
+            if room < self._batch:
+                # Fetch in batches: waiting for room for one event at a time would make
+                # every fetch a round trip for one event.
                 self._room.clear()
                 await self._room.wait()
                 continue
@@ -252,7 +257,8 @@ class DurableConsumer:
                     error=repr(failure),
                 )
             self.in_flight -= 1
-            self._room.set()
+            if self.options.max_ack_pending - self.in_flight >= self._batch:
+                self._room.set()
 
     async def _answer(
         self, message: Msg, delivered: int, event: Any, error: BaseException | None

@@ -192,10 +192,11 @@ async def test_unacknowledged_events_are_bounded_by_max_ack_pending(js_server: N
         finally:
             await nc.close()
         (consumer,) = system._transport.durables.consumers()  # type: ignore[union-attr]
-        assert consumer.in_flight == 8
-        assert info.num_ack_pending == 8
+        # Held by the blocked handler: never more than max_ack_pending, here or on the server.
+        assert 4 <= consumer.in_flight <= 8
+        assert info.num_ack_pending == consumer.in_flight
         assert ref.statistics().high_water_mark <= 8
-        assert info.num_pending == 92
+        assert info.num_pending == 100 - consumer.in_flight
         recorder.gate.set()
         await recorder.wait_for(lambda: len(recorder.handled) == 100)
         assert [n for _, n in recorder.handled] == list(range(100))
