@@ -125,3 +125,18 @@ def test_the_deployment_configs_build(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.password == "from-the-environment"
     assert "from-the-environment" not in repr(config)
     assert deploy.config_with_tls().tls is not None
+
+
+@pytest.mark.real_time
+def test_the_durable_events_example_charges_once_and_dead_letters_the_poison_order() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "examples.durable.billing"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    charged = [line for line in result.stdout.splitlines() if line.startswith("charged ")]
+    assert charged == ["charged A-1: 1250 cents", "charged A-3: 990 cents"]
+    assert "dead letter after 3 deliveries: OrderPaid(order_id='A-2', cents=-5)" in result.stdout

@@ -1,0 +1,1 @@
+"""The durable events example (docs/how-to/durable-events.md)."""
