@@ -77,7 +77,11 @@ def _describe(node: ChildNode, *, root: bool = False) -> str:
     if node.shutdown is not None:
         text += f", shutdown {_seconds(node.shutdown)}"
     if not isinstance(node, SupervisorSpec | DynamicSupervisorSpec) and node.subscribe:
-        text += f", subscribes to {', '.join(node.subscribe)}"
+        patterns = [
+            entry if isinstance(entry, str) else f"{entry.pattern} (durable {entry.durable})"
+            for entry in node.subscribe
+        ]
+        text += f", subscribes to {', '.join(patterns)}"
     return text
 
 

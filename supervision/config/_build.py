@@ -22,6 +22,7 @@ from supervision._path_ref import PathRef
 from supervision._spec import DEFAULT_SHUTDOWN, ChildSpec
 from supervision._strategy import Directive, OneForAll, OneForOne, Restart, RestForOne, Strategy
 from supervision._supervisor import Supervisor
+from supervision.config._durable import with_durable_subscriptions
 from supervision.config._error import ConfigError, ConfigProblem
 from supervision.config._refs import REF_KEY, absolute_path, node_paths, ref_problem, refs_of
 from supervision.config._resolve import (
@@ -162,7 +163,9 @@ class _Builder:
         if cls is None:
             return None
         args = self.refs(fit_args(cls, node.args, partial=partial), location)
-        cls = _with_subscriptions(cls, node.subscribe)
+        patterns = [entry for entry in node.subscribe if isinstance(entry, str)]
+        durables = [entry for entry in node.subscribe if not isinstance(entry, str)]
+        cls = with_durable_subscriptions(_with_subscriptions(cls, patterns), durables)
         return functools.partial(cls, **args) if args else cls
 
     def pool(self, node: PoolSpec, location: str) -> Callable[[], Actor] | None:

@@ -27,6 +27,8 @@ import msgspec
 
 from actors import ClusterConfig
 from supervision.config._cluster_spec import ClusterSpec
+from supervision.config._durable import check_streams
+from supervision.config._durable_spec import durable_streams
 from supervision.config._error import ConfigError, ConfigProblem
 from supervision.config._fields import BAD, FieldChecker, join
 from supervision.config._resolve import Unusable, _resolve, did_you_mean, show
@@ -45,6 +47,7 @@ _KEYS = (
     "nkeys_seed",
     "user_credentials",
     "nodes",
+    "streams",
 )
 _HEARTBEAT_KEYS = ("interval", "timeout")
 _NODE = re.compile(r"[A-Za-z0-9_-]+")
@@ -106,6 +109,9 @@ def check_cluster(
                 checker.problem(
                     join(location, key), "the name of an environment variable", show(table[key])
                 )
+    if "streams" in table:
+        streams = check_streams(checker, table["streams"], join(location, "streams"))
+        out["streams"] = streams  # BAD stays, so that durable patterns are not re-checked
     if "nodes" in table:
         nodes = _nodes(checker, table["nodes"], join(location, "nodes"), children)
         if nodes is not BAD:
@@ -283,15 +289,23 @@ def cluster_config(
     if problems:
         raise ConfigError(problems, source=source)
     assert chosen_node is not None
-    return ClusterConfig(
-        servers=chosen_servers,
-        node=chosen_node,
-        messages=messages,
-        heartbeat_interval=spec.heartbeat.interval,
-        heartbeat_timeout=spec.heartbeat.timeout,
-        user=spec.user,
-        nkeys_seed=spec.nkeys_seed,
-        user_credentials=spec.user_credentials,
-        password=secrets.get("password"),
-        token=secrets.get("token"),
-    )
+    try:
+        streams = durable_streams(spec.streams)
+        return ClusterConfig(
+            servers=chosen_servers,
+            node=chosen_node,
+            messages=messages,
+            heartbeat_interval=spec.heartbeat.interval,
+            heartbeat_timeout=spec.heartbeat.timeout,
+            user=spec.user,
+            nkeys_seed=spec.nkeys_seed,
+            user_credentials=spec.user_credentials,
+            password=secrets.get("password"),
+            token=secrets.get("token"),
+            streams=streams,
+        )
+    except ValueError as error:  # streams that share a topic: only seen all together
+        raise ConfigError(
+            [ConfigProblem("$.cluster.streams", "streams that keep distinct topics", str(error))],
+            source=source,
+        ) from None

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import msgspec
 
+from supervision.config._durable_spec import StreamSpec
+
 __all__ = ["ClusterSpec", "HeartbeatSpec"]
 
 
@@ -24,7 +26,8 @@ class ClusterSpec(
     ``user`` with ``password_env`` (the name of the environment variable holding the
     password), ``token_env``, ``nkeys_seed`` or ``user_credentials`` (file paths); and
     ``nodes``, which top-level children of ``[tree]`` each node runs (a child no node lists
-    runs on every node)."""
+    runs on every node); ``streams``, the JetStream streams for durable events
+    (``actors.DurableStream`` settings)."""
 
     servers: tuple[str, ...] = ()
     node: str | None = None
@@ -36,3 +39,4 @@ class ClusterSpec(
     nkeys_seed: str | None = None
     user_credentials: str | None = None
     nodes: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
+    streams: tuple[StreamSpec, ...] = ()

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 import msgspec
 
 from supervision.config._cluster_spec import ClusterSpec
+from supervision.config._durable_spec import DurableSubscriptionSpec
 
 __all__ = [
     "DIRECTIVES",
@@ -91,7 +92,8 @@ class BackoffSpec(_Spec, frozen=True):
 
 class WorkerSpec(_Spec, frozen=True, tag_field="kind", tag="worker"):
     """A worker child: an instance of ``actor`` (``"package.module:Class"``) built with
-    ``args`` as keyword arguments, subscribed on the bus to the patterns in ``subscribe``.
+    ``args`` as keyword arguments, subscribed on the bus to the patterns in ``subscribe``
+    (and durably, for its ``{ pattern, durable, ... }`` entries).
 
     ``shutdown`` is seconds or ``"infinity"``; ``None`` means the default by kind (5.0, or
     ``"infinity"`` when ``actor`` is itself a ``Supervisor`` subclass).
@@ -100,7 +102,7 @@ class WorkerSpec(_Spec, frozen=True, tag_field="kind", tag="worker"):
     name: str
     actor: str
     args: dict[str, Any] = msgspec.field(default_factory=dict)
-    subscribe: tuple[str, ...] = ()
+    subscribe: tuple[str | DurableSubscriptionSpec, ...] = ()
     restart: RestartType = "permanent"
     shutdown: Shutdown | None = None
     mailbox: MailboxSpec = msgspec.field(default_factory=MailboxSpec)
@@ -157,7 +159,7 @@ class TemplateSpec(_Spec, frozen=True):
     actor: str
     name: str | None = None
     args: dict[str, Any] = msgspec.field(default_factory=dict)
-    subscribe: tuple[str, ...] = ()
+    subscribe: tuple[str | DurableSubscriptionSpec, ...] = ()
     restart: RestartType = "permanent"
     shutdown: Shutdown | None = None
     mailbox: MailboxSpec = msgspec.field(default_factory=MailboxSpec)

@@ -18,6 +18,7 @@ import msgspec
 
 from actors import Actor
 from supervision.config._cluster import check_cluster
+from supervision.config._durable import check_durable_patterns, check_subscriptions
 from supervision.config._error import ConfigError, ConfigProblem
 from supervision.config._fields import BAD, NAME, FieldChecker, join
 from supervision.config._refs import REF_KEY, ref_problem, refs_of
@@ -117,6 +118,9 @@ class _Checker(FieldChecker):
         # is known.
         self.paths: dict[str, str] = {}
         self.refs: list[tuple[str, str, object]] = []
+        # Each durable subscribe entry (the location of its pattern, the pattern), checked
+        # against [cluster] streams once the whole document is read.
+        self.durables: list[tuple[str, str]] = []
 
     # ------------------------------------------------------------------ document
 
@@ -135,11 +139,14 @@ class _Checker(FieldChecker):
             tree = self.root(top["tree"], "$.tree", system.get("name", "actors"))
         self.check_refs()
         document = {"system": system, "tree": tree}
+        streams: Any = []
         if "cluster" in top:
             children = [child.get("name") for child in tree.get("children", ())]
-            document["cluster"] = check_cluster(
+            document["cluster"] = cluster = check_cluster(
                 self, top["cluster"], "$.cluster", [name for name in children if name]
             )
+            streams = cluster.get("streams", []) if isinstance(cluster, dict) else BAD
+        check_durable_patterns(self, self.durables, streams)
         return document
 
     def check_refs(self) -> None:
@@ -251,6 +258,15 @@ class _Checker(FieldChecker):
                     out["template"] = template
         else:
             self.actor_fields(table, location, out, partial=False, base=path)
+            if kind == "pool":
+                for index, entry in enumerate(out.get("subscribe", ())):
+                    if isinstance(entry, dict):
+                        self.problem(
+                            f"{join(location, 'subscribe')}[{index}]",
+                            "a bus pattern (a pool acknowledges an event when it routed it,"
+                            " not when a routee handled it: subscribe its workers durably)",
+                            "a durable subscription",
+                        )
             if kind == "pool" and self.required(
                 table, "pool", location, "a table such as { size = 4 }"
             ):
@@ -355,8 +371,16 @@ class _Checker(FieldChecker):
         elif cls is not None and not partial:
             for problem in args_problems(cls, {}, partial=False):
                 self.unusable(join(location, "args"), problem)
-        self.copy(table, out, "subscribe", location, self.patterns)
+        self.copy(table, out, "subscribe", location, self.subscriptions)
         return cls
+
+    def subscriptions(self, value: Any, location: str) -> Any:
+        checked = check_subscriptions(self, value, location)
+        if checked is not BAD:
+            for index, entry in enumerate(checked):
+                if isinstance(entry, dict):
+                    self.durables.append((f"{location}[{index}].pattern", entry["pattern"]))
+        return checked
 
     def template(self, value: Any, location: str, base: str | None) -> dict[str, Any] | None:
         table = self.table(value, location, "a table: the children's actor, args, ...")
