@@ -266,6 +266,7 @@ class Durables:
         consumer = DurableConsumer(
             self._system,
             nc,
+            js,
             subscription,
             self._codec,
             ref,
@@ -275,6 +276,12 @@ class Durables:
             self.bus_prefix,
             f"{self._prefix}.dlq.{options.durable}",
             self._closed,
+        )
+        # One node of those sharing the durable name turns each advisory into a dead letter.
+        consumer.advisories = await nc.subscribe(
+            f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{server_name}.{options.durable}",
+            queue=f"{self._prefix}.dlq.{options.durable}",
+            cb=consumer.on_max_deliveries,
         )
         self._consumers[(ref, pattern)] = consumer
         consumer.start()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from actors.remote._durable_wire import decode_event
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
+    from nats.aio.subscription import Subscription
     from nats.js.client import JetStreamContext
 
     from actors._core._ref import ActorRef
@@ -57,6 +59,7 @@ class DurableConsumer:
         self,
         system: ActorSystem,
         nc: Client,
+        js: JetStreamContext,
         subscription: JetStreamContext.PullSubscription,
         codec: Codec,
         ref: ActorRef,
@@ -70,7 +73,10 @@ class DurableConsumer:
         self._on_closed = on_closed
         self._system = system
         self._nc = nc
+        self._js = js
         self._subscription = subscription
+        # The MAX_DELIVERIES advisories of this consumer (set by Durables once subscribed).
+        self.advisories: Subscription | None = None
         self._codec = codec
         self.ref = ref
         self.pattern = pattern
@@ -131,6 +137,8 @@ class DurableConsumer:
             if pending:
                 await asyncio.wait(pending)
         try:
+            if self.advisories is not None:
+                await self.advisories.unsubscribe()
             await self._subscription.unsubscribe()
         except Exception as error:  # the connection may be gone: the server cleans up
             logger.debug(
@@ -283,10 +291,49 @@ class DurableConsumer:
     async def _dead_letter(
         self, message: Msg, delivered: int, event: Any, error: BaseException
     ) -> None:
-        self.dead_lettered += 1
+        cause = error.__cause__ if isinstance(error, ActorFailed) else error
         topic = message.subject[len(self._bus_prefix) :]
+        what = f"failed on each of its {delivered} deliveries"
+        await self._give_up(message.data, topic, delivered, event, cause, what)
+        await message.term()
+
+    async def on_max_deliveries(self, advisory: Msg) -> None:
+        """The server's ``MAX_DELIVERIES`` advisory: an event delivered ``max_deliver`` times
+        without an answer (its handler outlived ``ack_wait``, or its node died each time)
+        that the server will not deliver again. It becomes a dead letter too; a failure the
+        handler raised never gets here (that event was dead-lettered and terminated)."""
+        try:
+            notice = json.loads(advisory.data)
+            sequence = int(notice["stream_seq"])
+            delivered = int(notice.get("deliveries", self.options.max_deliver))
+            stored = await self._js.get_msg(self.stream, sequence)
+        except Exception as error:  # the event is gone (max_age) or the server is
+            logger.warning(
+                "durable.advisory_failed", durable=self.options.durable, error=repr(error)
+            )
+            return
+        data = stored.data or b""
+        topic = (stored.subject or "")[len(self._bus_prefix) :]
+        try:
+            decoded = decode_event(data)
+            event: Any = self._codec.decode(decoded.kind, decoded.body)
+        except (msgspec.DecodeError, msgspec.ValidationError, LookupError):
+            event = data
+        what = f"was not answered within ack_wait on any of its {delivered} deliveries"
+        await self._give_up(data, topic, delivered, event, None, what)
+
+    async def _give_up(
+        self,
+        data: bytes,
+        topic: str,
+        delivered: int,
+        event: Any,
+        cause: BaseException | None,
+        what: str,
+    ) -> None:
+        self.dead_lettered += 1
         letter = MaxDeliveriesExceeded(
-            f"durable event on {topic!r} failed on each of its {delivered} deliveries",
+            f"durable event on {topic!r} {what}",
             path=self.ref.path,
             message_type=type(event).__name__,
             deliveries=delivered,
@@ -294,7 +341,7 @@ class DurableConsumer:
             durable=self.options.durable,
             stream=self.stream,
         )
-        letter.__cause__ = error.__cause__ if isinstance(error, ActorFailed) else error
+        letter.__cause__ = cause
         self._system.dead_letters.record(event, self.ref, "max_deliveries", letter)
         logger.warning(
             "durable.max_deliveries",
@@ -305,15 +352,14 @@ class DurableConsumer:
         )
         await self._nc.publish(
             self._dead_letter_subject,
-            message.data,
+            data,
             headers={
                 "Actors-Topic": topic,
                 "Actors-Deliveries": str(delivered),
                 "Actors-Subscriber": self.ref.path,
-                "Actors-Error": type(letter.__cause__).__name__,
+                "Actors-Error": "unanswered" if cause is None else type(cause).__name__,
             },
         )
-        await message.term()
 
 
 class _Undecodable(Exception):

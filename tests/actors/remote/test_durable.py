@@ -12,6 +12,7 @@ from nats.js import api
 
 from actors import (
     ActorSystem,
+    DeadLetter,
     DurableStream,
     JetStreamError,
     JetStreamUnavailable,
@@ -175,6 +176,35 @@ async def test_a_failing_handler_gets_the_event_again_and_a_poison_event_is_dead
         assert copy.headers["Actors-Deliveries"] == "4"
         assert copy.headers["Actors-Topic"] == "orders.paid"
         assert copy.headers["Actors-Error"] == "RuntimeError"
+
+
+async def test_an_event_never_answered_within_ack_wait_becomes_a_dead_letter_too(
+    js_server: NatsServer,
+) -> None:
+    async with durable_node(js_server.url, system="unanswered") as system:
+        recorder = Recorder()
+        recorder.gate = asyncio.Event()
+        ref = await supervised(system, recorder)
+        gave_up = asyncio.Event()
+
+        def on_dead_letter(letter: DeadLetter) -> None:
+            if letter.reason == "max_deliveries":
+                gave_up.set()
+
+        system.dead_letters.add_listener(on_dead_letter)
+        # The handler outlives ack_wait: the server redelivers, then gives up after two.
+        await system.subscribe(ref, "orders.>", durable="billing", max_deliver=2, ack_wait=0.2)
+        await system.publish("orders.paid", Event(5))
+        async with asyncio.timeout(10):
+            await gave_up.wait()
+        recorder.gate.set()
+        (letter,) = [x for x in system.dead_letters.recent if x.reason == "max_deliveries"]
+        assert letter.message == Event(5)
+        error = letter.error
+        assert isinstance(error, MaxDeliveriesExceeded)
+        assert error.deliveries == 2
+        assert "not answered within ack_wait" in error.reason
+        assert error.__cause__ is None
 
 
 async def test_unacknowledged_events_are_bounded_by_max_ack_pending(js_server: NatsServer) -> None:
