@@ -255,7 +255,9 @@ class Durables:
             subscription = await js.pull_subscribe_bind(
                 durable=options.durable,
                 stream=server_name,
-                pending_msgs_limit=options.max_ack_pending + 1,
+                # The server sends at most max_ack_pending events; the margin is for the
+                # status messages that end fetch requests.
+                pending_msgs_limit=options.max_ack_pending + 64,
             )
         except (nats.js.errors.APIError, nats.errors.Error) as error:
             raise JetStreamError(
