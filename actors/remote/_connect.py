@@ -88,8 +88,10 @@ async def connect(
                     refused="a plain connection (the server does not require TLS)",
                 )
             return client
+        # str(), not repr(): an OSError names its file there (a missing seed or .creds).
         raise NodeUnreachable(
-            f"cannot connect to NATS at {servers}: {error!r}", node=config.node
+            f"cannot connect to NATS at {servers}: {type(error).__name__}: {error}",
+            node=config.node,
         ) from error
     connecting.cancel()
     await asyncio.wait({connecting})

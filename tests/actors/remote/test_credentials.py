@@ -120,6 +120,13 @@ async def test_nkey_seed_file(tmp_path: Path) -> None:
         await _works(server.url, nkeys_seed=str(tmp_path / "user.nk"))
         error = await _refused(server.url, nkeys_seed=str(tmp_path / "stranger.nk"))
         assert error.refused == f"the NKey of seed file {tmp_path / 'stranger.nk'}"
+        missing = tmp_path / "missing.nk"
+        system = ActorSystem("creds", cluster=_config(server.url, "a", nkeys_seed=str(missing)))
+        try:
+            with pytest.raises(NodeUnreachable, match=f"FileNotFoundError: .*{missing}"):
+                await system.start()
+        finally:
+            await system.shutdown()
 
 
 def _b64(data: bytes) -> str:
