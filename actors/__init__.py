@@ -18,6 +18,8 @@ from actors._cluster._remote_ref import RemoteActorRef
 from actors._cluster._streams import DurableStream
 from actors._core._actor import Actor, ChildFailure
 from actors._core._ambient import correlation_scope
+from actors._core._breaker import CircuitBreaker, CircuitBreakerStatistics
+from actors._core._breaker_state import CircuitState
 from actors._core._context import Context
 from actors._core._dead_letters import DeadLetters
 from actors._core._errors import (
@@ -26,13 +28,14 @@ from actors._core._errors import (
     ActorStartError,
     ActorStopped,
     AskTimeout,
+    CircuitOpen,
     MailboxFull,
     NodeUnreachable,
     RestartIntensityExceeded,
     SerializationError,
     SupervisionError,
 )
-from actors._core._health import Health, SupervisorHealth
+from actors._core._health import Health, LoopHealth, SupervisorHealth
 from actors._core._intensity import RestartIntensity
 from actors._core._mailbox import MailboxStatistics
 from actors._core._messages import DeadLetter, Overflow, Terminated
@@ -57,6 +60,10 @@ __all__ = [
     "ActorSystem",
     "AskTimeout",
     "ChildFailure",
+    "CircuitBreaker",
+    "CircuitBreakerStatistics",
+    "CircuitOpen",
+    "CircuitState",
     "Cluster",
     "ClusterAuthError",
     "ClusterConfig",
@@ -71,6 +78,7 @@ __all__ = [
     "Health",
     "JetStreamError",
     "JetStreamUnavailable",
+    "LoopHealth",
     "MailboxFull",
     "MailboxStatistics",
     "MaxDeliveriesExceeded",

@@ -42,7 +42,9 @@ def summary(out: str) -> dict[str, int]:
         r" (\d+) dead letters?",
         out,
     )
+    breaker = re.search(r"gateway: breaker 'provider' closed, (\d+) calls, 0 failed", out)
     assert chaos, out
+    assert breaker, out
     assert ledger, out
     assert final, out
     assert ledger[5] == ledger[6]  # the balance is the sum of the charged orders
@@ -55,6 +57,7 @@ def summary(out: str) -> dict[str, int]:
         "failures": int(final[1]),
         "restarts": int(final[2]),
         "dead_letters": int(final[3]),
+        "breaker_calls": int(breaker[1]),
     }
 
 
@@ -72,6 +75,7 @@ def test_the_shop_runs_loses_nothing_and_summarizes(tree: str) -> None:
     assert numbers["injected"] >= 1
     assert numbers["injected"] == numbers["failures"] == numbers["dead"]
     assert numbers["dead_letters"] == numbers["dead"]
+    assert numbers["breaker_calls"] == numbers["charged"]  # each charge went through it
     assert numbers["restarts"] <= numbers["failures"]  # a failure while stopping is not restarted
     assert lines[-1].startswith("supervise: stopped /shop after")
 

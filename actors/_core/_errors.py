@@ -14,6 +14,7 @@ __all__ = [
     "ActorStartError",
     "ActorStopped",
     "AskTimeout",
+    "CircuitOpen",
     "MailboxFull",
     "NodeUnreachable",
     "RestartIntensityExceeded",
@@ -223,3 +224,27 @@ class RestartIntensityExceeded(SupervisionError):
             found.append(error)
             error = error.__cause__
         return tuple(found)
+
+
+class CircuitOpen(ActorError):
+    """A ``CircuitBreaker`` refused the call without running it.
+
+    Raised by ``CircuitBreaker.call`` and ``async with breaker:`` while the breaker is open
+    (too many recent failures) or half-open with its one trial call under way. An
+    ``ActorError`` because the runtime raises it, so ``except ActorError`` in a handler
+    catches it with the rest. What to do: fail fast (answer the request with an error, use a
+    fallback); ``remaining`` says how many seconds until the breaker lets a trial through.
+
+    Attributes:
+        breaker: the breaker's name.
+        remaining: seconds until the next trial is let through (0.0 while a trial runs).
+    """
+
+    __module__ = "actors"  # its public module, as tracebacks show it
+
+    def __init__(
+        self, reason: str, *, breaker: str, remaining: float, path: str | None = None
+    ) -> None:
+        super().__init__(reason, path=path)
+        self.breaker = breaker
+        self.remaining = remaining

@@ -6,7 +6,9 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Health", "SupervisorHealth"]
+from actors._core._breaker import CircuitBreakerStatistics
+
+__all__ = ["Health", "LoopHealth", "SupervisorHealth"]
 
 
 @attrs.frozen
@@ -30,6 +32,30 @@ class SupervisorHealth:
 
 
 @attrs.frozen
+class LoopHealth:
+    """What the blocked-loop detector saw (``Health.loop``; ``None`` when it is off).
+
+    ``status`` is ``degraded`` for ``degraded_for`` seconds after the loop was held for
+    longer than ``degraded_threshold``, else ``ok``. ``blocked`` counts the times it was held
+    longer than ``threshold``; ``last_blocked_for`` is how long the last of them lasted, and
+    ``last_actor`` / ``last_message_type`` name the handler that held it, when it was one.
+    """
+
+    status: str
+    threshold: float
+    degraded_threshold: float | None
+    degraded_for: float
+    blocked: int
+    last_blocked_for: float | None
+    last_actor: str | None
+    last_message_type: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return attrs.asdict(self)
+
+
+@attrs.frozen
 class Health:
     """The system's health, for liveness and readiness probes (``ActorSystem.health()``).
 
@@ -38,6 +64,10 @@ class Health:
     service works but something is wrong) or ``failed`` (a supervisor gave up, or the system
     shut down because its root did). Serve ``ok`` and ``degraded`` as healthy (HTTP 200) and
     ``failed`` as unhealthy (503), as ``actors.metrics`` does at ``/healthz``.
+
+    A circuit breaker of the system's (``ActorSystem.circuit_breaker``) that is open or
+    half-open makes it ``degraded`` too (``circuit_breakers`` lists them all), and so does
+    an event loop recently held too long by a handler (``loop``, see ``LoopHealth``).
     """
 
     status: str
@@ -45,6 +75,8 @@ class Health:
     failed_actors: int
     supervisors: tuple[SupervisorHealth, ...]
     error: str | None = None
+    circuit_breakers: tuple[CircuitBreakerStatistics, ...] = ()
+    loop: LoopHealth | None = None
 
     @property
     def healthy(self) -> bool:
@@ -59,4 +91,6 @@ class Health:
             "failed_actors": self.failed_actors,
             "supervisors": [supervisor.to_dict() for supervisor in self.supervisors],
             "error": self.error,
+            "circuit_breakers": [breaker.to_dict() for breaker in self.circuit_breakers],
+            "loop": None if self.loop is None else self.loop.to_dict(),
         }

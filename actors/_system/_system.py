@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
+from actors._core._breaker import CircuitBreaker
+from actors._core._breakers import CircuitBreakers
 from actors._core._cell import ActorCell
 from actors._core._dead_letters import DeadLetters
 from actors._core._deadlines import AskDeadlines
@@ -23,6 +25,9 @@ from actors._core._state import RUNNING, STOPPING, current_cell
 from actors._core._timers import check_delay
 from actors._core._timings import TIMING_SAMPLE, timing_mask
 from actors._observability._accounting import SystemStatistics
+from actors._observability._loop_monitor import LoopMonitor
+from actors._observability._resilience_health import with_resilience
+from actors._observability._resilience_metrics import ResilienceCollector
 from actors._observability._system_observability import SystemObservability
 from actors._routing._pool import Pool, RestartPolicy, Routing
 from actors._system._body_guard import BodyGuard
@@ -87,11 +92,17 @@ class ActorSystem:
         cluster: make this system one node of a cluster over NATS (see ``ClusterConfig``);
             it connects when started (``async with`` or ``start()``). ``None``: in-process
             only, and nothing of the remote machinery is imported.
+        loop_block_threshold: seconds the event loop may be held (by a handler that does
+            not await, or blocks) before the blocked-loop detector logs ``loop.blocked``,
+            naming the actor and message type; ``None`` turns the detector off.
+        loop_degraded_threshold: a block longer than this makes ``health()`` ``degraded``
+            for a minute (``None``: never); at least ``loop_block_threshold``.
 
     Raises:
         ValueError: ``name`` is empty or not a ``str``, ``blocking_threads < 1``,
-            ``timing_sample`` is not a power of two >= 1, or (with ``cluster``) ``name`` is
-            not one NATS subject token.
+            ``timing_sample`` is not a power of two >= 1, (with ``cluster``) ``name`` is
+            not one NATS subject token, or a loop threshold is not a number of seconds > 0
+            (the degraded one below the other).
         TypeError: ``blocking_threads`` or ``timing_sample`` is not an ``int``, or
             ``cluster`` not a ``ClusterConfig``.
     """
@@ -106,6 +117,8 @@ class ActorSystem:
         registry: CollectorRegistry | None = None,
         timing_sample: int = TIMING_SAMPLE,
         cluster: ClusterConfig | None = None,
+        loop_block_threshold: float | None = 0.1,
+        loop_degraded_threshold: float | None = 1.0,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"system name must be a non-empty str, got {name!r}")
@@ -134,8 +147,15 @@ class ActorSystem:
         self._observability = SystemObservability(
             self._registry, self.dead_letters, metrics_registry, lambda: self._fatal
         )
+        self._breakers = CircuitBreakers()
+        self._loop_monitor: LoopMonitor | None = None
+        if loop_block_threshold is not None:
+            self._loop_monitor = LoopMonitor(
+                name, self._registry, loop_block_threshold, loop_degraded_threshold
+            )
         if metrics_registry is not None:
             metrics_registry.register(RuntimeCollector(self))
+            metrics_registry.register(ResilienceCollector(self._breakers, self._loop_monitor))
         self._generated_names = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._prune_at = 1024
@@ -350,9 +370,33 @@ class ActorSystem:
         Each supervisor (and pool) reports its status and its restarts in the current window
         against its budget. Overall ``failed`` when one gave up or the system shut down on a
         failure; ``degraded`` while restarts are under way or recent, or a failed actor
-        awaits its parent's decision; ``ok`` otherwise.
+        awaits its parent's decision, a circuit breaker of the system's is open or
+        half-open, or the event loop was held past ``loop_degraded_threshold`` within the
+        last minute; ``ok`` otherwise.
         """
-        return self._observability.health()
+        return with_resilience(self._observability.health(), self._breakers, self._loop_monitor)
+
+    def circuit_breaker(self, name: str, **settings: Any) -> CircuitBreaker:
+        """The system's ``CircuitBreaker`` named ``name``: made on first use from
+        ``settings`` (``CircuitBreaker``'s arguments: ``max_failures``, ``reset_timeout``,
+        ``call_timeout``, ``max_reset_timeout``, ``backoff_factor``; defaults for those not
+        given), and the same breaker, state and all, on every later call, so an actor that
+        takes its breaker in ``on_start`` keeps it across restarts. The system's breakers
+        are exported as metrics (``actors_circuit_breaker_*``) and reported by ``health()``.
+
+        Raises:
+            ValueError: ``settings`` differ from those the breaker was made with, or are
+                out of range, or ``name`` is empty.
+            TypeError: an unknown setting.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a circuit breaker's name must be a non-empty str, got {name!r}")
+        return self._breakers.get(name, settings)
+
+    @property
+    def circuit_breakers(self) -> tuple[CircuitBreaker, ...]:
+        """The system's circuit breakers (``circuit_breaker``), in the order they were made."""
+        return tuple(self._breakers)
 
     def _note_overflow(self, cell: ActorCell, overflow: Overflow) -> None:
         self._observability.note_overflow(cell, overflow)
@@ -372,6 +416,8 @@ class ActorSystem:
         if self._loop is None:
             self._loop = running
             self._closed = running.create_future()
+            if self._loop_monitor is not None:
+                self._loop_monitor.start(running)
         elif self._loop is not running:
             raise RuntimeError(f"{self!r} is bound to another event loop")
         return running
@@ -736,6 +782,8 @@ class ActorSystem:
             self._executor_instance.shutdown(wait=False, cancel_futures=True)
         if self._deadlines is not None:
             self._deadlines.close()
+        if self._loop_monitor is not None:
+            self._loop_monitor.stop()
         logger.info("system.shutdown", system=self.name, dead_letters=self.dead_letters.count)
         closed.set_result(None)
 

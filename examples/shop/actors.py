@@ -103,15 +103,36 @@ class OrderWorker(Actor):
 
 # --8<-- [start:payments]
 class Gateway(Actor):
-    """The payment provider's client: charges an order, then credits the ledger."""
+    """The payment provider's client: charges an order through the system's circuit breaker
+    ``provider``, then credits the ledger. While the provider keeps failing the breaker is
+    open and charges fail fast (``CircuitOpen``): the worker's order is then a dead letter
+    ``failed``, accounted for like any other."""
 
     def __init__(self, ledger: PathRef) -> None:
         self.ledger = ledger
 
+    async def on_start(self) -> None:
+        # The same breaker after a restart: it is the system's, by name.
+        self.provider = self.context.system.circuit_breaker(
+            "provider", max_failures=5, reset_timeout=1.0, call_timeout=2.0
+        )
+
     async def receive(self, message: Charge) -> str:
         order = message.order
+        await self.provider.call(self.charge, order)
         await self.ledger.tell(Credit(order.id, order.cents))
         return "charged"
+
+    async def charge(self, order: Order) -> None:
+        """The call to the payment provider (in the demo, it always succeeds)."""
+
+    async def on_stop(self) -> None:
+        stats = self.provider.statistics()
+        print(
+            f"gateway: breaker {stats.name!r} {stats.state.name.lower()}, {stats.calls} calls,"
+            f" {stats.failures} failed, {stats.rejections} refused",
+            flush=True,
+        )
 
 
 class Ledger(Actor):

@@ -57,7 +57,7 @@ _STRATEGIES: dict[str, type[Strategy]] = {
 
 def create_system(spec: TreeSpec, cluster: ClusterConfig | None = None) -> ActorSystem:
     """A new ``ActorSystem`` with the ``[system]`` settings of ``spec`` (name, threads,
-    dead-letter buffer, timing sample), a node of ``cluster`` when given (see
+    dead-letter buffer, timing sample, loop thresholds), a node of ``cluster`` when given (see
     ``cluster_config``). The graceful shutdown time is ``spec.system.shutdown``, for the
     caller to pass to ``system.shutdown``."""
     settings = spec.system
@@ -67,7 +67,13 @@ def create_system(spec: TreeSpec, cluster: ClusterConfig | None = None) -> Actor
         dead_letter_buffer=settings.dead_letter_buffer,
         timing_sample=settings.timing_sample,
         cluster=cluster,
+        loop_block_threshold=_seconds_or_off(settings.loop_block_threshold),
+        loop_degraded_threshold=_seconds_or_off(settings.loop_degraded_threshold),
     )
+
+
+def _seconds_or_off(value: float | str) -> float | None:
+    return None if value == "off" else float(value)
 
 
 async def spawn_tree(system: ActorSystem, spec: TreeSpec) -> ActorRef:

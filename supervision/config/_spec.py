@@ -189,14 +189,18 @@ ChildNode: TypeAlias = WorkerSpec | PoolSpec | SupervisorSpec | DynamicSuperviso
 class SystemSpec(_Spec, frozen=True):
     """The ``[system]`` table: the ``ActorSystem``'s ``name`` (default ``"actors"``), how long
     a graceful ``shutdown`` of everything may take (default 10.0 s), ``blocking_threads``
-    (default 8), ``dead_letter_buffer`` (default 1000) and ``timing_sample`` (1 in how many
-    messages the histograms time; default 16)."""
+    (default 8), ``dead_letter_buffer`` (default 1000), ``timing_sample`` (1 in how many
+    messages the histograms time; default 16), and the blocked-loop detector's
+    ``loop_block_threshold`` (default 0.1 s) and ``loop_degraded_threshold`` (default 1.0 s),
+    each ``"off"`` to turn it off."""
 
     name: Annotated[str, msgspec.Meta(min_length=1)] = "actors"
     shutdown: Shutdown = 10.0
     blocking_threads: PositiveCount = 8
     dead_letter_buffer: Count = 1000
     timing_sample: PositiveCount = 16
+    loop_block_threshold: PositiveSeconds | Literal["off"] = 0.1
+    loop_degraded_threshold: PositiveSeconds | Literal["off"] = 1.0
 
 
 class TreeSpec(_Spec, frozen=True):

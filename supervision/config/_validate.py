@@ -12,6 +12,7 @@ states them for users.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgspec
@@ -62,7 +63,15 @@ _TEMPLATE_KEYS = ("name", *_ACTOR, *_CHILD)
 _MAILBOX_KEYS = ("capacity", "overflow")
 _BACKOFF_KEYS = ("min", "max", "factor", "jitter", "reset_after")
 _POOL_KEYS = ("size", "routing", "key", "max_restarts", "within", "decider", "routee_mailbox")
-_SYSTEM_KEYS = ("name", "shutdown", "blocking_threads", "dead_letter_buffer", "timing_sample")
+_SYSTEM_KEYS = (
+    "name",
+    "shutdown",
+    "blocking_threads",
+    "dead_letter_buffer",
+    "timing_sample",
+    "loop_block_threshold",
+    "loop_degraded_threshold",
+)
 _TOP_KEYS = ("system", "tree", "cluster")
 _KIND_NAMES = {
     "worker": "a worker",
@@ -179,7 +188,34 @@ class _Checker(FieldChecker):
                 "a power of two (1 times every message)",
                 show(sample),
             )
+        self.copy(table, out, "loop_block_threshold", location, self.seconds_or_off)
+        self.copy(table, out, "loop_degraded_threshold", location, self.seconds_or_off)
+        block = out.get("loop_block_threshold", 0.1)
+        degraded = out.get("loop_degraded_threshold", 1.0)
+        if block != "off" and degraded != "off" and degraded < block:
+            self.problem(
+                join(location, "loop_degraded_threshold"),
+                f"seconds >= loop_block_threshold ({block:g})",
+                show(degraded),
+            )
         return out
+
+    def seconds_or_off(self, value: Any, location: str) -> Any:
+        expected = 'a number of seconds > 0, or "off"'
+        if value == "off" and isinstance(value, str):
+            return value
+        if isinstance(value, str):
+            self.problem(location, expected, show(value), did_you_mean(value, ["off"]))
+            return BAD
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            self.problem(location, expected, show(value))
+            return BAD
+        return value
 
     # ------------------------------------------------------------------ nodes
 
