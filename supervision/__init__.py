@@ -31,6 +31,7 @@ from supervision.config._build import create_system, spawn_tree
 from supervision.config._error import ConfigError, ConfigProblem
 from supervision.config._spec import (
     BackoffSpec,
+    CircuitBreakerSpec,
     DynamicSupervisorSpec,
     MailboxSpec,
     PoolOptions,
@@ -50,6 +51,7 @@ __all__ = [
     "ChildCounts",
     "ChildInfo",
     "ChildSpec",
+    "CircuitBreakerSpec",
     "ConfigError",
     "ConfigProblem",
     "CountChildren",

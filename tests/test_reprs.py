@@ -173,6 +173,7 @@ async def public_objects(tmp_path: Any) -> list[object]:
             EventBus(),
             spec,
             spec.system,
+            supervision.CircuitBreakerSpec(max_failures=3),
             spec.tree,
             spec.tree.backoff,
             *spec.tree.children,

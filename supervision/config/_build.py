@@ -57,11 +57,11 @@ _STRATEGIES: dict[str, type[Strategy]] = {
 
 def create_system(spec: TreeSpec, cluster: ClusterConfig | None = None) -> ActorSystem:
     """A new ``ActorSystem`` with the ``[system]`` settings of ``spec`` (name, threads,
-    dead-letter buffer, timing sample, loop thresholds), a node of ``cluster`` when given (see
-    ``cluster_config``). The graceful shutdown time is ``spec.system.shutdown``, for the
-    caller to pass to ``system.shutdown``."""
+    dead-letter buffer, timing sample, loop thresholds) and its circuit breakers made, a
+    node of ``cluster`` when given (see ``cluster_config``). The graceful shutdown time is
+    ``spec.system.shutdown``, for the caller to pass to ``system.shutdown``."""
     settings = spec.system
-    return ActorSystem(
+    system = ActorSystem(
         settings.name,
         blocking_threads=settings.blocking_threads,
         dead_letter_buffer=settings.dead_letter_buffer,
@@ -70,6 +70,16 @@ def create_system(spec: TreeSpec, cluster: ClusterConfig | None = None) -> Actor
         loop_block_threshold=_seconds_or_off(settings.loop_block_threshold),
         loop_degraded_threshold=_seconds_or_off(settings.loop_degraded_threshold),
     )
+    for name, breaker in settings.circuit_breakers.items():
+        system.circuit_breaker(
+            name,
+            max_failures=breaker.max_failures,
+            reset_timeout=breaker.reset_timeout,
+            call_timeout=_seconds_or_off(breaker.call_timeout),
+            max_reset_timeout=breaker.max_reset_timeout,
+            backoff_factor=breaker.backoff_factor,
+        )
+    return system
 
 
 def _seconds_or_off(value: float | str) -> float | None:

@@ -30,6 +30,7 @@ __all__ = [
     "STRATEGIES",
     "BackoffSpec",
     "ChildNode",
+    "CircuitBreakerSpec",
     "DynamicSupervisorSpec",
     "MailboxSpec",
     "PoolOptions",
@@ -186,13 +187,28 @@ ChildNode: TypeAlias = WorkerSpec | PoolSpec | SupervisorSpec | DynamicSuperviso
 """Any child of a supervisor."""
 
 
+class CircuitBreakerSpec(_Spec, frozen=True):
+    """A ``[system.circuit_breakers.NAME]`` table: the settings of the system's circuit
+    breaker ``NAME`` (see ``actors.CircuitBreaker``): ``max_failures`` (default 10),
+    ``reset_timeout`` (default 15.0 s), ``call_timeout`` (default 10.0 s, ``"off"`` for no
+    limit), ``max_reset_timeout`` (default: no growth, or unbounded with a
+    ``backoff_factor``) and ``backoff_factor`` (default 1.0)."""
+
+    max_failures: PositiveCount = 10
+    reset_timeout: PositiveSeconds = 15.0
+    call_timeout: PositiveSeconds | Literal["off"] = 10.0
+    max_reset_timeout: PositiveSeconds | None = None
+    backoff_factor: Annotated[float, msgspec.Meta(ge=1.0)] = 1.0
+
+
 class SystemSpec(_Spec, frozen=True):
     """The ``[system]`` table: the ``ActorSystem``'s ``name`` (default ``"actors"``), how long
     a graceful ``shutdown`` of everything may take (default 10.0 s), ``blocking_threads``
     (default 8), ``dead_letter_buffer`` (default 1000), ``timing_sample`` (1 in how many
     messages the histograms time; default 16), and the blocked-loop detector's
     ``loop_block_threshold`` (default 0.1 s) and ``loop_degraded_threshold`` (default 1.0 s),
-    each ``"off"`` to turn it off."""
+    each ``"off"`` to turn it off, and the system's ``circuit_breakers`` by name (made by
+    ``create_system``, so that ``system.circuit_breaker(name)`` finds them)."""
 
     name: Annotated[str, msgspec.Meta(min_length=1)] = "actors"
     shutdown: Shutdown = 10.0
@@ -201,6 +217,7 @@ class SystemSpec(_Spec, frozen=True):
     timing_sample: PositiveCount = 16
     loop_block_threshold: PositiveSeconds | Literal["off"] = 0.1
     loop_degraded_threshold: PositiveSeconds | Literal["off"] = 1.0
+    circuit_breakers: dict[str, CircuitBreakerSpec] = msgspec.field(default_factory=dict)
 
 
 class TreeSpec(_Spec, frozen=True):

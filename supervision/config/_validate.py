@@ -71,6 +71,14 @@ _SYSTEM_KEYS = (
     "timing_sample",
     "loop_block_threshold",
     "loop_degraded_threshold",
+    "circuit_breakers",
+)
+_BREAKER_KEYS = (
+    "max_failures",
+    "reset_timeout",
+    "call_timeout",
+    "max_reset_timeout",
+    "backoff_factor",
 )
 _TOP_KEYS = ("system", "tree", "cluster")
 _KIND_NAMES = {
@@ -198,6 +206,44 @@ class _Checker(FieldChecker):
                 f"seconds >= loop_block_threshold ({block:g})",
                 show(degraded),
             )
+        if "circuit_breakers" in table:
+            breakers = self.circuit_breakers(
+                table["circuit_breakers"], join(location, "circuit_breakers")
+            )
+            if breakers is not None:
+                out["circuit_breakers"] = breakers
+        return out
+
+    def circuit_breakers(self, value: Any, location: str) -> dict[str, Any] | None:
+        tables = self.table(value, location, "a table of circuit breakers by name")
+        if tables is None:
+            return None
+        out: dict[str, Any] = {}
+        for name, settings in tables.items():
+            where = join(location, name)
+            if not name:
+                self.problem(where, "a non-empty circuit breaker name", show(name))
+                continue
+            table = self.table(settings, where, "a table (a circuit breaker's settings)")
+            if table is None:
+                continue
+            self.keys(table, where, _BREAKER_KEYS, f"[system.circuit_breakers.{name}]")
+            breaker: dict[str, Any] = {}
+            self.copy(table, breaker, "max_failures", where, self.integer, minimum=1)
+            self.copy(table, breaker, "reset_timeout", where, self.number, above=0)
+            self.copy(table, breaker, "call_timeout", where, self.seconds_or_off)
+            self.copy(table, breaker, "max_reset_timeout", where, self.number, above=0)
+            self.copy(table, breaker, "backoff_factor", where, self.number, at_least=1)
+            reset = breaker.get("reset_timeout", 15.0)
+            longest = breaker.get("max_reset_timeout")
+            if longest is not None and longest < reset:
+                self.problem(
+                    join(where, "max_reset_timeout"),
+                    f"seconds >= reset_timeout ({reset:g})",
+                    show(longest),
+                )
+                del breaker["max_reset_timeout"]
+            out[name] = breaker
         return out
 
     def seconds_or_off(self, value: Any, location: str) -> Any:

@@ -67,3 +67,55 @@ def test_bad_thresholds_are_reported_at_their_location(
     problems = caught.value.errors
     assert [problem.location for problem in problems] == [location]
     assert excerpt in problems[0].message
+
+
+# ----------------------------------------------------------------------------- breakers
+
+
+async def test_circuit_breakers_declared_in_the_file_are_the_systems(tmp_path: Path) -> None:
+    spec = load_tree(
+        _tree(
+            tmp_path,
+            "[system.circuit_breakers.provider]\nmax_failures = 3\nreset_timeout = 2.5\n"
+            'call_timeout = "off"\nbackoff_factor = 2\nmax_reset_timeout = 60\n'
+            "[system.circuit_breakers.mailer]\n",
+        )
+    )
+    assert set(spec.system.circuit_breakers) == {"provider", "mailer"}
+    async with create_system(spec) as system:
+        provider = system.circuit_breaker("provider")  # no settings: the file's
+        assert provider.settings() == {
+            "max_failures": 3,
+            "reset_timeout": 2.5,
+            "call_timeout": None,
+            "max_reset_timeout": 60.0,
+            "backoff_factor": 2.0,
+        }
+        assert system.circuit_breaker("mailer").settings()["max_failures"] == 10  # defaults
+        with pytest.raises(ValueError, match="already exists with other settings"):
+            system.circuit_breaker("provider", max_failures=4)
+
+
+@pytest.mark.parametrize(
+    ("table", "location", "excerpt"),
+    [
+        ("max_failures = 0", "$.system.circuit_breakers.p.max_failures", "an int >= 1"),
+        ("reset_timeout = -1", "$.system.circuit_breakers.p.reset_timeout", "a number > 0"),
+        ('call_timeout = "none"', "$.system.circuit_breakers.p.call_timeout", '"off"'),
+        ("backoff_factor = 0.5", "$.system.circuit_breakers.p.backoff_factor", ">= 1"),
+        (
+            "reset_timeout = 10\nmax_reset_timeout = 5",
+            "$.system.circuit_breakers.p.max_reset_timeout",
+            "seconds >= reset_timeout (10)",
+        ),
+        ("max_failure = 3", "$.system.circuit_breakers.p.max_failure", "did you mean"),
+    ],
+)
+def test_bad_circuit_breaker_settings_are_reported_at_their_location(
+    tmp_path: Path, table: str, location: str, excerpt: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_tree(_tree(tmp_path, f"[system.circuit_breakers.p]\n{table}\n"))
+    problems = caught.value.errors
+    assert [problem.location for problem in problems] == [location]
+    assert excerpt in problems[0].message
