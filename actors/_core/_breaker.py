@@ -88,9 +88,8 @@ class CircuitBreaker:
         reset_timeout: seconds the breaker stays open before a trial (> 0).
         call_timeout: seconds a call may run before it counts as failed; ``None``: no limit.
         name: the breaker's name, in logs, metrics and errors.
-        max_reset_timeout: the longest ``reset_timeout`` may grow to (default: no growth
-            beyond ``reset_timeout * backoff_factor**n``; with ``backoff_factor=1`` it never
-            grows).
+        max_reset_timeout: the longest the reset timeout may grow to (>= ``reset_timeout``;
+            default: without bound when ``backoff_factor > 1``).
         backoff_factor: how much the reset timeout grows after each failed trial (>= 1).
         clock: a function returning the time in seconds; default: the loop's ``time()``.
 

@@ -3,7 +3,8 @@
 Every runtime event goes to the standard library logger named after the event's first part,
 under the package that owns it: ``actor.failed`` to ``actors.actor``, ``dead_letter`` to
 ``actors.dead_letter``, ``mailbox.overflow`` to ``actors.mailbox``, ``system.shutdown`` to
-``actors.system``, ``bus.*`` to ``actors.bus``, and ``supervisor.*`` (from supervisors and
+``actors.system``, ``bus.*`` to ``actors.bus``, ``breaker.*`` to ``actors.breaker``,
+``loop.blocked`` to ``actors.loop``, and ``supervisor.*`` (from supervisors and
 pools) to ``supervision.supervisor``. So ``logging.getLogger("actors").setLevel(...)`` and
 the like work as for any library.
 
