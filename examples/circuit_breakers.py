@@ -79,7 +79,7 @@ async def trip_and_recover(system: ActorSystem) -> list[str]:
 # --8<-- [start:blocked]
 class Report(Actor):
     def receive(self, message: Any) -> Any:
-        time.sleep(0.3)  # blocks the loop: every actor of the system waits
+        time.sleep(0.5)  # blocks the loop: every actor of the system waits
         return "report ready"
 
 
@@ -97,8 +97,10 @@ async def block_the_loop(system: ActorSystem) -> str | None:
 
 # --8<-- [start:main]
 async def main() -> dict[str, Any]:
-    # Blocks longer than 0.1 s are logged; longer than 0.2 s make health degraded.
-    async with ActorSystem("shop", loop_block_threshold=0.1, loop_degraded_threshold=0.2) as system:
+    # Blocks longer than 0.1 s are logged; longer than 0.25 s make health degraded.
+    async with ActorSystem(
+        "shop", loop_block_threshold=0.1, loop_degraded_threshold=0.25
+    ) as system:
         answers = await trip_and_recover(system)
         blocked_by = await block_the_loop(system)
         print("health:", system.health().status)

@@ -10,7 +10,8 @@ runs, on the loop, it logs ``loop.blocked`` (rate-limited per actor) with how lo
 and who held the loop. Every probe's wait is a sample of the loop's lag (a histogram).
 
 The probe's wait measures a block from the moment the probe was posted, so a block is seen
-as up to ``threshold / 2`` shorter than it was, and one shorter than that may go unseen.
+as up to ``threshold / 2`` shorter than it was (more when a loaded machine wakes the thread
+late), and one shorter than that may go unseen.
 Time is ``time.monotonic``: a block is real time, whatever clock the loop runs on.
 """
 
