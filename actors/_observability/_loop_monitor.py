@@ -1,11 +1,11 @@
 """The blocked-loop detector: a thread that notices when the event loop stops running, and
 names the actor and message whose handler holds it.
 
-Nothing is added per message. A daemon thread posts a probe onto the loop
-(``call_soon_threadsafe``) every ``threshold / 2`` seconds and waits for it to run. When it
-has not run within ``threshold``, the loop is held by whatever runs now: the thread reads the
-loop's current task, finds the actor whose incarnation task it is, and reads the envelope its
-cell already keeps for the message being handled (``cell.current``). When the probe finally
+Nothing is added per message. A daemon thread wakes every ``threshold / 2`` seconds: when its
+last probe has run, it posts the next one onto the loop (``call_soon_threadsafe``); when it
+has not, the loop is held by whatever runs now: the thread reads the loop's current task,
+finds the actor whose incarnation task it is, and reads the envelope its cell already keeps
+for the message being handled (``cell.current``). When the probe finally
 runs, on the loop, it logs ``loop.blocked`` (rate-limited per actor) with how long it waited
 and who held the loop. Every probe's wait is a sample of the loop's lag (a histogram).
 
@@ -71,8 +71,10 @@ class LoopMonitor:
         self._clock = clock
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        # Set by the probe when it runs; cleared by the thread before it posts the next one.
-        self._probe_ran = threading.Event()
+        # When the last probe was posted (written by the thread), and the posting time of the
+        # last probe that ran (written by the probe, on the loop): equal when none is waiting.
+        self._posted: float | None = None
+        self._ran: float | None = None
         # Written by the thread while the loop is held: (when the probe was posted, actor
         # path, message type, task name); read by that probe on the loop.
         self._holder: tuple[float, str | None, str | None, str | None] | None = None
@@ -126,23 +128,24 @@ class LoopMonitor:
     # ------------------------------------------------------------------ on the thread
 
     def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        # One wake-up per period, and nothing the loop must wake this thread for: every
+        # hand-over of the GIL between threads costs the loop time on a busy machine.
         period = self.threshold / 2
         stopping = self._stopping
-        ran = self._probe_ran
         while not stopping.wait(period):
-            ran.clear()
-            posted = self._clock()
+            posted = self._posted
+            if posted is not None and self._ran != posted:
+                if loop.is_closed():
+                    return
+                # The last probe has not run: the loop is held by what runs now. The latest
+                # look is kept, the one nearest to the end of the block.
+                self._holder = (posted, *self._who_holds(loop))
+                continue
+            posted = self._posted = self._clock()
             try:
                 loop.call_soon_threadsafe(self._probe, posted)
             except RuntimeError:
                 return  # the loop is closed: nothing left to watch
-            if ran.wait(self.threshold):
-                continue
-            self._holder = (posted, *self._who_holds(loop))
-            # Wait for the loop to come back (the probe logs the block), or for the end.
-            while not ran.wait(period):
-                if stopping.is_set() or loop.is_closed():
-                    return
 
     def _who_holds(
         self, loop: asyncio.AbstractEventLoop
@@ -166,8 +169,8 @@ class LoopMonitor:
         lag = max(0.0, self._clock() - posted)
         self.lag_counts[bisect.bisect_left(LAG_BUCKETS, lag)] += 1
         self.lag_sum += lag
+        self._ran = posted
         holder, self._holder = self._holder, None
-        self._probe_ran.set()
         if lag < self.threshold:
             return
         actor = message_type = task_name = None
