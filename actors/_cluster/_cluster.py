@@ -12,6 +12,7 @@ from actors._core._errors import NodeUnreachable
 
 if TYPE_CHECKING:
     from actors._cluster._membership import Membership
+    from actors._cluster._transport import BusInterest
 
 __all__ = ["MEMBER_DOWN_TOPIC", "MEMBER_UP_TOPIC", "Cluster", "ClusterStatistics"]
 
@@ -27,7 +28,9 @@ class ClusterStatistics:
     NATS was down or the outgoing queue was full: remote tells are at-most-once.
     ``undecodable`` counts frames received that could not be decoded (each is also a dead
     letter, reason ``undecodable``). ``late_replies`` counts replies that arrived after
-    their ask had timed out or failed.
+    their ask had timed out or failed. ``events_sent`` counts bus events this node sent to
+    other nodes (one per publish, however many nodes subscribe; lost ones are counted in
+    ``tells_lost``), ``events_received`` the events from other nodes it delivered here.
     """
 
     node: str
@@ -39,6 +42,8 @@ class ClusterStatistics:
     frames_received: int
     undecodable: int
     late_replies: int
+    events_sent: int = 0
+    events_received: int = 0
 
 
 class Cluster:
@@ -60,6 +65,10 @@ class Cluster:
         self.frames_received = 0
         self.undecodable = 0
         self.late_replies = 0
+        self.events_sent = 0
+        self.events_received = 0
+        # The bus's view of the other nodes' subscriptions (set by the transport).
+        self.interest: BusInterest | None = None
 
     def __repr__(self) -> str:
         return f"<Cluster node={self._node!r} members={len(self.members)}>"
@@ -115,7 +124,36 @@ class Cluster:
             frames_received=self.frames_received,
             undecodable=self.undecodable,
             late_replies=self.late_replies,
+            events_sent=self.events_sent,
+            events_received=self.events_received,
         )
+
+    def subscribers(self, topic: str) -> tuple[str, ...]:
+        """The other nodes known here to have a subscriber for ``topic`` (sorted): those an
+        event published on ``topic`` here is sent to.
+
+        Raises:
+            ValueError, TypeError: ``topic`` is not a valid topic.
+        """
+        return () if self.interest is None else self.interest.nodes_for(topic)
+
+    async def wait_for_subscriber(
+        self, node: str, topic: str, *, timeout: float | None = 10.0
+    ) -> None:
+        """Wait until node ``node`` is known here to have a subscriber for ``topic`` (returns
+        at once if it is), so that an event published here afterwards is sent to it.
+
+        Subscriptions propagate in the background: ``system.subscribe`` on one node returns
+        once the subscription is active there and on NATS; the other nodes learn of it a
+        moment later. Use this where a publisher must not start before a remote subscriber.
+
+        Raises:
+            TimeoutError: ``node`` was not known to subscribe to ``topic`` within ``timeout``.
+            ValueError, TypeError: ``topic`` is not a valid topic.
+        """
+        if self.interest is None:
+            raise TimeoutError(f"node {node!r} does not subscribe to {topic!r}: no cluster bus")
+        await self.interest.wait_for(node, topic, timeout)
 
     def _changed(self, event: MemberUp | MemberDown) -> None:
         if isinstance(event, MemberUp):

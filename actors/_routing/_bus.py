@@ -31,6 +31,7 @@ import asyncio
 import contextvars
 import math
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -155,7 +156,8 @@ class Publish:
     Every actor subscribed to a matching pattern receives ``event`` itself (once, however
     many of its patterns match), with ``self.context.topic == topic``. A topic nobody
     subscribes to is not an error. ``ActorSystem.publish`` is the usual way to publish on
-    ``system.bus``; telling ``Publish`` to a bus directly is equivalent.
+    ``system.bus``; telling ``Publish`` to a bus directly is equivalent on this node, but
+    on a cluster node only ``ActorSystem.publish`` sends the event to the other nodes.
 
     Raises (when constructed):
         TypeError: ``topic`` is not a ``str``.
@@ -260,6 +262,10 @@ class EventBus(Actor):
         # Set when an event had to wait in a backlog; read by _publish_direct.
         self._backlog_grew = False
         self._closed = False
+        # Told (pattern, True) when a subscriber gains a pattern and (pattern, False) when it
+        # loses one, so a cluster node can follow which patterns have local subscribers. It
+        # must not raise. Set by the system for its own bus.
+        self._interest: Callable[[str, bool], None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -381,8 +387,12 @@ class EventBus(Actor):
             subscriber.overflow = request.overflow
             subscriber.timeout = request.timeout
         added = False
+        interest = self._interest
         for pattern in patterns:
-            added = self._trie.add(pattern, subscriber) or added
+            if self._trie.add(pattern, subscriber):
+                added = True
+                if interest is not None:
+                    interest(pattern, True)
         return added
 
     def _unsubscribe(self, message: Unsubscribe) -> int | None:
@@ -395,17 +405,26 @@ class EventBus(Actor):
         if subscriber is None:
             return 0
         if message.pattern is None:
-            removed = len(self._trie.remove_value(subscriber))
+            patterns = self._trie.remove_value(subscriber)
+        elif self._trie.remove(message.pattern, subscriber):
+            patterns = [message.pattern]
         else:
-            removed = int(self._trie.remove(message.pattern, subscriber))
+            patterns = []
+        self._lost_interest(patterns)
         self._forget_if_unused(subscriber)
-        return removed
+        return len(patterns)
+
+    def _lost_interest(self, patterns: list[str]) -> None:
+        interest = self._interest
+        if interest is not None:
+            for pattern in patterns:
+                interest(pattern, False)
 
     def _terminated(self, cell: ActorCell) -> None:
         subscriber = self._subscribers.pop(cell, None)
         if subscriber is not None:
             # Its backlog, if any, is dead-lettered by its drainer, which finds it stopped.
-            self._trie.remove_value(subscriber)
+            self._lost_interest(self._trie.remove_value(subscriber))
 
     def _forget_if_unused(self, subscriber: _Subscriber) -> None:
         cell = subscriber.cell

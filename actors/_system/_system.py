@@ -224,13 +224,23 @@ class ActorSystem:
         a second publish with the same key within the stream's ``duplicate_window`` is
         dropped by the server.
 
+        On a cluster node the event also goes, at most once and without waiting, to every
+        other node known to have a (non-durable) subscriber for a matching pattern (NATS
+        subject ``actors.<system>.bus.<topic>``), where that node's bus delivers it to its
+        own subscribers; local subscribers get it here only, exactly once. Topics whose
+        first token is ``system`` stay on their node. See the semantics page.
+
         Raises:
             ValueError: ``topic`` is not a valid topic (empty token, wildcard, whitespace),
-                or ``key`` is given for a topic no declared stream keeps.
+                ``key`` is given for a topic no declared stream keeps, or, when the event
+                must cross nodes, ``topic`` is too long for a NATS subject.
             TypeError: ``topic`` is not a ``str``.
             DurablePublishFailed: a durable event was not acknowledged by the server
                 (publish it again with the same ``key``).
-            SerializationError: a durable event's type is not registered.
+            SerializationError: a durable event's type is not registered, or another node
+                subscribes to ``topic`` and ``event``'s type is not registered
+                (``ClusterConfig.messages``) or cannot be encoded; the event was then
+                delivered nowhere by the bus.
         """
         transport = self._transport
         if transport is not None or key is not None:
@@ -251,6 +261,7 @@ class ActorSystem:
                 is full; ``.message`` is the ``Publish``.
             ValueError: ``topic`` is not a valid topic.
             TypeError: ``topic`` is not a ``str``.
+            SerializationError: as for ``publish``.
         """
         transport = self._transport
         if transport is not None and transport.durables.durable_stream(topic) is not None:

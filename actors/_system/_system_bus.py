@@ -4,10 +4,12 @@ last. ``ActorSystem`` holds one ``SystemBus`` and delegates its bus methods to i
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from actors._core._cell import ActorCell
-from actors._core._errors import ActorStopped
+from actors._core._envelope import NOT_TIMED, Envelope
+from actors._core._errors import ActorStopped, MailboxFull
 from actors._core._local import local_cell
 from actors._core._messages import Overflow
 from actors._core._ref import ActorRef
@@ -34,7 +36,7 @@ class SystemBus:
     The public docstrings are on the ``ActorSystem`` methods that delegate here.
     """
 
-    __slots__ = ("_system", "capacity", "cell", "closed", "instance")
+    __slots__ = ("_system", "capacity", "cell", "closed", "forward", "instance", "interest")
 
     def __init__(self, system: ActorSystem) -> None:
         self._system = system
@@ -45,6 +47,12 @@ class SystemBus:
         # The bus's mailbox bound. Its handler never waits, so the bound only makes
         # publishers wait while the bus catches up; tests lower it.
         self.capacity = 10_000
+        # Set by a cluster node (actors.remote): ``forward(topic, event, correlation_id)``
+        # sends a published event to the other nodes that subscribe to it, raising before
+        # anything is delivered when it cannot; ``interest(pattern, added)`` follows the
+        # patterns local subscribers have. None without a cluster: publishing pays nothing.
+        self.forward: Callable[[str, Any, int | str | None], None] | None = None
+        self.interest: Callable[[str, bool], None] | None = None
 
     @property
     def ref(self) -> ActorRef:
@@ -62,6 +70,7 @@ class SystemBus:
 
         def make_bus() -> EventBus:
             bus = EventBus(publish_dead_letters=True)
+            bus._interest = self.interest
             self.instance = bus
             return bus
 
@@ -87,6 +96,9 @@ class SystemBus:
 
     async def publish(self, topic: str, event: Any, correlation_id: int | str | None) -> None:
         """See ``ActorSystem.publish``."""
+        forward = self.forward
+        if forward is not None:
+            forward(topic, event, correlation_id)
         bus = self._running()
         if bus is not None:
             if bus._publish_direct(topic, event, correlation_id):
@@ -101,6 +113,9 @@ class SystemBus:
 
     def publish_nowait(self, topic: str, event: Any, correlation_id: int | str | None) -> None:
         """See ``ActorSystem.publish_nowait``."""
+        forward = self.forward
+        if forward is not None:
+            forward(topic, event, correlation_id)
         bus = self._running()
         if bus is not None:
             bus._publish_direct(topic, event, correlation_id)
@@ -108,6 +123,48 @@ class SystemBus:
             validate_topic(topic)
         else:
             self.cell.ref.tell_nowait(Publish(topic, event), correlation_id=correlation_id)
+
+    def deliver(self, envelope: Envelope) -> None:
+        """Fan out an event another node published (``envelope.topic`` set) to this node's
+        subscribers, without forwarding it anywhere and without waiting: straight from the
+        caller's task when the bus is idle, else queued behind the bus's work (a dead letter
+        ``mailbox_full`` when the bus's mailbox is full)."""
+        bus = self._running()
+        if bus is not None:
+            bus._fan_out(envelope, None)
+            return
+        cell = self.cell
+        if cell is None or self.closed:
+            return  # no bus: nobody subscribes here
+        assert envelope.topic is not None
+        request = Envelope(
+            Publish(envelope.topic, envelope.message),
+            envelope.sender,
+            None,
+            envelope.message_id,
+            envelope.correlation_id,
+            envelope.causation_id,
+            NOT_TIMED,
+            None,
+            envelope.trace,
+        )
+        try:
+            if cell.offer(request):
+                return
+        except MailboxFull:
+            pass
+        self._system._note_overflow(cell, cell.mailbox.overflow)
+        cell._refuse(request, "mailbox_full")
+
+    def watch_interest(self, interest: Callable[[str, bool], None] | None) -> list[str]:
+        """Have ``interest`` told of every pattern a subscriber gains or loses from now on
+        (None: stop); returns the patterns subscribed so far, once per subscriber."""
+        self.interest = interest
+        bus = self.instance
+        if bus is None:
+            return []
+        bus._interest = interest
+        return [pattern for patterns in bus.subscribers().values() for pattern in patterns]
 
     async def subscribe(
         self, ref: ActorRef, pattern: str, overflow: Overflow, timeout: float | None

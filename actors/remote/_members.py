@@ -18,7 +18,7 @@ from actors._cluster._membership import MemberDown, MemberUp
 from actors._core._errors import ActorError
 from actors._core._log import log_limited, logger
 from actors.remote._link import NodeLink
-from actors.remote._wire import DeclaredDown, Heartbeat, Leave, encode_frame
+from actors.remote._wire import DeclaredDown, Heartbeat, Interest, Leave, encode_frame
 
 __all__ = ["MemberLink"]
 
@@ -27,17 +27,23 @@ class MemberLink:
     """Drives the ``Membership`` from the members subject and the clock (private).
 
     ``node_down(node, incarnation)`` is called for each member declared down;
-    ``rejoined()`` when this node became a new incarnation."""
+    ``rejoined()`` when this node became a new incarnation; ``member_up()`` for each member
+    that came up (after which this node sends its heartbeat); ``interest(frame)`` for the
+    bus patterns a node announced on the members subject."""
 
     def __init__(
         self,
         link: NodeLink,
         node_down: Callable[[str, str], None],
         rejoined: Callable[[], None],
+        member_up: Callable[[], None],
+        interest: Callable[[Interest], None],
     ) -> None:
         self._link = link
         self._node_down = node_down
         self._rejoined = rejoined
+        self._member_up = member_up
+        self._interest = interest
         # Armed for Membership.next_expiry() while there is a member.
         self._timer: asyncio.TimerHandle | None = None
         # Loop time of the heartbeat loop's latest tick: how this node sees its own stall.
@@ -63,6 +69,8 @@ class MemberLink:
             if any(isinstance(event, MemberUp) for event in events):
                 # A newcomer learns of this node now, not at the next heartbeat.
                 link.send(link.members_subject, encode_frame(link.heartbeat()))
+        elif isinstance(frame, Interest):
+            self._interest(frame)
         elif isinstance(frame, Leave):
             if frame.node != link.node:
                 left = link.membership.left(frame.node, frame.incarnation)
@@ -77,6 +85,7 @@ class MemberLink:
         if isinstance(event, MemberUp):
             logger.info("cluster.member_up", node=link.node, member=event.node)
             topic = MEMBER_UP_TOPIC
+            self._member_up()
         else:
             logger.warning(
                 "cluster.member_down", node=link.node, member=event.node, reason=event.reason

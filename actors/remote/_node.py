@@ -17,6 +17,7 @@ from actors._core._cell import ActorCell
 from actors._core._errors import ActorStopped, NodeUnreachable
 from actors._core._log import log_limited, logger
 from actors._core._ref import ActorRef
+from actors.remote._cluster_bus import ClusterBus
 from actors.remote._connect import connect
 from actors.remote._deathwatch import DeathWatch
 from actors.remote._durable import Durables
@@ -44,7 +45,10 @@ class NatsNode:
         self._link = link = NodeLink(system, config, self)
         self._outbound = Outbound(link)
         self._inbound = Inbound(link)
-        self._members = MemberLink(link, self._node_down, self._rejoined)
+        self._bus = bus = ClusterBus(link)
+        self._members = MemberLink(
+            link, self._node_down, self._rejoined, bus.member_up, bus.interest_of
+        )
         self._deathwatch = DeathWatch(link, self._inbound.local_cell, self._members.rejoin)
         self.durables = Durables(system, config.streams, link.codec)
         self._closed = False
@@ -95,6 +99,7 @@ class NatsNode:
         link.spawn_task(link.outbox.run(nc), "writer")
         link.spawn_task(self._members.heartbeat_loop(), "heartbeats")
         link.send(link.members_subject, encode_frame(link.heartbeat()))
+        self._bus.start(nc)
         del loop
         logger.info("cluster.joined", node=self.node, incarnation=link.incarnation)
 
@@ -104,6 +109,7 @@ class NatsNode:
             self._closed = True
             return
         self._closed = True
+        self._bus.close()
         self._deathwatch.close()
         self._outbound.fail_all(
             lambda _: ActorStopped(f"node {self.node} is shutting down", path=None), forget=False
@@ -147,10 +153,12 @@ class NatsNode:
         logger.info("cluster.reconnected", node=self.node)
         link = self._link
         link.send(link.members_subject, encode_frame(link.heartbeat()))
+        self._bus.reconnected()
 
     def _node_down(self, node: str, incarnation: str) -> None:
         self._outbound.fail_asks_to(node, "was declared down")
         self._deathwatch.node_down(node, incarnation)
+        self._bus.member_down(node, incarnation)
 
     def _rejoined(self) -> None:
         self._deathwatch.forget_watchers()

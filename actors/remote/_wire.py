@@ -21,11 +21,13 @@ from actors._core._ref import ActorRef
 __all__ = [
     "Ask",
     "Batch",
+    "BusEvent",
     "Codec",
     "DeclaredDown",
     "Failure",
     "Frame",
     "Heartbeat",
+    "Interest",
     "Kill",
     "Leave",
     "Reply",
@@ -142,6 +144,30 @@ class DeclaredDown(msgspec.Struct, tag=12, array_like=True):
     incarnation: str
 
 
+class BusEvent(msgspec.Struct, tag=14, array_like=True):
+    """An event published on the bus of one node, for the others (subject
+    ``<prefix>.bus.<topic>``: the topic is the rest of the subject)."""
+
+    # The publishing node's incarnation: a node drops its own events coming back over NATS.
+    origin: str
+    message_type: str
+    body: msgspec.Raw
+    message_id: int
+    correlation_id: int | str
+    causation_id: int | None
+    sender: WireRef | None
+    trace: dict[str, str] | None = None
+
+
+class Interest(msgspec.Struct, tag=15, array_like=True):
+    """The bus patterns a node has local subscribers for (all of them, replacing what its
+    peers knew), sent on the members subject after its heartbeat."""
+
+    node: str
+    incarnation: str
+    patterns: list[str]
+
+
 class Batch(msgspec.Struct, tag=13, array_like=True):
     """Consecutive frames for one subject in one NATS message (the writer coalesces the
     tells, asks and replies queued); each stays its own msgpack value, decoded on its own."""
@@ -163,6 +189,8 @@ Frame = (
     | Stop
     | Kill
     | DeclaredDown
+    | BusEvent
+    | Interest
 )
 
 _frame_encoder = msgspec.msgpack.Encoder()
