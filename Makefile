@@ -45,11 +45,14 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.remote
 	$(BIN)/python -m benchmarks.durable
+	$(BIN)/python -m benchmarks.cluster_bus
 
-# Remote actors against raw nats-py on one local nats-server (ratios in the same run).
+# Remote actors and the cluster-wide bus against raw nats-py on one local nats-server
+# (ratios in the same run).
 bench-remote: $(STAMP)
 	$(BIN)/python -m benchmarks.remote
 	$(BIN)/python -m benchmarks.durable
+	$(BIN)/python -m benchmarks.cluster_bus
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --quick $(BENCH_ARGS)

@@ -1,0 +1,191 @@
+"""The cluster-wide event bus against raw nats-py fan-out, in the same run, on one
+nats-server on loopback.
+
+    python -m benchmarks.cluster_bus                  # full size, 3 rounds
+    python -m benchmarks.cluster_bus --quick          # small size, 1 round
+    python -m benchmarks.cluster_bus --json out.json
+
+Scenario (the same payload, a msgpack-encoded ``Item``, on both sides):
+
+- B1 publish to 10 remote subscribers: node ``pub`` publishes N events on one topic with
+  ``system.publish``; ten other nodes (ten ``ActorSystem``s, each its own NATS connection)
+  each have one subscriber actor, until every subscriber has handled the last. Raw: one
+  client publishes N messages, ten other clients' subscription callbacks count them.
+
+The figure of merit is the ratio cluster / raw per round (events per second published and
+delivered to all ten); the report gives the median of the rounds. Target (issue 15):
+B1 >= 0.7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+import nats
+from nats.aio.msg import Msg
+
+from actors import Actor, ActorSystem, ClusterConfig
+from actors.testing import NatsServer
+
+__all__ = ["main", "run"]
+
+SUBSCRIBERS = 10
+SIZES = {"full": {"B1": 50_000}, "quick": {"B1": 2_000}}
+TARGETS = {"B1": 0.7}
+TOPIC = "bench.events"
+
+
+class Item(msgspec.Struct):
+    n: int
+    payload: str = "x" * 32
+
+
+PAYLOAD = msgspec.msgpack.encode(Item(1))
+
+
+class Counter(Actor):
+    subscriptions = (TOPIC,)
+
+    def __init__(self, total: int, done: asyncio.Event) -> None:
+        self.total = total
+        self.seen = 0
+        self.done = done
+
+    def receive(self, message: Any) -> None:
+        self.seen += 1
+        if self.seen == self.total:
+            self.done.set()
+
+
+async def _raw(url: str, n: int) -> float:
+    sender = await nats.connect(url)
+    receivers = [await nats.connect(url) for _ in range(SUBSCRIBERS)]
+    dones = [asyncio.Event() for _ in receivers]
+
+    def counter(done: asyncio.Event) -> Callable[[Msg], Awaitable[None]]:
+        seen = 0
+
+        async def count(msg: Msg) -> None:
+            nonlocal seen
+            seen += 1
+            if seen == n:
+                done.set()
+
+        return count
+
+    try:
+        for receiver, done in zip(receivers, dones, strict=True):
+            await receiver.subscribe(TOPIC, cb=counter(done), pending_msgs_limit=n + 1)
+            await receiver.flush()
+        started = time.perf_counter()
+        for _ in range(n):
+            await sender.publish(TOPIC, PAYLOAD)
+        for done in dones:
+            await done.wait()
+        return n / (time.perf_counter() - started)
+    finally:
+        await sender.close()
+        for receiver in receivers:
+            await receiver.close()
+
+
+async def _cluster(url: str, n: int) -> float:
+    def config(node: str) -> ClusterConfig:
+        return ClusterConfig(servers=[url], node=node, messages=[Item], heartbeat_timeout=30.0)
+
+    async with contextlib.AsyncExitStack() as stack:
+        publisher = await stack.enter_async_context(
+            ActorSystem("bench", cluster=config("pub"), metrics=False)
+        )
+        dones = []
+        for index in range(SUBSCRIBERS):
+            node = await stack.enter_async_context(
+                ActorSystem("bench", cluster=config(f"s{index}"), metrics=False)
+            )
+            done = asyncio.Event()
+            dones.append(done)
+            await node.spawn(
+                lambda done=done: Counter(n, done), name="counter", capacity=max(n, 1000)
+            )
+        for index in range(SUBSCRIBERS):
+            await publisher.cluster.wait_for(f"s{index}")
+            await publisher.cluster.wait_for_subscriber(f"s{index}", TOPIC)
+        item = Item(1)
+        started = time.perf_counter()
+        for _ in range(n):
+            await publisher.publish(TOPIC, item)
+        for done in dones:
+            await done.wait()
+        return n / (time.perf_counter() - started)
+
+
+def _measure(run: Callable[[str, int], Awaitable[float]], url: str, n: int) -> float:
+    gc.collect()
+    rate: float = asyncio.run(run(url, n))  # type: ignore[arg-type]
+    return rate
+
+
+def run(sizes: dict[str, int], rounds: int) -> dict[str, dict[str, Any]]:
+    """The scenario, cluster and raw interleaved, ``rounds`` times: the rates (events per
+    second, each delivered to all ten subscribers) and the median ratio cluster / raw."""
+    results: dict[str, dict[str, Any]] = {}
+    with NatsServer() as server:
+        for scenario, n in sizes.items():
+            cluster: list[float] = []
+            raw: list[float] = []
+            for round_ in range(rounds):
+                order = [(_raw, raw), (_cluster, cluster)]
+                if round_ % 2:
+                    order.reverse()
+                for measure, rates in order:
+                    rates.append(_measure(measure, server.url, n))
+            ratios = [c / r for c, r in zip(cluster, raw, strict=True)]
+            results[scenario] = {
+                "n": n,
+                "cluster_per_s": statistics.median(cluster),
+                "raw_per_s": statistics.median(raw),
+                "ratio": statistics.median(ratios),
+                "target": TARGETS[scenario],
+            }
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--json", metavar="FILE")
+    options = parser.parse_args(argv)
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    sizes = SIZES["quick" if options.quick else "full"]
+    rounds = options.rounds or (1 if options.quick else 3)
+    results = run(sizes, rounds)
+    print(f"{'scenario':<32} {'n':>8} {'cluster/s':>10} {'raw/s':>10} {'ratio':>6} target")
+    for scenario, row in results.items():
+        name = f"{scenario} publish to {SUBSCRIBERS} remote subscribers"
+        print(
+            f"{name:<32} {row['n']:>8} {row['cluster_per_s']:>10.0f}"
+            f" {row['raw_per_s']:>10.0f} {row['ratio']:>6.2f} >= {row['target']}"
+        )
+    if options.json:
+        with open(options.json, "w") as out:
+            json.dump(results, out, indent=2)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
