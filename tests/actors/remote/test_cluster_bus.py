@@ -382,3 +382,36 @@ async def test_a_killed_subscriber_node_leaves_no_ghost_subscription(
         finally:
             again.close()
         assert [event for _, event, _, _ in await take(on_a, 3)] == [Item(1), Item(2), Item(3)]
+
+
+async def test_a_nats_outage_counts_lost_events_and_the_bus_recovers(server: NatsServer) -> None:
+    options: dict[str, Any] = {"heartbeat_interval": 0.5, "heartbeat_timeout": 30.0}
+    async with node(server.url, "a", **options) as a, node(server.url, "b", **options) as b:
+        await a.cluster.wait_for("b")
+        _, on_b = await sink(b, "sink", "orders.>")
+        await a.cluster.wait_for_subscriber("b", "orders.x")
+        await a.publish("orders.x", Item(1))
+        assert (await take(on_b, 1))[0][1] == Item(1)
+        server.kill()
+        await wait_until(lambda: not a._transport._link.connected())  # type: ignore[union-attr]
+        lost = a.cluster.statistics().tells_lost
+        for n in range(10):
+            await a.publish("orders.x", Item(n))
+        assert a.cluster.statistics().tells_lost == lost + 10  # at-most-once: counted
+        server.start()
+        await wait_until(
+            lambda: a._transport._link.connected() and b._transport._link.connected(),  # type: ignore[union-attr]
+            timeout=20.0,
+        )
+        # The NATS subscription came back with the connection: events flow again, bounded.
+        for attempt in range(100):
+            await a.publish("orders.x", Item(100 + attempt))
+            try:
+                event = (await asyncio.wait_for(on_b.get(), 0.2))[1]
+            except TimeoutError:
+                continue
+            assert event.n >= 100
+            break
+        else:
+            raise AssertionError("no event reached b after the server restarted")
+        assert a.cluster.subscribers("orders.x") == ("b",)
