@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -12,12 +12,32 @@ from actors._core._errors import NodeUnreachable
 
 if TYPE_CHECKING:
     from actors._cluster._membership import Membership
-    from actors._cluster._transport import BusInterest
 
-__all__ = ["MEMBER_DOWN_TOPIC", "MEMBER_UP_TOPIC", "Cluster", "ClusterStatistics"]
+__all__ = [
+    "MEMBER_DOWN_TOPIC",
+    "MEMBER_UP_TOPIC",
+    "BusInterest",
+    "Cluster",
+    "ClusterStatistics",
+]
 
 MEMBER_UP_TOPIC = "system.cluster.member_up"
 MEMBER_DOWN_TOPIC = "system.cluster.member_down"
+
+
+class BusInterest(Protocol):
+    """What ``Cluster`` asks of the cluster bus: which nodes subscribe to a topic."""
+
+    def nodes_for(self, topic: str) -> tuple[str, ...]:
+        """The other nodes known to have a subscriber for ``topic``, sorted.
+
+        Raises ValueError or TypeError for an invalid topic."""
+
+    async def wait_for(self, node: str, topic: str, timeout: float | None) -> None:
+        """Wait until ``node`` is known to have a subscriber for ``topic``.
+
+        Raises TimeoutError after ``timeout`` seconds; ValueError or TypeError for an
+        invalid topic."""
 
 
 @attrs.frozen

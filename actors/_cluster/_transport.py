@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from actors._core._cell import ActorCell
     from actors._core._ref import ActorRef
 
-__all__ = ["BusInterest", "DurableEvents", "RemoteEndpoint", "Transport"]
+__all__ = ["DurableEvents", "RemoteEndpoint", "Transport"]
 
 
 class RemoteEndpoint(Protocol):
@@ -79,21 +79,6 @@ class DurableEvents(Protocol):
 
     async def unsubscribe(self, ref: ActorRef, pattern: str | None) -> None:
         """End ``ref``'s durable subscriptions to ``pattern`` (all for ``None``)."""
-
-
-class BusInterest(Protocol):
-    """What ``Cluster`` asks of the cluster bus: which nodes subscribe to a topic."""
-
-    def nodes_for(self, topic: str) -> tuple[str, ...]:
-        """The other nodes known to have a subscriber for ``topic``, sorted.
-
-        Raises ValueError or TypeError for an invalid topic."""
-
-    async def wait_for(self, node: str, topic: str, timeout: float | None) -> None:
-        """Wait until ``node`` is known to have a subscriber for ``topic``.
-
-        Raises TimeoutError after ``timeout`` seconds; ValueError or TypeError for an
-        invalid topic."""
 
 
 class Transport(Protocol):
