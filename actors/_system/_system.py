@@ -226,7 +226,7 @@ class ActorSystem:
 
         On a cluster node the event also goes, at most once and without waiting, to every
         other node known to have a (non-durable) subscriber for a matching pattern (NATS
-        subject ``actors.<system>.bus.<topic>``), where that node's bus delivers it to its
+        subject ``actors.<system>.events.<topic>``), where that node's bus delivers it to its
         own subscribers; local subscribers get it here only, exactly once. Topics whose
         first token is ``system`` stay on their node. See the semantics page.
 

@@ -1,10 +1,14 @@
 """``ClusterBus``: the event bus across the nodes of a cluster, on NATS subjects.
 
 An event published on the topic ``orders.eu`` travels on the subject
-``<prefix>.bus.orders.eu`` (``<prefix>`` is ``actors.<system>``). A node subscribes NATS to
-``<prefix>.bus.<pattern>`` for every pattern its local subscribers have (the bus's topic
-rules are the NATS subject rules, so the mapping is one to one) and unsubscribes when the
-last local subscriber of a pattern goes.
+``<prefix>.events.orders.eu`` (``<prefix>`` is ``actors.<system>``). A node subscribes NATS
+to ``<prefix>.events.<pattern>`` for every pattern its local subscribers have (the bus's
+topic rules are the NATS subject rules, so the mapping is one to one) and unsubscribes when
+the last local subscriber of a pattern goes. These subjects are not ``<prefix>.bus.<topic>``,
+where durable events are published to JetStream (``_durable.py``): a stream keeps every
+message on its subjects, so it must never see these frames, and the subscriptions here must
+never see the durable ones (a durable event reaches the non-durable subscribers of other
+nodes from here, like any event: ``publish`` stores it, then publishes it on the bus).
 
 Interest: each node tells the others the whole set of its patterns (an ``Interest`` frame
 on the members subject, sent after its heartbeat) whenever the set changes, when a member
@@ -67,7 +71,7 @@ class ClusterBus:
     def __init__(self, link: NodeLink) -> None:
         self._link = link
         self._system = link.system
-        self._prefix = f"{link.prefix}.bus."
+        self._prefix = f"{link.prefix}.events."
         # pattern -> how many local subscribers have it (only patterns with one or more).
         self._local: dict[str, int] = {}
         # pattern -> its NATS subscription, as the sync task made them.

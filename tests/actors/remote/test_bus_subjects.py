@@ -1,7 +1,7 @@
 """The bus's topic rules are the NATS subject rules: for generated patterns and topics, the
 in-process trie (and ``pattern_matches``) match exactly what a real ``nats-server`` delivers
-when each pattern is a subscription ``<prefix>.bus.<pattern>`` and each topic is published
-on ``<prefix>.bus.<topic>``, as the cluster bus does."""
+when each pattern is a subscription ``<prefix>.events.<pattern>`` and each topic is
+published on ``<prefix>.events.<topic>``, as the cluster bus does."""
 
 from __future__ import annotations
 
@@ -66,13 +66,14 @@ def _patterns(draw: st.DrawFn) -> str:
 
 async def _delivered(client: Client, patterns: list[str], topics: list[str]) -> list[set[int]]:
     """For each pattern, the indices of the topics NATS delivered to its subscription."""
-    prefix = f"prop{next(_examples)}.bus."
+    example = f"prop{next(_examples)}"
+    prefix = f"{example}.events."
     subscriptions = [await client.subscribe(prefix + pattern) for pattern in patterns]
-    end = await client.subscribe(f"{prefix[:-4]}end")
+    end = await client.subscribe(f"{example}.end")
     try:
         for index, topic in enumerate(topics):
             await client.publish(prefix + topic, str(index).encode())
-        await client.publish(f"{prefix[:-4]}end", b"")
+        await client.publish(f"{example}.end", b"")
         # One connection: the server delivers in publish order, so once the end marker is
         # here every matching message is queued in its subscription.
         await end.next_msg(timeout=10)

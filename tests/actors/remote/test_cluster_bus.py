@@ -1,5 +1,5 @@
 """The event bus across nodes: a publish on one node reaches the matching subscribers on
-every node, locally exactly once, through NATS subjects ``<prefix>.bus.<topic>``; the other
+every node, locally exactly once, through NATS subjects ``<prefix>.events.<topic>``; the other
 nodes learn which patterns a node subscribes to, and a lost node's subscriptions go with it."""
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ async def test_an_event_the_receiver_cannot_decode_is_an_undecodable_dead_letter
         await a.publish("orders.x", 2)  # plain values need no registration
         raw = await nats.connect(server.url)
         try:
-            await raw.publish("actors.test.bus.orders.x", b"\xc1 not msgpack")
+            await raw.publish("actors.test.events.orders.x", b"\xc1 not msgpack")
             await raw.flush()
         finally:
             await raw.close()
