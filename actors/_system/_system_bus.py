@@ -128,14 +128,14 @@ class SystemBus:
         """Fan out an event another node published (``envelope.topic`` set) to this node's
         subscribers, without forwarding it anywhere and without waiting: straight from the
         caller's task when the bus is idle, else queued behind the bus's work (a dead letter
-        ``mailbox_full`` when the bus's mailbox is full)."""
+        ``mailbox_full`` when the bus's mailbox is full, ``stopped`` once it stopped)."""
         bus = self._running()
         if bus is not None:
             bus._fan_out(envelope, None)
             return
         cell = self.cell
-        if cell is None or self.closed:
-            return  # no bus: nobody subscribes here
+        if cell is None:
+            return  # no bus ever started: nobody subscribes here
         assert envelope.topic is not None
         request = Envelope(
             Publish(envelope.topic, envelope.message),
