@@ -54,10 +54,12 @@ class _IdleHook(selectors.BaseSelector):
         if self._loop._threads_busy:
             # Executor work is running in real time: let the clock flow at real speed until
             # a result arrives or the next timer is really due, instead of jumping over it.
-            began = time.monotonic()
+            # The real time counted is all that passed since the clock last followed it, not
+            # only the time spent in select: a loop kept from running (a loaded machine) must
+            # not make the thread's work look shorter than it was.
             events = self._real.select(timeout)
             if events:
-                self._loop._now += min(time.monotonic() - began, timeout)
+                self._loop._follow_real_time(timeout)
                 return events
         self._loop._jump_to_next_timer(timeout)
         return []
@@ -116,8 +118,10 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # Invariant: _now never decreases.
         self._now = float(start)
         self.autojump = autojump
-        # Executor jobs not yet finished; while any runs, the clock follows real time.
+        # Executor jobs not yet finished; while any runs, the clock follows real time, from
+        # `_real_mark` (the real time it last caught up to).
         self._threads_busy = 0
+        self._real_mark = 0.0
         super().__init__(_IdleHook(selectors.DefaultSelector(), self))
 
     def run_in_executor(
@@ -125,6 +129,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     ) -> asyncio.Future[T]:
         """As the base loop's, and while the job runs virtual time flows at real speed."""
         future = super().run_in_executor(executor, func, *args)
+        if not self._threads_busy:
+            self._real_mark = time.monotonic()
         self._threads_busy += 1
         future.add_done_callback(self._thread_done)
         return future
@@ -147,6 +153,12 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if not (math.isfinite(seconds) and seconds >= 0):
             raise ValueError(f"can only advance by a finite, non-negative time, got {seconds!r}")
         self._now += seconds
+
+    def _follow_real_time(self, timeout: float) -> None:
+        # Advance by the real time since the mark, at most to the next timer (`timeout`).
+        now = time.monotonic()
+        self._now += min(now - self._real_mark, timeout)
+        self._real_mark = now
 
     def _jump_to_next_timer(self, timeout: float) -> None:
         # _run_once clamps timeout to MAXIMUM_SELECT_TIMEOUT (24 h), and now + (when - now)
