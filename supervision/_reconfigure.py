@@ -20,6 +20,7 @@ from supervision._spec import ChildSpec
 from supervision._strategy import Strategy
 
 if TYPE_CHECKING:
+    # cycle: typing only; the supervisor sends its ReloadStep messages here to be carried out.
     from supervision._supervisor import Supervisor
 
 __all__ = ["ReloadStep", "carry_out", "subscriptions_of"]

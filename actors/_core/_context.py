@@ -249,9 +249,10 @@ class Context:
 
         Raises:
             ValueError: ``ref`` is not this actor's child, or ``capacity`` is not >= 1.
-            TypeError: ``factory`` is not callable or ``overflow`` not an ``Overflow``.
+            TypeError: ``factory`` is not callable, ``overflow`` not an ``Overflow``, or
+                ``ref`` is no local ``ActorRef``.
         """
-        cell = self._child(ref)
+        cell = self._child(ref, "reconfigure_child()")
         if not callable(factory):
             raise TypeError(f"factory must be callable, got {factory!r}")
         cell.mailbox.resize(capacity, overflow)

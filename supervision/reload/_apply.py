@@ -263,4 +263,5 @@ def _patterns(node: WorkerSpec | PoolSpec) -> tuple[str, ...]:
             declared = tuple(resolve_actor(node.actor).subscriptions)
         except Unusable:  # checked by load_tree and build_specs already
             declared = ()
-    return tuple(dict.fromkeys((*declared, *node.subscribe)))
+    written = (entry for entry in node.subscribe if isinstance(entry, str))  # not durables
+    return tuple(dict.fromkeys((*declared, *written)))

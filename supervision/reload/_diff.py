@@ -12,7 +12,8 @@ so. What each change does when applied:
   (restart type, shutdown, mailbox, subscriptions, a pool's size, a supervisor's strategy,
   budget, backoff and decider, a dynamic supervisor's template and limit);
 - ``restart``: the child needs a new instance (actor class or arguments, a pool's routing,
-  key, routee budget or routee mailbox); its ref and queued messages survive;
+  key, routee budget or routee mailbox, a durable subscription); its ref and queued
+  messages survive;
 - ``replace``: the child changed kind: stopped, and a new one started at its place;
 - ``move``: the child takes another place in its supervisor's start order; nothing restarts.
 """
@@ -214,6 +215,8 @@ def _child_change(old: ChildNode, new: ChildNode, path: str) -> ReloadChange | N
         return None
     restart = _NEEDS_RESTART[type(new)]
     action: Action = "restart" if any(name in restart for name in changed) else "update"
+    if "subscribe" in changed and _durables(old) != _durables(new):
+        action = "restart"  # a durable subscription is made by the actor's start
     return ReloadChange(action, path, changed)
 
 
@@ -243,6 +246,11 @@ def _changed(
         else:
             names.append(prefix + name)
     return tuple(names)
+
+
+def _durables(node: ChildNode) -> list[object]:
+    """The durable (JetStream) entries of a node's ``subscribe`` list."""
+    return [entry for entry in getattr(node, "subscribe", ()) if not isinstance(entry, str)]
 
 
 def _kind(node: ChildNode) -> str:

@@ -158,7 +158,24 @@ def test_system_and_root_settings_are_listed_as_ignored() -> None:
 
 
 @given(st.data())
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=20, deadline=None)
 def test_the_summary_counts_every_change(data: st.DataObject) -> None:
     plan = diff_trees(data.draw(trees()), data.draw(trees()))
     assert sum(plan.summary().values()) == len(plan.changes)
+
+
+def test_a_durable_subscription_change_restarts_and_a_plain_one_is_in_place() -> None:
+    from supervision import SupervisorSpec, WorkerSpec
+    from supervision.config._durable_spec import DurableSubscriptionSpec
+
+    def spec(*subscribe: str | DurableSubscriptionSpec) -> TreeSpec:
+        worker = WorkerSpec(name="billing", actor=f"{A}:Echo", subscribe=subscribe)
+        return TreeSpec(tree=SupervisorSpec(name="shop", children=(worker,)))
+
+    durable = DurableSubscriptionSpec(pattern="orders.paid", durable="billing")
+    assert [c.line() for c in diff_trees(spec("audit.>"), spec("audit.>", "news.>")).changes] == [
+        "update   /shop/billing (subscribe)"
+    ]
+    assert [c.line() for c in diff_trees(spec("audit.>"), spec("audit.>", durable)).changes] == [
+        "restart  /shop/billing (subscribe)"
+    ]
