@@ -43,7 +43,7 @@ from actors._core._ref import ActorRef
 from actors._core._timers import Timer
 from actors._observability._accounting import SystemStatistics
 from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe
-from actors._routing._pool import Pool, RestartPolicy, Routing
+from actors._routing._pool import Pool, ResizePool, RestartPolicy, Routing
 from actors._system._from_thread import FromThread
 from actors._system._run import run
 from actors._system._snapshot import ActorSnapshot, SystemSnapshot, snapshot_tree
@@ -90,6 +90,7 @@ __all__ = [
     "Pool",
     "Publish",
     "RemoteActorRef",
+    "ResizePool",
     "RestartIntensity",
     "RestartIntensityExceeded",
     "RestartPolicy",

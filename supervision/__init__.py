@@ -1,6 +1,7 @@
 """Supervision trees on top of the ``actors`` kernel: supervisors, child specs, restart
 strategies, restart intensity and backoff, dynamic supervisors, and trees declared in
-configuration files (``load_tree``, ``spawn_tree``; the ``supervise`` command).
+configuration files (``load_tree``, ``spawn_tree``, ``apply_tree`` to reload one; the
+``supervise`` command).
 
 The public names are re-exported here; the modules that define them are private.
 """
@@ -44,6 +45,8 @@ from supervision.config._spec import (
 )
 from supervision.config._tree import load_tree
 from supervision.config._warnings import tree_warnings
+from supervision.reload._apply import ReloadError, apply_tree, plan_reload
+from supervision.reload._diff import ReloadChange, ReloadPlan, diff_trees
 
 __all__ = [
     "Backoff",
@@ -66,6 +69,9 @@ __all__ = [
     "PathRef",
     "PoolOptions",
     "PoolSpec",
+    "ReloadChange",
+    "ReloadError",
+    "ReloadPlan",
     "RestForOne",
     "Restart",
     "RestartChild",
@@ -82,10 +88,13 @@ __all__ = [
     "TreeSpec",
     "WhichChildren",
     "WorkerSpec",
+    "apply_tree",
     "count_children",
     "create_system",
     "delete_child",
+    "diff_trees",
     "load_tree",
+    "plan_reload",
     "restart_child",
     "spawn_tree",
     "start_child",

@@ -38,6 +38,7 @@ from supervision._backoff import BackoffState
 from supervision._children import ChildInfo, ChildRecord, RestartDue, StartFailed, WhichChildren
 from supervision._errors import RestartIntensityExceeded, SupervisionError
 from supervision._history import DecisionHistory
+from supervision._reconfigure import ReloadStep, carry_out
 from supervision._spec import ChildSpec
 from supervision._strategy import (
     ChildState,
@@ -148,6 +149,8 @@ class Supervisor(Actor):
                 if not self._scheduled and self._status == "backoff":
                     self._status = "running"
                 await self._start_group(names)
+            case ReloadStep():
+                return await carry_out(self, message)
             case StartFailed(name=name, ref=ref, error=error):
                 record = self._records.get(name)
                 if record is not None and record.ref == ref and record.state == "restarting":

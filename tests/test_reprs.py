@@ -233,6 +233,10 @@ async def public_objects(tmp_path: Any) -> list[object]:
             stream="shop_orders",
         ),
         actors.testing.NatsServer(),
+        actors.ResizePool(2),
+        supervision.diff_trees(spec, spec),
+        supervision.ReloadChange("add", "/shop/new"),
+        supervision.ReloadError(supervision.ReloadChange("add", "/shop/new"), (), ()),
     ]
     return objects
 

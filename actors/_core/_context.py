@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from actors._core._local import local_cell, not_a_ref
@@ -231,6 +231,50 @@ class Context:
         """
         cell = self._child(ref, "restart_child()")
         await cell.restart(cell.shutdown_timeout if timeout is None else timeout)
+
+    def reconfigure_child(
+        self,
+        ref: ActorRef,
+        *,
+        factory: Callable[[], Actor],
+        shutdown: float | None,
+        capacity: int,
+        overflow: Overflow,
+    ) -> None:
+        """Change a child's settings in place, without restarting it: the ``factory`` its
+        next restart builds from, its ``shutdown`` time, and its mailbox's ``capacity`` and
+        ``overflow`` policy (queued messages are kept; see ``ActorSystem.spawn``). The
+        running instance is not touched; ``restart_child`` afterwards starts one from the new
+        factory.
+
+        Raises:
+            ValueError: ``ref`` is not this actor's child, or ``capacity`` is not >= 1.
+            TypeError: ``factory`` is not callable, ``overflow`` not an ``Overflow``, or
+                ``ref`` is no local ``ActorRef``.
+        """
+        cell = self._child(ref, "reconfigure_child()")
+        if not callable(factory):
+            raise TypeError(f"factory must be callable, got {factory!r}")
+        cell.mailbox.resize(capacity, overflow)
+        cell.factory = factory
+        cell.shutdown_timeout = shutdown
+
+    def order_children(self, names: Sequence[str]) -> None:
+        """Put the children named in ``names`` in that start order (which sets the reverse
+        order they stop in); children not named keep their place after them. Nothing is
+        restarted.
+
+        Raises ValueError when a name is not a child of this actor or appears twice.
+        """
+        children = self._cell.children
+        if len(set(names)) != len(names) or any(name not in children for name in names):
+            raise ValueError(
+                f"order_children: {list(names)!r} are not distinct children of {self.path}"
+            )
+        ordered = {name: children[name] for name in names}
+        ordered.update((name, cell) for name, cell in children.items() if name not in ordered)
+        children.clear()
+        children.update(ordered)
 
     def stop_child(self, ref: ActorRef, *, timeout: float | None = None) -> None:
         """Begin stopping a child for good (graceful, within ``timeout`` or its shutdown

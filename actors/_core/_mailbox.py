@@ -275,6 +275,24 @@ class Mailbox:
             if not waiter.done():
                 waiter.set_result(None)
 
+    def resize(self, capacity: int, overflow: Overflow) -> None:
+        """Change the bound and the overflow policy in place (a configuration reload): no
+        queued message is touched. A larger ``capacity`` takes blocked senders in at once;
+        a smaller one below the depth keeps every queued message, and new offers follow
+        ``overflow`` until the depth is below the new bound.
+
+        Raises ValueError for ``capacity`` not an int >= 1, TypeError for ``overflow`` not
+        an ``Overflow``; nothing is changed then.
+        """
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"mailbox capacity must be an int >= 1, got {capacity!r}")
+        if not isinstance(overflow, Overflow):
+            raise TypeError(f"overflow must be an Overflow member, got {overflow!r}")
+        self.capacity = capacity
+        self.overflow = overflow
+        if self.putters and self.accepting:
+            self.admit_blocked()
+
     def take_evicted(self) -> Envelope:
         """The envelope the last ``EVICTED`` verdict dropped (the caller dead-letters it)."""
         evicted = self.evicted

@@ -24,7 +24,7 @@ from actors._core._log import logger
 from actors._core._messages import Overflow, Terminated
 from actors._core._ref import ActorRef
 
-__all__ = ["Pool", "RestartPolicy", "Routing"]
+__all__ = ["Pool", "ResizePool", "RestartPolicy", "Routing"]
 
 
 class Routing(enum.Enum):
@@ -72,6 +72,26 @@ def _stable_hash(key: Hashable) -> int:
     value ^= value >> 33
     value = (value * 0xFF51AFD7ED558CCD) & 0xFFFFFFFFFFFFFFFF
     return value ^ (value >> 33)
+
+
+class ResizePool:
+    """Ask a ``Pool`` to have ``size`` routees from now on, without restarting it: ``await
+    pool.ask(ResizePool(4))`` answers once the new routees have started, or once the
+    routees beyond ``size`` (the last ones) have stopped gracefully, after handling the
+    messages already queued for them (no message is lost; new ones go to the others).
+
+    Raises ValueError for a ``size`` that is not an int >= 1.
+    """
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"a pool needs size >= 1 routees, got {size!r}")
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"ResizePool({self.size})"
 
 
 class Pool(Actor):
@@ -155,6 +175,9 @@ class Pool(Actor):
         if isinstance(message, Terminated):
             await self._routee_stopped(message.ref)
             return None
+        if type(message) is ResizePool:
+            await self._resize(message.size)
+            return None
         cell = self.context._cell
         envelope = cell.current
         assert envelope is not None
@@ -206,6 +229,23 @@ class Pool(Actor):
         )
         if not target.offer(forwarded):
             await target.offer_waiting(forwarded, None)
+
+    async def _resize(self, size: int) -> None:
+        self._size = size
+        taken = {routee.name for routee in self._routees}
+        index = 0
+        while len(self._routees) < size:
+            while f"routee-{index}" in taken:
+                index += 1
+            taken.add(f"routee-{index}")
+            self._routees.append(await self._spawn_routee(index))
+        leaving = self._routees[size:]
+        del self._routees[size:]
+        for routee in reversed(leaving):
+            self.context.unwatch(routee)
+            self.context.stop_child(routee)
+        for routee in leaving:
+            await routee.wait_stopped()
 
     # ------------------------------------------------------------------ supervision
 

@@ -115,8 +115,24 @@ def parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="a NATS server of the cluster (repeatable; overrides [cluster] servers)",
     )
+    run.add_argument(
+        "--control",
+        metavar="SOCKET",
+        help="listen on the unix socket SOCKET for `supervise reload` (local only, mode 0600)",
+    )
     run.add_argument("--log-format", choices=("console", "json"), default="console")
     run.add_argument("--log-level", choices=_LEVELS, default="info")
+    reload = commands.add_parser(
+        "reload",
+        help="make a running `supervise run --control SOCKET` reload its file (exit 0, 1 if"
+        " a step failed, 2 if the file is invalid); SIGHUP to its process does the same",
+        description="Ask the process listening on SOCKET to reload its file: validated"
+        " completely first (an invalid file changes nothing), then applied, changing only"
+        " what changed. --dry-run prints the plan without applying it.",
+    )
+    reload.add_argument("--control", required=True, metavar="SOCKET", help="the run's socket")
+    reload.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    reload.set_defaults(path=[])
     return parser
 
 

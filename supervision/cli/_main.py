@@ -11,6 +11,8 @@ Exit codes:
   the metrics or live view port could not be opened, or the live view was asked to bind a
   non-loopback address without a token, or (a cluster node) no NATS server could be reached.
 - 2: the file is not valid (every problem is printed), or the command line is wrong.
+- ``reload``: 0 applied (or, with ``--dry-run``, planned), 1 a step failed or no running
+  tree listens on the socket, 2 the file is not valid (nothing changed).
 - 128 + N: a second signal N (130 for SIGINT, 143 for SIGTERM) stopped the process at once,
   in the middle of a graceful shutdown.
 
@@ -27,6 +29,9 @@ by ``--log-level``. The closing summary comes from ``ActorSystem.statistics()``.
 Modules named in the file are imported relative to the current directory (as with
 ``python -m``), then ``PYTHONPATH``; ``--path DIR`` (repeatable) puts DIR before both.
 ``run --loop uvloop`` runs the tree on uvloop's event loop (``pip install uvloop``).
+
+``run`` reloads FILE on SIGHUP, and on ``supervise reload --control SOCKET`` when started
+with ``--control SOCKET`` (see ``supervision.cli._reload``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from collections.abc import Sequence
 
 from supervision.cli._args import parser
 from supervision.cli._check import check
+from supervision.cli._reload import request_reload
 from supervision.cli._run import run_command
 
 __all__ = ["main"]
@@ -57,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if options.command == "check":
             return check(options.file)
+        if options.command == "reload":
+            return request_reload(options.control, dry_run=options.dry_run)
         return run_command(options)
     except KeyboardInterrupt:
         return 128 + signal.SIGINT

@@ -6,14 +6,16 @@ import argparse
 import asyncio
 import importlib
 import os
+import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from actors import ActorStartError, ClusterConfig, NodeUnreachable, run
 from actors.logging import configure
 from supervision.cli._output import print_chain, report, say, summary
+from supervision.cli._reload import Reloader, ignore_sighup_until_served
 from supervision.cli._servers import serve_metrics, serve_ui
 from supervision.cli._signals import Signals, StopRequested
 from supervision.config._build import create_system, spawn_tree
@@ -33,6 +35,7 @@ def run_command(options: argparse.Namespace) -> int:
     # while loading stops the command gracefully (nothing has started yet).
     signals = Signals(say)
     signals.install()
+    ignore_sighup_until_served()
     level = options.log_level
     configure(options.log_format, level, short_tracebacks=level != "debug")
     try:
@@ -125,6 +128,7 @@ async def _serve(
                 await close_metrics()
             return 1
     started = loop.time()
+    close_control: Callable[[], Awaitable[None]] | None = None
     try:
         if signals.received is not None:
             say("stopped before the tree started")
@@ -136,6 +140,10 @@ async def _serve(
             print_chain("the tree failed to start:", error)
             await system.shutdown(timeout)
             return 1
+        reloader = Reloader(system, options.file, cluster)
+        loop.add_signal_handler(signal.SIGHUP, reloader.on_sighup)
+        if options.control is not None:
+            close_control = await reloader.serve(options.control)
         say(f"started {root.path} ({len(system.actors)} actors) from {options.file}")
         closed = asyncio.ensure_future(system.wait_closed())
         timer = None
@@ -166,6 +174,8 @@ async def _serve(
         summary(system, root.path, loop.time() - started)
         return code
     finally:
+        if close_control is not None:
+            await close_control()
         if close_ui is not None:
             await close_ui()
         if close_metrics is not None:

@@ -32,6 +32,7 @@ from supervision.config._resolve import (
     resolve_callable,
     resolve_exception,
 )
+from supervision.config._running import remember_tree
 from supervision.config._spec import (
     INFINITY,
     BackoffSpec,
@@ -44,7 +45,7 @@ from supervision.config._spec import (
     WorkerSpec,
 )
 
-__all__ = ["create_system", "spawn_tree"]
+__all__ = ["build_specs", "create_system", "spawn_tree"]
 
 _A = TypeVar("_A", bound=Actor)
 
@@ -104,13 +105,15 @@ async def spawn_tree(system: ActorSystem, spec: TreeSpec) -> ActorRef:
     """
     root = spec.tree
     factory = build_root(spec, system)
-    return await system.spawn(
+    ref = await system.spawn(
         factory,
         name=root.name,
         capacity=root.mailbox.capacity,
         overflow=Overflow(root.mailbox.overflow),
         shutdown=None if root.shutdown in (None, INFINITY) else cast(float, root.shutdown),
     )
+    remember_tree(system, spec)  # what `apply_tree` diffs a new file against
+    return ref
 
 
 def build_root(spec: TreeSpec, system: ActorSystem) -> Callable[[], Actor]:
@@ -123,12 +126,26 @@ def build_root(spec: TreeSpec, system: ActorSystem) -> Callable[[], Actor]:
     return factory
 
 
+def build_specs(
+    spec: TreeSpec, system: ActorSystem
+) -> tuple[type[Supervisor], dict[str, ChildSpec]]:
+    """The root supervisor's class and the ``ChildSpec`` of every other node, by path
+    (``/shop/orders``), as ``spawn_tree`` would start them (for a reload). Raises
+    ConfigError."""
+    builder = _Builder(system, node_paths(spec))
+    root = builder.supervisor(spec.tree, "$.tree")
+    if builder.problems:
+        raise ConfigError(builder.problems)
+    return root, builder.built
+
+
 class _Builder:
     def __init__(self, system: ActorSystem, nodes: dict[str, tuple[str, str]]) -> None:
         self.problems: list[ConfigProblem] = []
         self.system = system
         self.path_at = {location: path for location, (path, _) in nodes.items()}
         self.nodes = dict(nodes.values())  # path -> what the node is
+        self.built: dict[str, ChildSpec] = {}  # path -> the spec made for the node
 
     def supervisor(self, node: SupervisorSpec, location: str) -> type[Supervisor]:
         children = [
@@ -163,7 +180,7 @@ class _Builder:
             factory = self.worker(node, location)
         if factory is None:
             return None
-        return ChildSpec(
+        spec = ChildSpec(
             node.name,
             factory,
             restart=Restart(node.restart),
@@ -171,6 +188,8 @@ class _Builder:
             capacity=node.mailbox.capacity,
             overflow=Overflow(node.mailbox.overflow),
         )
+        self.built[self.path_at[location]] = spec
+        return spec
 
     def worker(
         self, node: WorkerSpec | TemplateSpec, location: str, *, partial: bool = False

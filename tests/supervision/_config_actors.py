@@ -148,3 +148,27 @@ class Forwarder(Actor):
         if message == "target":
             return self.target
         return await self.target.ask(message)
+
+
+class StartsWhen(Actor):
+    """Starts only when ``ok`` (a reload test corrects its file to let it start)."""
+
+    def __init__(self, ok: bool = True) -> None:
+        self.ok = ok
+
+    async def on_start(self) -> None:
+        if not self.ok:
+            raise OSError("not ok to start")
+
+    def receive(self, message: Any) -> Any:
+        return message
+
+
+class Recorder(Actor):
+    """Answers what it is asked; records its stop in ``EVENTS``."""
+
+    def receive(self, message: Any) -> Any:
+        return message
+
+    async def on_stop(self) -> None:
+        EVENTS.append(("stopped", self.context.path))
