@@ -90,8 +90,8 @@ async def _raw(url: str, n: int) -> float:
         started = time.perf_counter()
         for _ in range(n):
             await sender.publish(TOPIC, PAYLOAD)
-        for done in dones:
-            await done.wait()
+        await sender.flush()  # nothing left in the client's buffer
+        await _all_set(dones, "raw nats-py")
         return n / (time.perf_counter() - started)
     finally:
         await sender.close()
@@ -124,9 +124,24 @@ async def _cluster(url: str, n: int) -> float:
         started = time.perf_counter()
         for _ in range(n):
             await publisher.publish(TOPIC, item)
-        for done in dones:
-            await done.wait()
+        await _all_set(dones, "cluster bus")
         return n / (time.perf_counter() - started)
+
+
+# How long the subscribers may take to see every event (bounded: a lost event is an error
+# naming the side, never a hang).
+DELIVERY_TIMEOUT = 60.0
+
+
+async def _all_set(dones: list[asyncio.Event], side: str) -> None:
+    try:
+        await asyncio.wait_for(asyncio.gather(*(done.wait() for done in dones)), DELIVERY_TIMEOUT)
+    except TimeoutError:
+        missing = sum(not done.is_set() for done in dones)
+        raise RuntimeError(
+            f"{side}: {missing} of {len(dones)} subscribers did not see every event within"
+            f" {DELIVERY_TIMEOUT}s"
+        ) from None
 
 
 def _measure(run: Callable[[str, int], Awaitable[float]], url: str, n: int) -> float:

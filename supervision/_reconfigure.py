@@ -72,7 +72,9 @@ async def carry_out(supervisor: Supervisor, step: ReloadStep) -> Refused | None:
     if record is None:
         return Refused(LookupError(f"{supervisor.context.path} has no child {step.name!r}"))
     if step.action == "remove":
-        await supervisor._stop_for_good(record)
+        # A child removed from the tree is not asked to finish its queue: what is queued
+        # becomes dead letters (reason "stopped"), counted, as the reload's plan says.
+        await supervisor._stop_for_good(record, drain=False)
         return None
     assert spec is not None
     if step.action == "replace":

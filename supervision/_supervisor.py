@@ -491,10 +491,10 @@ class Supervisor(Actor):
         except MailboxFull:
             self.context.schedule_once(0.0, failed)
 
-    async def _stop_for_good(self, record: ChildRecord) -> None:
+    async def _stop_for_good(self, record: ChildRecord, *, drain: bool = True) -> None:
         self._records.pop(record.spec.name, None)
         ref = record.ref
         if ref.is_alive:
             self.context.unwatch(ref)
-            self.context.stop_child(ref, timeout=record.spec.shutdown_timeout)
+            self.context.stop_child(ref, timeout=record.spec.shutdown_timeout, drain=drain)
             await ref.wait_stopped()

@@ -714,18 +714,22 @@ class ActorCell:
             restarts=self.restarts,
         )
 
-    def request_stop(self, timeout: float | None) -> None:
-        """Begin a graceful stop (idempotent); ``stopped`` completes when it is over."""
+    def request_stop(self, timeout: float | None, *, drain: bool = True) -> None:
+        """Begin a graceful stop (idempotent); ``stopped`` completes when it is over.
+
+        With ``drain`` the queued messages are handled first; without, the message being
+        handled finishes, ``on_stop`` runs, and the queued ones become dead letters
+        (``stopped``)."""
         if self.state >= STOPPING:
             return
-        if self._idle_with_nothing_to_run(empty_mailbox=True):
-            # Parked with an empty mailbox, no children, no timers and no on_stop: the
+        if self._idle_with_nothing_to_run(empty_mailbox=drain):
+            # Parked with nothing to drain, no children, no timers and no on_stop: the
             # graceful stop has nothing to do, so it is bookkeeping, done here and now.
             self.state = STOPPING
             self._finalize("stopped")
             return
         # A failed or halted actor has no healthy instance to drain the queue with.
-        self._drain = self.state in (RUNNING, STARTING)
+        self._drain = drain and self.state in (RUNNING, STARTING)
         self.state = STOPPING
         # Blocked senders wake, see the mailbox closed and dead-letter their messages.
         for envelope in self.mailbox.stop_accepting():

@@ -276,10 +276,14 @@ class Context:
         children.clear()
         children.update(ordered)
 
-    def stop_child(self, ref: ActorRef, *, timeout: float | None = None) -> None:
+    def stop_child(
+        self, ref: ActorRef, *, timeout: float | None = None, drain: bool = True
+    ) -> None:
         """Begin stopping a child for good (graceful, within ``timeout`` or its shutdown
-        time); ``await ref.wait_stopped()`` to wait for it. A failed child does not handle its
-        queued messages: they become dead letters. Raises ValueError when ``ref`` is not this
-        actor's child, TypeError when it is no local ``ActorRef``."""
+        time); ``await ref.wait_stopped()`` to wait for it. With ``drain`` (the default) a
+        running child handles its queued messages first; with ``drain=False`` it finishes
+        the message in hand and its queued messages become dead letters (``stopped``), as
+        they do for a failed child. Raises ValueError when ``ref`` is not this actor's child,
+        TypeError when it is no local ``ActorRef``."""
         cell = self._child(ref, "stop_child()")
-        cell.request_stop(cell.shutdown_timeout if timeout is None else timeout)
+        cell.request_stop(cell.shutdown_timeout if timeout is None else timeout, drain=drain)

@@ -172,3 +172,14 @@ class Recorder(Actor):
 
     async def on_stop(self) -> None:
         EVENTS.append(("stopped", self.context.path))
+
+
+GATE: list[asyncio.Event] = []
+
+
+class Gated(Actor):
+    """Holds its first message until ``GATE[0]`` is set, so others queue behind it."""
+
+    async def receive(self, message: Any) -> Any:
+        await GATE[0].wait()
+        return message

@@ -3,6 +3,8 @@ what an invalid spec or a failing step leaves, and how a reload is reported."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -275,3 +277,39 @@ def test_the_actors_named_here_exist() -> None:
     assert issubclass(Supervisor, object)
     assert MailboxFull
     _: Any = None
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Let the loop run until ``condition`` holds (bounded: a few thousand iterations)."""
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+async def test_a_removed_child_finishes_the_message_in_hand_and_dead_letters_its_queue() -> None:
+    before = tree(worker("keep") + worker("gone", actor="Gated"))
+    after = tree(worker("keep"))
+    _config_actors.GATE[:] = [asyncio.Event()]
+    async with create_system(before) as system:
+        await spawn_tree(system, before)
+        gone = system.lookup("/shop/gone")
+        assert gone is not None
+        gone.tell_nowait("in hand")
+        await _until(lambda: gone.statistics().depth == 0)  # held by the gate
+        for number in range(3):
+            gone.tell_nowait(number)
+        reload = asyncio.ensure_future(apply_tree(system, after))
+        await _until(lambda: not gone.is_alive)  # the reload began to stop it
+        _config_actors.GATE[0].set()
+        await reload
+        statistics = gone.statistics()
+        assert statistics.processed == 1  # the message in hand
+        letters = [letter for letter in system.dead_letters.recent if letter.recipient == gone]
+        assert [(letter.message, letter.reason) for letter in letters] == [
+            (0, "stopped"),
+            (1, "stopped"),
+            (2, "stopped"),
+        ]
+        assert statistics.accepted == statistics.processed + statistics.dead_lettered
