@@ -18,6 +18,7 @@ from actors._cluster._remote_ref import RemoteActorRef
 from actors._cluster._streams import DurableStream
 from actors._core._actor import Actor, ChildFailure
 from actors._core._ambient import correlation_scope
+from actors._core._backoff import Backoff
 from actors._core._breaker import CircuitBreaker, CircuitBreakerStatistics
 from actors._core._breaker_state import CircuitState
 from actors._core._context import Context
@@ -35,11 +36,13 @@ from actors._core._errors import (
     SerializationError,
     SupervisionError,
 )
+from actors._core._handling_errors import HandlerTimeout, RetriesExhausted
 from actors._core._health import Health, LoopHealth, SupervisorHealth
 from actors._core._intensity import RestartIntensity
 from actors._core._mailbox import MailboxStatistics
 from actors._core._messages import DeadLetter, Overflow, Terminated
 from actors._core._ref import ActorRef
+from actors._core._retry import Retry
 from actors._core._timers import Timer
 from actors._observability._accounting import SystemStatistics
 from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe
@@ -59,6 +62,7 @@ __all__ = [
     "ActorStopped",
     "ActorSystem",
     "AskTimeout",
+    "Backoff",
     "ChildFailure",
     "CircuitBreaker",
     "CircuitBreakerStatistics",
@@ -75,6 +79,7 @@ __all__ = [
     "DurableStream",
     "EventBus",
     "FromThread",
+    "HandlerTimeout",
     "Health",
     "JetStreamError",
     "JetStreamUnavailable",
@@ -94,6 +99,8 @@ __all__ = [
     "RestartIntensity",
     "RestartIntensityExceeded",
     "RestartPolicy",
+    "RetriesExhausted",
+    "Retry",
     "Routing",
     "SerializationError",
     "Subscribe",

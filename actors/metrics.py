@@ -38,7 +38,9 @@ __all__ = ["FAMILIES", "RuntimeCollector", "asgi_app", "serve"]
 
 FAMILIES: dict[str, str] = {
     "actors_messages_processed_total": "Messages handled without raising, by actor class.",
-    "actors_messages_failed_total": "Messages whose handler raised, by actor class.",
+    "actors_messages_failed_total": (
+        "Handler calls that raised (each failed attempt of a retried message), by actor class."
+    ),
     "actors_message_processing_sampled_seconds": (
         "Time handling a message, by actor class: a histogram of 1 in actors_timing_sample"
         " messages, so its _count is the sample's size, not the number of messages."
@@ -60,6 +62,13 @@ FAMILIES: dict[str, str] = {
     "actors_ask_timeouts_total": "Asks that timed out, by the asked actor's class.",
     "actors_late_replies_total": "Replies discarded because their ask had timed out.",
     "actors_log_lines_suppressed_total": "Log lines held back by the runtime's rate limit.",
+    "actors_blocking_threads_busy": "Blocking handlers running or waiting for a thread now.",
+    "actors_blocking_threads_stuck": (
+        "Threads of blocking handlers that overran their handler_timeout and still run."
+    ),
+    "actors_blocking_saturations_total": (
+        "Blocking handlers that found every thread of the pool busy and had to wait."
+    ),
 }
 
 
@@ -130,6 +139,19 @@ class RuntimeCollector(Collector):
             dead.add_metric([reason], count)
         suppressed = _counter("actors_log_lines_suppressed_total", [])
         suppressed.add_metric([], _log.limiter.suppressed_total)
+        pool = system._blocking_pool_instance
+        busy = GaugeMetricFamily(
+            "actors_blocking_threads_busy",
+            FAMILIES["actors_blocking_threads_busy"],
+            value=0 if pool is None else pool.busy,
+        )
+        stuck = GaugeMetricFamily(
+            "actors_blocking_threads_stuck",
+            FAMILIES["actors_blocking_threads_stuck"],
+            value=0 if pool is None else pool.stuck_threads,
+        )
+        saturations = _counter("actors_blocking_saturations_total", [])
+        saturations.add_metric([], 0 if pool is None else pool.saturations)
         yield from (
             processed,
             failed,
@@ -145,6 +167,9 @@ class RuntimeCollector(Collector):
             timeouts,
             late,
             suppressed,
+            busy,
+            stuck,
+            saturations,
         )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from actors import Actor, Overflow
+from actors import Actor, Overflow, Retry
 from supervision._strategy import Restart
 
 __all__ = ["ChildSpec", "is_supervisor_factory"]
@@ -73,11 +73,26 @@ def _check_capacity(spec: ChildSpec, attribute: attrs.Attribute[int], value: int
         raise ValueError(f"ChildSpec {spec.name!r}: capacity must be an int >= 1, got {value!r}")
 
 
+def _check_handler_timeout(
+    spec: ChildSpec, attribute: attrs.Attribute[float | None], value: float | None
+) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"ChildSpec {spec.name!r}: handler_timeout must be seconds or None")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"ChildSpec {spec.name!r}: handler_timeout must be a finite number > 0 or None,"
+            f" got {value!r}"
+        )
+
+
 @attrs.frozen
 class ChildSpec:
     """How a supervisor starts, restarts and stops one child.
 
-    ``ChildSpec(name, factory, *, restart=..., shutdown=..., capacity=1000, overflow=...)``.
+    ``ChildSpec(name, factory, *, restart=..., shutdown=..., capacity=1000, overflow=...,
+    retry=None, handler_timeout=None)``.
 
     Attributes:
         name: the child's name; its path is the supervisor's path plus ``/name``.
@@ -90,6 +105,12 @@ class ChildSpec:
             is itself a supervisor (its own children's shutdown times bound it).
         capacity: the child's mailbox bound.
         overflow: what the child's full mailbox does (default ``Overflow.BLOCK``).
+        retry: an ``actors.Retry``: a message whose handler raised is delivered again (to
+            the instance this supervisor resumed or restarted) instead of dead-lettered at
+            once. Every failed attempt is a failure of the child, so each one the strategy
+            answers with a restart counts toward ``max_restarts``.
+        handler_timeout: seconds one handler of the child may run before it fails with
+            ``actors.HandlerTimeout``; ``None``: no limit.
 
     Raises:
         TypeError: a field has the wrong type (``factory`` not callable, ``restart`` not a
@@ -109,6 +130,14 @@ class ChildSpec:
     capacity: int = attrs.field(default=1000, kw_only=True, validator=_check_capacity)
     overflow: Overflow = attrs.field(
         default=Overflow.BLOCK, kw_only=True, validator=attrs.validators.instance_of(Overflow)
+    )
+    retry: Retry | None = attrs.field(
+        default=None,
+        kw_only=True,
+        validator=attrs.validators.optional(attrs.validators.instance_of(Retry)),
+    )
+    handler_timeout: float | None = attrs.field(
+        default=None, kw_only=True, validator=_check_handler_timeout
     )
     # The effective shutdown time, resolved once here: supervisors read it on every halt and
     # start of the child, and resolving the default walks the factory's partials.

@@ -439,6 +439,8 @@ class Supervisor(Actor):
             overflow=spec.overflow,
             shutdown=spec.shutdown_timeout,
             position=position,
+            retry=spec.retry,
+            handler_timeout=spec.handler_timeout,
         )
         self.context.watch(ref)
         record = ChildRecord(spec, ref)

@@ -28,10 +28,12 @@ from typing import TYPE_CHECKING, Any, cast
 from actors._core import _log, _trace_hooks
 from actors._core._actor import Actor, ChildFailure
 from actors._core._envelope import Envelope, next_message_id
-from actors._core._errors import ActorStartError, ActorStopped, SupervisionError
+from actors._core._errors import ActorStartError, ActorStopped, AskTimeout, SupervisionError
+from actors._core._handler_timeout import limit_handler
 from actors._core._log import error_fields, log_limited, logger
 from actors._core._mailbox import CLOSED, DROPPED, FULL, REJECTED, Mailbox, MailboxStatistics
 from actors._core._messages import Overflow
+from actors._core._redelivery import Redelivery
 from actors._core._refusals import fail_reply, full_error, refuse
 from actors._core._state import (
     _NO_CELLS,
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     # cycle: typing only; the cell owns its Context, timers and system (Runtime), which each
     # point back at it.
     from actors._core._context import Context
+    from actors._core._retry import Retry
     from actors._core._runtime import Runtime
     from actors._core._timers import Timer
 
@@ -92,6 +95,7 @@ class ActorCell:
         "ended",
         "factory",
         "failed",
+        "handler_timeout",
         "incarnation",
         "instance",
         "late_replies",
@@ -102,6 +106,7 @@ class ActorCell:
         "parent",
         "path",
         "processed",
+        "redelivery",
         "ref",
         "restarts",
         "shutdown_timeout",
@@ -124,6 +129,8 @@ class ActorCell:
         capacity: int,
         overflow: Overflow,
         shutdown: float | None,
+        retry: Retry | None = None,
+        handler_timeout: float | None = None,
     ) -> None:
         from actors._core._context import Context
         from actors._core._ref import ActorRef
@@ -135,6 +142,8 @@ class ActorCell:
         self.path = path
         self.factory = factory
         self.shutdown_timeout = shutdown
+        # The message-handling policies; None (the default) costs nothing per message.
+        self.handler_timeout = handler_timeout
         # Metrics: 1 in `timing_sample` accepted messages is timed (mailbox wait and handling
         # time), so timing costs little per message; the counts below are exact.
         # The system's ask timeouts, held here so that an ask reaches them in one step.
@@ -146,6 +155,7 @@ class ActorCell:
             system._timing_mask + 1 if system.metrics_enabled else 0,
         )
         self.ref = ActorRef(self)
+        self.redelivery = None if retry is None else Redelivery(retry, self.mailbox, self.loop)
         self.context: Context = Context(self)
         # Children in start order (dict order); a child leaves when it reaches STOPPED. Until
         # the first child, the shared read-only empty mapping (see `add_child`).
@@ -280,10 +290,19 @@ class ActorCell:
                                 return
                             continue
                         if self.state is RUNNING:
-                            if not mailbox.notices:
+                            redelivery = self.redelivery
+                            if redelivery is not None and redelivery.front is not None:
+                                # A message a Retry holds goes first, once its delay is over
+                                # (a timer wakes the task then); the interrupt flag stays
+                                # set, so no fast path while one is held.
+                                envelope = redelivery.take_front()
+                                if envelope is None and mailbox.notices:
+                                    envelope = mailbox.notices.popleft()
+                            elif not mailbox.notices:
                                 mailbox.interrupt = False
                                 continue
-                            envelope = mailbox.notices.popleft()
+                            else:
+                                envelope = mailbox.notices.popleft()
                         elif self.state is STOPPING:
                             if not (self._drain and (mailbox.notices or user)):
                                 await self._finish_stop()
@@ -294,7 +313,9 @@ class ActorCell:
                         # a failed or halted actor waits for its parent's control message only.
                         waiter = self.loop.create_future()
                         mailbox.waiter = waiter
-                        mailbox.waiting_for_user = self.state is RUNNING
+                        mailbox.waiting_for_user = self.state is RUNNING and (
+                            self.redelivery is None or self.redelivery.front is None
+                        )
                         system._idle_enter()
                         try:
                             await waiter
@@ -304,6 +325,9 @@ class ActorCell:
                                 mailbox.waiter = None
                             system._idle_leave()
                         continue
+                if envelope.deadline is not None and envelope.deadline <= mailbox.clock():
+                    self._expired(envelope)
+                    continue
                 self.current = envelope
                 enqueued = envelope.enqueued_at
                 began = mailbox.clock() if enqueued >= 0.0 else 0.0
@@ -381,11 +405,17 @@ class ActorCell:
         self._receive_mode = mode
         wrap = _trace_hooks.wrap_receive
         function = getattr(cls, "receive", None)
+        timeout = self.handler_timeout
+        limited = timeout is not None and mode != _SYNC
         # (Not `instance.__dict__`: reading it would make the instance's dict a real one.)
-        if wrap is None and getattr(instance.receive, "__func__", None) is function:
+        if wrap is None and not limited and getattr(instance.receive, "__func__", None) is function:
             self._receive = function
             return
         bound = instance.receive if wrap is None else wrap(self, instance.receive, mode)
+        if timeout is not None and limited:
+            # An inline (plain def) handler holds the loop: nothing can stop it midway.
+            bound = limit_handler(self, bound, mode == _BLOCKING, timeout)
+            self._receive_mode = _ASYNC
         self._receive = lambda _instance, message: bound(message)
 
     async def _abort_start(self, exc: Exception, started: asyncio.Future[None]) -> None:
@@ -425,9 +455,7 @@ class ActorCell:
         self, receive: Callable[[Any, Any], Any], instance: Actor | None, message: Any
     ) -> Any:
         context = contextvars.copy_context()
-        return await self.loop.run_in_executor(
-            self.system._executor, context.run, receive, instance, message
-        )
+        return await self.system._blocking_pool.run(context.run, receive, instance, message)
 
     def _observe(self, enqueued: float, started: float) -> None:
         """Record one sampled message's time in mailbox and handling time (histograms)."""
@@ -437,12 +465,37 @@ class ActorCell:
             timings = self.timings = Timings()
         timings.observe(started - enqueued, finished - started)
 
+    def _expired(self, envelope: Envelope) -> None:
+        """Dead-letter a message whose deadline passed before its handler ran (its asker, if
+        still waiting, gets AskTimeout): nobody waits for its outcome any more."""
+        self.dead_lettered += 1
+        self.system.dead_letters.record(envelope.message, self.ref, "expired")
+        reply = envelope.reply
+        if reply is not None and not reply.done():
+            reply.set_exception(
+                AskTimeout(
+                    "the deadline passed before the handler ran",
+                    path=self.path,
+                    message_type=type(envelope.message).__name__,
+                    correlation_id=envelope.correlation_id,
+                )
+            )
+
     def _handler_failed(self, envelope: Envelope, exc: Exception) -> None:
         self.current = None
         self.failed += 1
-        self.dead_lettered += 1
-        self.system.dead_letters.record(envelope.message, self.ref, "failed", exc)
-        fail_reply(envelope, f"the handler raised {type(exc).__name__}: {exc}", exc, self.path)
+        redelivery = self.redelivery
+        if redelivery is None:
+            ending: tuple[str, BaseException] | None = ("failed", exc)
+            retried: dict[str, object] = {}
+        else:
+            ending = redelivery.on_failure(envelope, exc, self.path)
+            retried = {"attempt": len(envelope.errors), "retrying": ending is None}
+        if ending is not None:
+            reason, error = ending
+            self.dead_lettered += 1
+            self.system.dead_letters.record(envelope.message, self.ref, reason, error)
+            fail_reply(envelope, f"the handler raised {type(exc).__name__}: {exc}", exc, self.path)
         # Rate-limited per actor: a failing actor in a restart loop must not flood the log.
         log_limited(
             "error",
@@ -452,6 +505,7 @@ class ActorCell:
             actor_class=self.actor_class,
             message_type=type(envelope.message).__name__,
             correlation_id=envelope.correlation_id,
+            **retried,
             **error_fields(exc),
         )
         if self.state is STOPPING:
@@ -784,6 +838,8 @@ class ActorCell:
             child.kill()
         self._cancel_timers()
         self._abandon_current(reason)
+        if self.redelivery is not None:
+            self._drop_held()
         drained, parked = self.mailbox.close()
         for envelope in parked:
             self._refuse(envelope, "stopped")  # a parked ask: never accepted
@@ -813,6 +869,18 @@ class ActorCell:
             stopped.set_result(None)
         if _log.debug_enabled:
             logger.debug("actor.stopped", actor=self.path, reason=reason)
+
+    def _drop_held(self) -> None:
+        """The slot ends with messages held for another attempt: each becomes a dead letter
+        (``failed``, its last error) and its asker gets ActorFailed."""
+        assert self.redelivery is not None
+        for envelope in self.redelivery.drop_all():
+            error = envelope.errors[-1]
+            self.dead_lettered += 1
+            self.system.dead_letters.record(envelope.message, self.ref, "failed", error)
+            fail_reply(
+                envelope, f"the handler raised {type(error).__name__}: {error}", error, self.path
+            )
 
     async def wait_stopped(self) -> None:
         if self.state is STOPPED:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     # cycle: typing only; a Context is the view of one cell, which owns it and the Actor it serves.
     from actors._core._actor import Actor
     from actors._core._cell import ActorCell
+    from actors._core._retry import Retry
 
     # The one arrow from the core up to the facade, for typing only (the contract in
     # pyproject.toml lists it): `Context.system` hands users the ActorSystem they know.
@@ -107,6 +108,30 @@ class Context:
         return None if envelope is None else envelope.causation_id
 
     @property
+    def attempt(self) -> int:
+        """Which delivery of the message being handled this is: 1 for the first, 2 for its
+        first retry (see ``Retry``); 1 between messages."""
+        envelope = self._cell.current
+        errors = None if envelope is None else envelope.errors
+        return 1 if errors is None else len(errors) + 1
+
+    @property
+    def deadline(self) -> float | None:
+        """The loop time (``loop.time()``) by which the message being handled must be
+        answered: its ask's deadline, or the one it inherited from the handler that sent it;
+        ``None`` without one. Asks and tells sent from this handler inherit it."""
+        envelope = self._cell.current
+        return None if envelope is None else envelope.deadline
+
+    def time_left(self) -> float | None:
+        """Seconds until ``deadline`` (``0.0`` once it passed), or ``None`` without one."""
+        envelope = self._cell.current
+        deadline = None if envelope is None else envelope.deadline
+        if deadline is None:
+            return None
+        return max(0.0, deadline - self._cell.mailbox.clock())
+
+    @property
     def topic(self) -> str | None:
         """The topic the event being handled was published on (bus events only)."""
         envelope = self._cell.current
@@ -121,6 +146,8 @@ class Context:
         overflow: Overflow = Overflow.BLOCK,
         shutdown: float | None = 5.0,
         position: int | None = None,
+        retry: Retry | None = None,
+        handler_timeout: float | None = None,
     ) -> ActorRef:
         """Spawn a child of this actor; see ``ActorSystem.spawn`` for the arguments.
 
@@ -138,6 +165,8 @@ class Context:
             overflow=overflow,
             shutdown=shutdown,
             position=position,
+            retry=retry,
+            handler_timeout=handler_timeout,
         )
 
     def watch(self, ref: ActorRef) -> None:

@@ -38,6 +38,11 @@ class Envelope(msgspec.Struct):
             ``TIMING_SAMPLE`` messages; ``NOT_TIMED`` for the others.
         trace: the W3C trace context it travels with (a ``traceparent`` carrier dict), or
             ``None``: inherited like the correlation id, set only when tracing is on.
+        deadline: loop time after which nobody waits for the outcome (an ask's deadline,
+            inherited by what its handler sends), or ``None``. Past it, the message is
+            dead-lettered (``expired``) instead of handled.
+        errors: the errors of its failed attempts so far, oldest first, once a ``Retry``
+            has held it; ``None`` before its first failure.
     """
 
     message: Any
@@ -49,6 +54,8 @@ class Envelope(msgspec.Struct):
     enqueued_at: float
     topic: str | None = None
     trace: Any = None  # dict[str, str] | None
+    deadline: float | None = None
+    errors: Any = None  # list[BaseException] | None
 
     def __repr__(self) -> str:
         return f"<Envelope #{self.message_id} {type(self.message).__name__}>"
@@ -57,8 +64,8 @@ class Envelope(msgspec.Struct):
 def new_envelope(
     message: Any, reply: asyncio.Future[Any] | None, correlation_id: int | str | None
 ) -> Envelope:
-    """Wrap a message, inheriting sender, correlation and causation from the handler it is
-    sent from (found through ``current_cell``, set once per actor task)."""
+    """Wrap a message, inheriting sender, correlation, causation and deadline from the
+    handler it is sent from (found through ``current_cell``, set once per actor task)."""
     message_id = next_message_id()
     sender_cell = current_cell.get()
     if sender_cell is None:
@@ -75,14 +82,24 @@ def new_envelope(
         )
     handling = sender_cell.current
     if handling is None:
-        causation = trace = None
+        causation = trace = deadline = None
         correlation = message_id if correlation_id is None else correlation_id
     else:
         causation = handling.message_id
         correlation = handling.correlation_id if correlation_id is None else correlation_id
         trace = handling.trace
+        deadline = handling.deadline
     return Envelope(
-        message, sender_cell.ref, reply, message_id, correlation, causation, NOT_TIMED, None, trace
+        message,
+        sender_cell.ref,
+        reply,
+        message_id,
+        correlation,
+        causation,
+        NOT_TIMED,
+        None,
+        trace,
+        deadline,
     )
 
 

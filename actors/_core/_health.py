@@ -60,10 +60,12 @@ class Health:
     """The system's health, for liveness and readiness probes (``ActorSystem.health()``).
 
     ``status`` is ``ok`` (nothing is failing), ``degraded`` (restarts are under way or
-    recent, an actor waits in backoff, or a failed actor awaits its parent's decision: the
-    service works but something is wrong) or ``failed`` (a supervisor gave up, or the system
-    shut down because its root did). Serve ``ok`` and ``degraded`` as healthy (HTTP 200) and
-    ``failed`` as unhealthy (503), as ``actors.metrics`` does at ``/healthz``.
+    recent, an actor waits in backoff, a failed actor awaits its parent's decision, a
+    blocking handler's thread is stuck past its ``handler_timeout``, or blocking handlers
+    wait for a free thread: the service works but something is wrong) or ``failed`` (a
+    supervisor gave up, or the system shut down because its root did). Serve ``ok`` and
+    ``degraded`` as healthy (HTTP 200) and ``failed`` as unhealthy (503), as
+    ``actors.metrics`` does at ``/healthz``.
 
     A circuit breaker of the system's (``ActorSystem.circuit_breaker``) that is open or
     half-open makes it ``degraded`` too (``circuit_breakers`` lists them all), and so does
@@ -77,6 +79,10 @@ class Health:
     error: str | None = None
     circuit_breakers: tuple[CircuitBreakerStatistics, ...] = ()
     loop: LoopHealth | None = None
+    #: threads of blocking handlers that overran their ``handler_timeout`` and still run.
+    stuck_threads: int = 0
+    #: whether blocking handlers wait for a thread now (every thread of the pool is busy).
+    threads_saturated: bool = False
 
     @property
     def healthy(self) -> bool:
@@ -93,4 +99,6 @@ class Health:
             "error": self.error,
             "circuit_breakers": [breaker.to_dict() for breaker in self.circuit_breakers],
             "loop": None if self.loop is None else self.loop.to_dict(),
+            "stuck_threads": self.stuck_threads,
+            "threads_saturated": self.threads_saturated,
         }

@@ -69,7 +69,8 @@ class MailboxStatistics:
         accepted: user messages the mailbox accepted.
         processed: accepted messages whose handler returned.
         dead_lettered: accepted messages that became dead letters.
-        failed: messages whose handler raised (they are dead letters too).
+        failed: handler calls that raised: each failed attempt of a message a ``Retry``
+            delivers again counts; a message that fails for good is a dead letter too.
         blocked_senders: senders waiting for room now (overflow ``block``).
     """
 
@@ -210,12 +211,13 @@ class Mailbox:
         else:
             handling = sender_cell.current
             if handling is None:
-                causation = trace = None
+                causation = trace = deadline = None
                 correlation = message_id if correlation_id is None else correlation_id
             else:
                 causation = handling.message_id
                 correlation = handling.correlation_id if correlation_id is None else correlation_id
                 trace = handling.trace
+                deadline = handling.deadline
             envelope = Envelope(
                 message,
                 sender_cell.ref,
@@ -226,6 +228,7 @@ class Mailbox:
                 NOT_TIMED,
                 None,
                 trace,
+                deadline,
             )
         user = self.user
         depth = len(user)
@@ -292,6 +295,23 @@ class Mailbox:
         self.overflow = overflow
         if self.putters and self.accepting:
             self.admit_blocked()
+
+    def requeue(self, envelope: Envelope) -> None:
+        """Put an accepted message back at the end of the user lane (a ``Retry`` sending a
+        failed message to the back): not counted again, not bounded by ``capacity`` (it
+        already had its place), and taken in even while the actor stops, to be drained or
+        dead-lettered with the rest."""
+        user = self.user
+        if user is _NO_MESSAGES:
+            user = self.user = deque()
+        user.append(envelope)
+        if len(user) > self.high_water_mark:
+            self.high_water_mark = len(user)
+        waiter = self.waiter
+        if waiter is not None and self.waiting_for_user:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def take_evicted(self) -> Envelope:
         """The envelope the last ``EVICTED`` verdict dropped (the caller dead-letters it)."""

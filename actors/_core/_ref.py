@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from actors._core._cell import ActorCell
     from actors._core._mailbox import MailboxStatistics
 
-__all__ = ["ActorRef"]
+__all__ = ["ActorRef", "inherited_timeout"]
 
 
 class ActorRef:
@@ -102,21 +102,27 @@ class ActorRef:
     ) -> Any:
         """Send ``message`` and wait for the reply: the value the handler returned.
 
-        ``timeout`` bounds the whole exchange, including waiting for mailbox room
-        (``None``: no limit). Cancelling the caller cancels the wait; ``CancelledError``
-        propagates unchanged and a reply that comes later is discarded.
+        ``timeout`` bounds the whole exchange, including waiting for mailbox room (``None``:
+        no limit). It travels with the message as its deadline: a message still queued when
+        it passes is dead-lettered (``expired``) without being handled, and asks and tells
+        its handler sends inherit it, so an ask made from a handler waits at most the
+        smaller of its own ``timeout`` and the time its caller has left. Cancelling the
+        caller cancels the wait; ``CancelledError`` propagates unchanged and a reply that
+        comes later is discarded.
 
         Raises:
             ActorFailed: the handler raised; ``__cause__`` is its exception. Raised as soon
                 as the handler raised.
             ActorStopped: the actor is stopped, or stopped before handling the message.
             AskTimeout: no reply within ``timeout`` (a ``TimeoutError``); a late reply is
-                discarded and counted.
+                discarded and counted. Raised at once, without sending, when the inherited
+                deadline has already passed.
             MailboxFull: the overflow policy refused or dropped the message.
             ActorError: the caller is this actor's own handler (it would wait for itself).
         """
         cell = self._cell
-        if current_cell.get() is cell and asyncio.current_task() is cell.task:
+        sender = current_cell.get()
+        if sender is cell and asyncio.current_task() is cell.task:
             raise ActorError(
                 "an actor cannot ask itself from its own task: the reply could only come"
                 " after the current handler returns; use tell, or do the work directly",
@@ -127,6 +133,16 @@ class ActorRef:
             raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
         reply: asyncio.Future[Any] = cell.loop.create_future()
         mailbox = self._mailbox
+        handling = None if sender is None else sender.current
+        if handling is not None and handling.deadline is not None:
+            # Asked from a handler whose message has a deadline: wait no longer than it has.
+            timeout = inherited_timeout(
+                cell,
+                message,
+                handling.correlation_id if correlation_id is None else correlation_id,
+                timeout,
+                handling.deadline,
+            )
         # From here the ask ends exactly once: the reply, a typed error, or the caller's
         # cancellation. An ask that never got into the mailbox cancels its reply future, so its
         # deadline passes it by (no phantom timeout, no never-retrieved exception).
@@ -140,8 +156,12 @@ class ActorRef:
                 # asker only awaits the reply, so its deadline (or its cancellation) also
                 # ends the wait for room.
                 mailbox.park(envelope)
-            if timeout is not None and not reply.done():
-                cell.deadlines.add(timeout, reply, envelope, cell)
+            if timeout is not None:
+                deadlines = cell.deadlines
+                # The deadline travels with the message (see Context.deadline).
+                envelope.deadline = deadlines.clock() + timeout
+                if not reply.done():
+                    deadlines.add(timeout, reply, envelope, cell)
         except BaseException:
             if not reply.done():
                 reply.cancel()
@@ -197,3 +217,26 @@ class ActorRef:
 
     def _unwatched_by(self, watcher: ActorCell) -> None:
         watcher.unwatch(self._cell)
+
+
+def inherited_timeout(
+    cell: ActorCell,
+    message: Any,
+    correlation_id: int | str,
+    timeout: float | None,
+    deadline: float,
+) -> float:
+    """The timeout of an ask to ``cell`` sent from a handler whose message must be answered
+    by ``deadline``: the smaller of its own and the time left. Raises AskTimeout (counted,
+    as every one a caller receives) when none is left: nothing is sent for a caller that
+    has given up (gRPC's deadline propagation)."""
+    left = deadline - cell.deadlines.clock()
+    if left <= 0:
+        cell.count_ask_timeout()
+        raise AskTimeout(
+            "the deadline inherited from the message being handled has passed",
+            path=cell.path,
+            message_type=type(message).__name__,
+            correlation_id=correlation_id,
+        )
+    return left if timeout is None or left < timeout else timeout

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     # cycle: typing only; the protocol of what cells need from their system names the cells and
     # what they hold.
     from actors._core._actor import Actor, ChildFailure
+    from actors._core._blocking_pool import BlockingPool
     from actors._core._cell import ActorCell
     from actors._core._dead_letters import DeadLetters
     from actors._core._deadlines import AskDeadlines
     from actors._core._messages import Overflow
     from actors._core._ref import ActorRef
+    from actors._core._retry import Retry
 
 __all__ = ["Runtime"]
 
@@ -39,7 +40,7 @@ class Runtime(Protocol):
     def loop(self) -> asyncio.AbstractEventLoop: ...
 
     @property
-    def _executor(self) -> ThreadPoolExecutor: ...
+    def _blocking_pool(self) -> BlockingPool: ...
 
     def _ask_deadlines(self) -> AskDeadlines: ...
 
@@ -71,4 +72,6 @@ class Runtime(Protocol):
         overflow: Overflow,
         shutdown: float | None,
         position: int | None = None,
+        retry: Retry | None = None,
+        handler_timeout: float | None = None,
     ) -> ActorRef: ...

@@ -9,6 +9,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from actors._core._blocking_pool import BlockingPool
 from actors._core._cell import ActorCell
 from actors._core._dead_letters import DeadLetters
 from actors._core._health import Health, SupervisorHealth
@@ -96,8 +97,8 @@ class SystemObservability:
             dead_letters_by_reason=letters.by_reason,
         )
 
-    def health(self) -> Health:
-        """See ``ActorSystem.health``."""
+    def health(self, pool: BlockingPool | None = None) -> Health:
+        """See ``ActorSystem.health``; ``pool``: the blocking handlers' threads, if any ran."""
         reports: list[SupervisorHealth] = []
         failed_actors = 0
         live = 0
@@ -112,10 +113,25 @@ class SystemObservability:
                     reports.append(report)
         fatal = self._fatal()
         error = None if fatal is None else repr(fatal)
+        stuck = 0 if pool is None else pool.stuck_threads
+        saturated = pool is not None and pool.saturated
         if error is not None or any(r.status == "gave_up" for r in reports):
             status = "failed"
-        elif failed_actors or any(r.status != "running" or r.restarts for r in reports):
+        elif (
+            failed_actors
+            or stuck
+            or saturated
+            or any(r.status != "running" or r.restarts for r in reports)
+        ):
             status = "degraded"
         else:
             status = "ok"
-        return Health(status, live, failed_actors, tuple(reports), error)
+        return Health(
+            status,
+            live,
+            failed_actors,
+            tuple(reports),
+            error,
+            stuck_threads=stuck,
+            threads_saturated=saturated,
+        )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
+from actors._core._blocking_pool import BlockingPool
 from actors._core._breaker import CircuitBreaker
 from actors._core._breakers import CircuitBreakers
 from actors._core._cell import ActorCell
@@ -21,6 +22,7 @@ from actors._core._errors import ActorStopped
 from actors._core._health import Health
 from actors._core._log import logger
 from actors._core._messages import Overflow
+from actors._core._retry import Retry
 from actors._core._state import RUNNING, STOPPING, current_cell
 from actors._core._timers import check_delay
 from actors._core._timings import TIMING_SAMPLE, timing_mask
@@ -140,6 +142,7 @@ class ActorSystem:
             metrics_registry = CollectorRegistry() if registry is None else registry
         self._blocking_threads = blocking_threads
         self._executor_instance: ThreadPoolExecutor | None = None
+        self._blocking_pool_instance: BlockingPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         # Top-level actors in spawn order; every live actor by path.
         self._top: dict[str, ActorCell] = {}
@@ -380,12 +383,17 @@ class ActorSystem:
 
         Each supervisor (and pool) reports its status and its restarts in the current window
         against its budget. Overall ``failed`` when one gave up or the system shut down on a
-        failure; ``degraded`` while restarts are under way or recent, or a failed actor
-        awaits its parent's decision, a circuit breaker of the system's is open or
-        half-open, or the event loop was held past ``loop_degraded_threshold`` within the
-        last minute; ``ok`` otherwise.
+        failure; ``degraded`` while restarts are under way or recent, a failed actor
+        awaits its parent's decision, a blocking handler's thread is stuck past its
+        ``handler_timeout``, blocking handlers wait for a free thread, a circuit breaker of
+        the system's is open or half-open, or the event loop was held past
+        ``loop_degraded_threshold`` within the last minute; ``ok`` otherwise.
         """
-        return with_resilience(self._observability.health(), self._breakers, self._loop_monitor)
+        return with_resilience(
+            self._observability.health(self._blocking_pool_instance),
+            self._breakers,
+            self._loop_monitor,
+        )
 
     def circuit_breaker(self, name: str, **settings: Any) -> CircuitBreaker:
         """The system's ``CircuitBreaker`` named ``name``: made on first use from
@@ -447,6 +455,14 @@ class ActorSystem:
                 max_workers=self._blocking_threads, thread_name_prefix=f"actors-{self.name}"
             )
         return self._executor_instance
+
+    @property
+    def _blocking_pool(self) -> BlockingPool:
+        pool = self._blocking_pool_instance
+        if pool is None:
+            pool = BlockingPool(lambda: self._executor, self._blocking_threads, self.loop)
+            self._blocking_pool_instance = pool
+        return pool
 
     def _ask_deadlines(self) -> AskDeadlines:
         deadlines = self._deadlines
@@ -561,6 +577,8 @@ class ActorSystem:
         capacity: int = 1000,
         overflow: Overflow = Overflow.BLOCK,
         shutdown: float | None = 5.0,
+        retry: Retry | None = None,
+        handler_timeout: float | None = None,
     ) -> ActorRef:
         """Start a top-level actor and return its ref once its ``on_start`` has finished.
 
@@ -573,6 +591,11 @@ class ActorSystem:
             overflow: what a full mailbox does (see ``Overflow``).
             shutdown: seconds a graceful stop of this actor may take before it is
                 cancelled; ``None`` waits without limit.
+            retry: try a message whose handler raised again (see ``Retry``); ``None``
+                dead-letters it at once (reason ``failed``).
+            handler_timeout: seconds one handler may run before it counts as failed with
+                ``HandlerTimeout`` (an ``async def receive`` is cancelled; see
+                ``HandlerTimeout`` for blocking ones); ``None``: no limit.
 
         Raises:
             ActorStartError: the factory or ``on_start`` raised (``__cause__``); nothing
@@ -582,7 +605,14 @@ class ActorSystem:
             ActorStopped: the system is shutting down.
         """
         return await self._spawn(
-            None, factory, name=name, capacity=capacity, overflow=overflow, shutdown=shutdown
+            None,
+            factory,
+            name=name,
+            capacity=capacity,
+            overflow=overflow,
+            shutdown=shutdown,
+            retry=retry,
+            handler_timeout=handler_timeout,
         )
 
     async def _spawn(
@@ -595,6 +625,8 @@ class ActorSystem:
         overflow: Overflow,
         shutdown: float | None,
         position: int | None = None,
+        retry: Retry | None = None,
+        handler_timeout: float | None = None,
     ) -> ActorRef:
         loop = self.loop
         if self._closing:
@@ -605,6 +637,10 @@ class ActorSystem:
             raise TypeError(f"overflow must be an Overflow member, got {overflow!r}")
         if shutdown is not None:
             shutdown = check_delay("shutdown", shutdown, allow_zero=True)
+        if retry is not None and not isinstance(retry, Retry):
+            raise TypeError(f"retry must be a Retry or None, got {retry!r}")
+        if handler_timeout is not None:
+            handler_timeout = check_delay("handler_timeout", handler_timeout, allow_zero=False)
         if parent is not None and parent.state >= STOPPING:
             raise ActorStopped(f"cannot spawn a child of {parent.path}: it is stopping")
         if name is None:
@@ -622,7 +658,9 @@ class ActorSystem:
             raise ValueError(f"an actor named {name!r} already exists under {where}")
         path = f"/{name}" if parent is None else f"{parent.path}/{name}"
         del loop
-        cell = ActorCell(self, parent, name, path, factory, capacity, overflow, shutdown)
+        cell = ActorCell(
+            self, parent, name, path, factory, capacity, overflow, shutdown, retry, handler_timeout
+        )
         if position is None or position >= len(siblings):
             siblings[name] = cell
         else:
@@ -881,7 +919,11 @@ class ActorSystem:
             # Queued messages and blocked senders are work only for an actor that will drain
             # them; a failed or halted one waits on its parent's decision (control, above).
             if (mailbox.user or mailbox.notices or mailbox.putters) and cell.state is RUNNING:
-                return False
+                # A message a Retry holds goes first: until its delay is over (a timer, due
+                # later), the queue behind it waits too; notices are still served.
+                redelivery = cell.redelivery
+                if mailbox.notices or redelivery is None or not redelivery.holds_until(now):
+                    return False
             for timer in cell.timers:
                 if timer._due <= now:
                     return False

@@ -117,6 +117,8 @@ class Inbound:
             if reply is not None:
                 reply.set_exception(ActorStopped(f"no actor at {frame.target} on node {link.node}"))
             return
+        # The deadline travels as seconds left: the nodes' clocks need not agree.
+        left = frame.deadline
         envelope = Envelope(
             message,
             sender,
@@ -127,6 +129,7 @@ class Inbound:
             NOT_TIMED,
             None,
             frame.trace,
+            None if left is None else cell.deadlines.clock() + left,
         )
         try:
             if cell.offer(envelope):

@@ -59,26 +59,33 @@ class Outbound:
 
     def _origin(
         self, correlation_id: int | str | None
-    ) -> tuple[int, int | str, int | None, WireRef | None, Any]:
-        """Message id, correlation id, causation id, sender and trace context of a message
-        sent now: what a local message would inherit from the handler it is sent from (or
-        from an ambient ``correlation_scope`` and the current span outside handlers)."""
+    ) -> tuple[int, int | str, int | None, WireRef | None, Any, float | None]:
+        """Message id, correlation id, causation id, sender, trace context and seconds left
+        of the inherited deadline (``None``: none) of a message sent now: what a local
+        message would inherit from the handler it is sent from (or from an ambient
+        ``correlation_scope`` and the current span outside handlers). The deadline travels
+        as seconds left: the nodes' clocks need not agree."""
         envelope = new_envelope(None, None, correlation_id)
         sender = envelope.sender
         link = self._link
         wire = None if sender is None else WireRef(link.node, link.incarnation, sender.path)
+        deadline = envelope.deadline
+        left = None
+        if deadline is not None and sender is not None:
+            left = deadline - sender._cell.deadlines.clock()
         return (
             envelope.message_id,
             envelope.correlation_id,
             envelope.causation_id,
             wire,
             envelope.trace,
+            left,
         )
 
     def tell(self, ref: RemoteActorRef, message: Any, correlation_id: int | str | None) -> None:
         link = self._link
         name, body = link.codec.encode(message)
-        message_id, correlation, causation, sender, trace = self._origin(correlation_id)
+        message_id, correlation, causation, sender, trace, left = self._origin(correlation_id)
         frame = Tell(
             ref._path,
             ref._incarnation,
@@ -89,6 +96,7 @@ class Outbound:
             causation,
             sender,
             trace,
+            left,
         )
         link.cluster.tells_sent += 1
         if not link.connected():
@@ -107,7 +115,17 @@ class Outbound:
             raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
         codec = self._link.codec
         name, body = codec.encode(message)
-        message_id, correlation, causation, sender, trace = self._origin(correlation_id)
+        message_id, correlation, causation, sender, trace, left = self._origin(correlation_id)
+        if left is not None:
+            # Asked from a handler whose message has a deadline: wait no longer than it has.
+            if left <= 0:
+                raise AskTimeout(
+                    "the deadline inherited from the message being handled has passed",
+                    path=ref._path,
+                    message_type=type(message).__name__,
+                    correlation_id=correlation,
+                )
+            timeout = left if timeout is None or left < timeout else timeout
         token = str(next(self._tokens))
         frame = Ask(
             ref._path,

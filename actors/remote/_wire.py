@@ -61,6 +61,9 @@ class Tell(msgspec.Struct, tag=1, array_like=True):
     sender: WireRef | None
     # The W3C trace context (actors.tracing) of the span the message was sent in.
     trace: dict[str, str] | None = None
+    # Seconds left of the deadline the sender's handler inherited (None: no deadline); the
+    # receiver gives the message that deadline on its own clock.
+    deadline: float | None = None
 
 
 class Ask(msgspec.Struct, tag=2, array_like=True):
@@ -72,8 +75,10 @@ class Ask(msgspec.Struct, tag=2, array_like=True):
     correlation_id: int | str
     causation_id: int | None
     sender: WireRef | None
-    # Seconds the asker waits (None: no limit); the receiver stops waiting for its own
-    # handler after that, so a late reply is counted there as it would be locally.
+    # Seconds the asker waits (None: no limit), the deadline it inherited included; the
+    # receiver gives the message that deadline on its own clock (its handler and what it
+    # sends inherit it) and stops waiting for the handler then, so a late reply is counted
+    # there as it would be locally.
     deadline: float | None
     # Where the answer goes (an ask may travel in a Batch, which has one NATS reply subject).
     reply: str = ""

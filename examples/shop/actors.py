@@ -60,6 +60,10 @@ class ChaosError(Exception):
     """A failure injected on purpose by the chaos switch."""
 
 
+class GatewayUnavailable(Exception):
+    """The payment provider did not answer in time: transient, worth another attempt."""
+
+
 # --8<-- [end:messages]
 
 
@@ -106,10 +110,18 @@ class Gateway(Actor):
     """The payment provider's client: charges an order through the system's circuit breaker
     ``provider``, then credits the ledger. While the provider keeps failing the breaker is
     open and charges fail fast (``CircuitOpen``): the worker's order is then a dead letter
-    ``failed``, accounted for like any other."""
+    ``failed``, accounted for like any other.
 
-    def __init__(self, ledger: PathRef) -> None:
+    The provider is flaky: about ``flaky_rate`` of the charges fail their first attempt
+    with ``GatewayUnavailable`` (seeded by the order, so a run is reproducible); the file's
+    ``retry`` tries them again, so they are charged all the same.
+    """
+
+    def __init__(self, ledger: PathRef, flaky_rate: float = 0.0, seed: int = 11) -> None:
         self.ledger = ledger
+        self.flaky_rate = flaky_rate
+        self.seed = seed
+        self.unavailable = 0
 
     async def on_start(self) -> None:
         # The same breaker after a restart: it is the system's, by name.
@@ -119,6 +131,13 @@ class Gateway(Actor):
 
     async def receive(self, message: Charge) -> str:
         order = message.order
+        if (
+            self.context.attempt == 1
+            and random.Random(f"{self.seed}:{order.id}").random() < self.flaky_rate
+        ):
+            # Injected before the breaker's call: the demo's breaker stays closed.
+            self.unavailable += 1
+            raise GatewayUnavailable(f"order {order.id}: the provider did not answer")
         await self.provider.call(self.charge, order)
         await self.ledger.tell(Credit(order.id, order.cents))
         return "charged"
@@ -133,6 +152,7 @@ class Gateway(Actor):
             f" {stats.failures} failed, {stats.rejections} refused",
             flush=True,
         )
+        print(f"gateway: {self.unavailable} charges retried", flush=True)
 
 
 class Ledger(Actor):

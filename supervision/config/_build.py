@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from actors import Actor, ActorRef, ActorSystem, ClusterConfig, Overflow, Pool, Routing
+from actors import Actor, ActorRef, ActorSystem, ClusterConfig, Overflow, Pool, Retry, Routing
 from supervision._backoff import Backoff
 from supervision._decider import ExceptionDecider
 from supervision._dynamic import DynamicSupervisor
@@ -39,6 +39,7 @@ from supervision.config._spec import (
     ChildNode,
     DynamicSupervisorSpec,
     PoolSpec,
+    RetrySpec,
     SupervisorSpec,
     TemplateSpec,
     TreeSpec,
@@ -180,6 +181,9 @@ class _Builder:
             factory = self.worker(node, location)
         if factory is None:
             return None
+        handling: dict[str, Any] = {}
+        if isinstance(node, WorkerSpec):
+            handling = self.handling(node, location)
         spec = ChildSpec(
             node.name,
             factory,
@@ -187,9 +191,31 @@ class _Builder:
             shutdown=_shutdown(node.shutdown),
             capacity=node.mailbox.capacity,
             overflow=Overflow(node.mailbox.overflow),
+            **handling,
         )
         self.built[self.path_at[location]] = spec
         return spec
+
+    def handling(self, node: WorkerSpec | TemplateSpec, location: str) -> dict[str, Any]:
+        """The ``retry`` and ``handler_timeout`` options of a worker's ``ChildSpec``."""
+        return {
+            "retry": None if node.retry is None else self.retry(node.retry, f"{location}.retry"),
+            "handler_timeout": node.handler_timeout,
+        }
+
+    def retry(self, spec: RetrySpec, location: str) -> Retry:
+        on: list[type[Exception]] = []
+        for index, reference in enumerate(spec.on):
+            try:
+                on.append(resolve_exception(reference))
+            except Unusable as problem:
+                self.unusable(f"{location}.on[{index}]", problem)
+        return Retry(
+            spec.max_attempts,
+            backoff=None if spec.backoff is None else _backoff(spec.backoff),
+            on=tuple(on) or (Exception,),
+            to_back=spec.to_back,
+        )
 
     def worker(
         self, node: WorkerSpec | TemplateSpec, location: str, *, partial: bool = False
@@ -243,6 +269,7 @@ class _Builder:
             shutdown=_shutdown(template.shutdown),
             capacity=template.mailbox.capacity,
             overflow=Overflow(template.mailbox.overflow),
+            **self.handling(template, f"{location}.template"),
         )
         attributes = {
             "strategy": _strategy(

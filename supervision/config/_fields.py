@@ -234,6 +234,25 @@ class FieldChecker:
                 good = False
         return table if good else BAD
 
+    def exceptions(self, value: Any, location: str) -> Any:
+        """A list of exception classes (``["builtins:ConnectionError", "pkg.mod:Error"]``),
+        at least one."""
+        if not isinstance(value, list | tuple) or not value:
+            self.problem(
+                location,
+                'a non-empty list of exception classes, such as ["builtins:OSError"]',
+                show(value),
+            )
+            return BAD
+        good = True
+        for index, reference in enumerate(value):
+            try:
+                resolve_exception(reference)
+            except Unusable as problem:
+                self.unusable(f"{location}[{index}]", problem)
+                good = False
+        return list(value) if good else BAD
+
     def unusable(self, location: str, problem: Unusable) -> None:
         where = location + problem.where
         hint = problem.hint

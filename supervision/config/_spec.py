@@ -35,6 +35,7 @@ __all__ = [
     "MailboxSpec",
     "PoolOptions",
     "PoolSpec",
+    "RetrySpec",
     "SupervisorSpec",
     "SystemSpec",
     "TemplateSpec",
@@ -91,13 +92,25 @@ class BackoffSpec(_Spec, frozen=True):
     reset_after: PositiveSeconds | None = None
 
 
+class RetrySpec(_Spec, frozen=True):
+    """A worker's ``retry``, as ``actors.Retry``: ``max_attempts`` (default 3), ``backoff``
+    between attempts (default none), ``on``: the exception classes retried (default: any
+    ``Exception``), ``to_back`` (default false: a retried message goes first)."""
+
+    max_attempts: PositiveCount = 3
+    backoff: BackoffSpec | None = None
+    on: tuple[str, ...] = ()
+    to_back: bool = False
+
+
 class WorkerSpec(_Spec, frozen=True, tag_field="kind", tag="worker"):
     """A worker child: an instance of ``actor`` (``"package.module:Class"``) built with
     ``args`` as keyword arguments, subscribed on the bus to the patterns in ``subscribe``
     (and durably, for its ``{ pattern, durable, ... }`` entries).
 
     ``shutdown`` is seconds or ``"infinity"``; ``None`` means the default by kind (5.0, or
-    ``"infinity"`` when ``actor`` is itself a ``Supervisor`` subclass).
+    ``"infinity"`` when ``actor`` is itself a ``Supervisor`` subclass). ``retry`` tries a
+    message whose handler raised again; ``handler_timeout`` (seconds) limits one handler.
     """
 
     name: str
@@ -107,6 +120,8 @@ class WorkerSpec(_Spec, frozen=True, tag_field="kind", tag="worker"):
     restart: RestartType = "permanent"
     shutdown: Shutdown | None = None
     mailbox: MailboxSpec = msgspec.field(default_factory=MailboxSpec)
+    retry: RetrySpec | None = None
+    handler_timeout: PositiveSeconds | None = None
 
 
 class PoolOptions(_Spec, frozen=True):
@@ -164,6 +179,8 @@ class TemplateSpec(_Spec, frozen=True):
     restart: RestartType = "permanent"
     shutdown: Shutdown | None = None
     mailbox: MailboxSpec = msgspec.field(default_factory=MailboxSpec)
+    retry: RetrySpec | None = None
+    handler_timeout: PositiveSeconds | None = None
 
 
 class DynamicSupervisorSpec(_Spec, frozen=True, tag_field="kind", tag="dynamic_supervisor"):

@@ -51,17 +51,19 @@ _RESERVED_ROOT = "system"
 _NODE = ("name", "kind")
 _CHILD = ("restart", "shutdown", "mailbox")
 _ACTOR = ("actor", "args", "subscribe")
+_HANDLING = ("retry", "handler_timeout")
 _BUDGET = ("max_restarts", "within", "backoff", "decider")
 _KEYS: dict[str, tuple[str, ...]] = {
-    "worker": (*_NODE, *_ACTOR, *_CHILD),
+    "worker": (*_NODE, *_ACTOR, *_CHILD, *_HANDLING),
     "pool": (*_NODE, *_ACTOR, "pool", *_CHILD),
     "supervisor": (*_NODE, "strategy", *_BUDGET, "children", *_CHILD),
     "dynamic_supervisor": (*_NODE, "template", "max_children", *_BUDGET, *_CHILD),
 }
 _ROOT_KEYS = tuple(key for key in _KEYS["supervisor"] if key != "restart")
-_TEMPLATE_KEYS = ("name", *_ACTOR, *_CHILD)
+_TEMPLATE_KEYS = ("name", *_ACTOR, *_CHILD, *_HANDLING)
 _MAILBOX_KEYS = ("capacity", "overflow")
 _BACKOFF_KEYS = ("min", "max", "factor", "jitter", "reset_after")
+_RETRY_KEYS = ("max_attempts", "backoff", "on", "to_back")
 _POOL_KEYS = ("size", "routing", "key", "max_restarts", "within", "decider", "routee_mailbox")
 _SYSTEM_KEYS = (
     "name",
@@ -340,6 +342,7 @@ class _Checker(FieldChecker):
                     out["template"] = template
         else:
             self.actor_fields(table, location, out, partial=False, base=path)
+            self.handling(table, location, out)
             if kind == "pool":
                 for index, entry in enumerate(out.get("subscribe", ())):
                     if isinstance(entry, dict):
@@ -464,6 +467,11 @@ class _Checker(FieldChecker):
                     self.durables.append((f"{location}[{index}].pattern", entry["pattern"]))
         return checked
 
+    def handling(self, table: dict[str, Any], location: str, out: dict[str, Any]) -> None:
+        """A worker's (or template's) message-handling policies: ``retry``, ``handler_timeout``."""
+        self.copy(table, out, "retry", location, self.retry)
+        self.copy(table, out, "handler_timeout", location, self.number, above=0)
+
     def template(self, value: Any, location: str, base: str | None) -> dict[str, Any] | None:
         table = self.table(value, location, "a table: the children's actor, args, ...")
         if table is None:
@@ -475,6 +483,7 @@ class _Checker(FieldChecker):
             if name is not BAD:
                 out["name"] = name
         self.actor_fields(table, location, out, partial=True, base=base)
+        self.handling(table, location, out)
         self.copy(table, out, "restart", location, self.choice, options=RESTARTS)
         self.copy(table, out, "shutdown", location, self.shutdown)
         self.copy(table, out, "mailbox", location, self.mailbox)
@@ -544,6 +553,22 @@ class _Checker(FieldChecker):
             self.problem(
                 join(location, "max"), f"a number >= min ({out['min']!r})", show(out["max"])
             )
+        return out
+
+    def retry(self, value: Any, location: str) -> Any:
+        table = self.table(value, location, "a table such as { max_attempts = 3 }")
+        if table is None:
+            return BAD
+        self.keys(table, location, _RETRY_KEYS, "a retry")
+        out: dict[str, Any] = {}
+        self.copy(table, out, "max_attempts", location, self.integer, minimum=1)
+        self.copy(table, out, "backoff", location, self.backoff)
+        self.copy(table, out, "on", location, self.exceptions)
+        if "to_back" in table:
+            if isinstance(table["to_back"], bool):
+                out["to_back"] = table["to_back"]
+            else:
+                self.problem(join(location, "to_back"), "true or false", show(table["to_back"]))
         return out
 
     def keys(

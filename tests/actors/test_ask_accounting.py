@@ -21,6 +21,7 @@ from actors import (
     ChildFailure,
     MailboxFull,
     Overflow,
+    Retry,
 )
 from actors.testing._virtual_time import run_virtual
 
@@ -112,10 +113,11 @@ async def test_an_ask_that_times_out_waiting_for_room_counts_one_timeout(
 
 
 class Sleeper(Actor):
-    """Sleeps for the number of seconds it is asked with, then answers it; fails on < 0."""
+    """Sleeps for the number of seconds it is asked with, then answers it; fails on -1, and
+    on -2 in its first attempt only (it succeeds when retried)."""
 
     async def receive(self, message: Any) -> Any:
-        if message < 0:
+        if message == -1 or (message == -2 and self.context.attempt == 1):
             raise ValueError(message)
         await asyncio.sleep(message)
         return message
@@ -124,14 +126,20 @@ class Sleeper(Actor):
 class Parent(Actor):
     """Spawns one Sleeper; restarts it on odd failures and resumes it on even ones."""
 
-    def __init__(self, capacity: int, overflow: Overflow) -> None:
+    def __init__(self, capacity: int, overflow: Overflow, retry: Retry | None = None) -> None:
         self.capacity = capacity
         self.overflow = overflow
+        self.retry = retry
         self.failures = 0
 
     async def on_start(self) -> None:
         await self.context.spawn(
-            Sleeper, name="child", capacity=self.capacity, overflow=self.overflow, shutdown=0.2
+            Sleeper,
+            name="child",
+            capacity=self.capacity,
+            overflow=self.overflow,
+            shutdown=0.2,
+            retry=self.retry,
         )
 
     def receive(self, message: Any) -> Any:
@@ -150,7 +158,7 @@ Operation = tuple[str, float, float, float | None]
 
 operations = st.lists(
     st.tuples(
-        st.sampled_from(["ask", "ask", "ask", "fail", "tell", "pause", "pause"]),
+        st.sampled_from(["ask", "ask", "ask", "fail", "flaky", "tell", "pause", "pause"]),
         st.sampled_from([0.0, 0.05, 0.3, 1.0]),
         st.sampled_from([0.1, 0.5, 2.0]),
         st.one_of(st.none(), st.sampled_from([0.0, 0.05, 0.4, 1.5])),
@@ -161,7 +169,11 @@ operations = st.lists(
 
 
 async def _run_model(
-    program: list[Operation], capacity: int, overflow: Overflow, stop_at_end: bool
+    program: list[Operation],
+    capacity: int,
+    overflow: Overflow,
+    stop_at_end: bool,
+    retry: Retry | None = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     unretrieved = _collect_unretrieved(loop)
@@ -182,12 +194,12 @@ async def _run_model(
             outcomes["reply"] += 1
 
     async with ActorSystem("model", metrics=False) as system:
-        parent = await system.spawn(lambda: Parent(capacity, overflow))
+        parent = await system.spawn(lambda: Parent(capacity, overflow, retry))
         child = system.lookup(f"{parent.path}/child")
         assert child is not None
         for kind, seconds, timeout, cancel_after in program:
-            if kind in ("ask", "fail"):
-                value = -1.0 if kind == "fail" else seconds
+            if kind in ("ask", "fail", "flaky"):
+                value = {"fail": -1.0, "flaky": -2.0}.get(kind, seconds)
                 task = loop.create_task(one_ask(child, value, timeout))
                 asks.append(task)
                 if cancel_after is not None:
@@ -213,8 +225,14 @@ async def _run_model(
     capacity=st.sampled_from([1, 2, 8]),
     overflow=st.sampled_from(list(Overflow)),
     stop_at_end=st.booleans(),
+    retry=st.one_of(st.none(), st.builds(Retry, st.integers(1, 3), to_back=st.booleans())),
 )
 def test_every_ask_ends_exactly_once_and_the_counters_agree(
-    program: list[Operation], capacity: int, overflow: Overflow, stop_at_end: bool
+    program: list[Operation],
+    capacity: int,
+    overflow: Overflow,
+    stop_at_end: bool,
+    retry: Retry | None,
 ) -> None:
-    run_virtual(_run_model(program, capacity, overflow, stop_at_end))
+    """Also with a Retry: an ask to a retried message is answered once, by its final outcome."""
+    run_virtual(_run_model(program, capacity, overflow, stop_at_end, retry))
