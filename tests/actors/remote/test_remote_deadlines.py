@@ -71,3 +71,41 @@ async def test_a_nested_remote_ask_waits_at_most_its_callers_time_left(
             await front.ask(Item(2000), timeout=0.3)
         took = await front.ask("report", timeout=5.0)
         assert 0.25 <= took < 1.0
+
+
+class Teller(Actor):
+    """Tells `back` (a remote ref) what it is asked, from inside its handler."""
+
+    def __init__(self, back: ActorRef) -> None:
+        self.back = back
+
+    async def receive(self, message: Any) -> Any:
+        self.back.tell_nowait(message)
+        return None
+
+
+class Recorder(Actor):
+    """Keeps the time left of every Item it is told; answers "seen" with them (ms)."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    async def receive(self, message: Any) -> Any:
+        if message == "seen":
+            return list(self.seen)
+        left = self.context.time_left()
+        self.seen.append(-1 if left is None else round(left * 1000))
+        return None
+
+
+async def test_a_tell_sent_from_a_handler_carries_its_deadline_to_the_other_node(
+    nats_server: NatsServer,
+) -> None:
+    async with two_nodes(nats_server.url) as (a, b):
+        recorder = await b.spawn(Recorder, name="recorder")
+        teller = await a.spawn(lambda: Teller(a.remote_ref("b", "/recorder")), name="teller")
+        await teller.ask(Item(1), timeout=4.0)
+        await a.remote_ref("b", "/recorder").ask(Item(0), timeout=None)  # FIFO: after it
+        seen = await recorder.ask("seen")
+        assert 3000 < seen[0] <= 4000  # the told message had the asker's deadline
+        assert seen[1] == -1  # the plain ask without timeout had none
