@@ -28,6 +28,7 @@ from actors._core._errors import (
     ActorFailed,
     ActorStartError,
     ActorStopped,
+    AmbiguousAsk,
     AskTimeout,
     CircuitOpen,
     MailboxFull,
@@ -47,6 +48,7 @@ from actors._core._timers import Timer
 from actors._observability._accounting import SystemStatistics
 from actors._routing._bus import EventBus, Publish, Subscribe, Unsubscribe
 from actors._routing._pool import Pool, ResizePool, RestartPolicy, Routing
+from actors._routing._scatter import ScatterFailure, ScatterReply, ScatterResult
 from actors._system._from_thread import FromThread
 from actors._system._run import run
 from actors._system._snapshot import ActorSnapshot, SystemSnapshot, snapshot_tree
@@ -61,6 +63,7 @@ __all__ = [
     "ActorStartError",
     "ActorStopped",
     "ActorSystem",
+    "AmbiguousAsk",
     "AskTimeout",
     "Backoff",
     "ChildFailure",
@@ -102,6 +105,9 @@ __all__ = [
     "RetriesExhausted",
     "Retry",
     "Routing",
+    "ScatterFailure",
+    "ScatterReply",
+    "ScatterResult",
     "SerializationError",
     "Subscribe",
     "SupervisionError",

@@ -65,6 +65,26 @@ def test_the_pool_example_routes_and_answers(capsys: pytest.CaptureFixture[str])
     assert first.split(" by ")[1] == again.split(" by ")[1]
 
 
+def test_the_scatter_example_gathers_answers_and_tail_chops(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from actors.testing import run_virtual
+    from examples.pools import quotes
+
+    gathered, quick = run_virtual(quotes.main())
+    assert [(reply.target.name, reply.value) for reply in gathered.replies] == [
+        ("routee-1", 101),
+        ("routee-0", 100),
+    ]
+    assert [ref.name for ref in gathered.timed_out] == ["routee-2"]
+    assert [ref.name for ref in quick.asked] == ["routee-0", "routee-1"]
+    assert quick.values == (101,)
+    out = capsys.readouterr().out
+    assert "best: 100" in out
+    assert "fastest: routee-1 101" in out
+    assert "('routee-2', 'ActorFailed')" in out
+
+
 async def test_a_pool_works_as_a_child_in_a_supervision_tree() -> None:
     from actors import ActorSystem
     from examples.pools import resize

@@ -124,6 +124,7 @@ async def public_objects(tmp_path: Any) -> list[object]:
         timer = actor.context.schedule_once(60.0, "later")
         await system.publish("news.today", "hello")
         await shop.tell("x")
+        gathered = await system.scatter(pool, "x", timeout=1.0)
         await system.wait_idle()
         path = tree_path = tmp_path / "tree.toml"
         tree_path.write_text(TREE)
@@ -180,6 +181,9 @@ async def public_objects(tmp_path: Any) -> list[object]:
             spec.tree.children[0].mailbox,
             spec.tree.children[1].pool,  # type: ignore[union-attr]
             spec.tree.children[2].template,  # type: ignore[union-attr]
+            gathered,
+            *gathered.replies,
+            actors.ScatterFailure(shop, ActorStopped("stopped", path="/shop")),
         ]
         timer.cancel()
     objects += [
@@ -188,6 +192,7 @@ async def public_objects(tmp_path: Any) -> list[object]:
         AskTimeout("late", path="/shop"),
         MailboxFull("full", message="m", path="/shop"),
         ActorFailed("failed", path="/shop"),
+        actors.AmbiguousAsk("broadcast", path="/pool"),
         ActorStartError("failed to start", path="/shop"),
         SupervisionError("supervision", path="/shop"),
         RestartIntensityExceeded("gave up", path="/shop"),

@@ -13,6 +13,7 @@ __all__ = [
     "ActorFailed",
     "ActorStartError",
     "ActorStopped",
+    "AmbiguousAsk",
     "AskTimeout",
     "CircuitOpen",
     "MailboxFull",
@@ -89,6 +90,17 @@ class AskTimeout(ActorError, TimeoutError):
 
     Raised by ``ActorRef.ask``. The request may still be handled later; its late reply is then
     discarded (and counted), never delivered elsewhere. It is also a builtin ``TimeoutError``.
+    """
+
+    __module__ = "actors"  # its public module, as tracebacks show it
+
+
+class AmbiguousAsk(ActorError):
+    """An ask that more than one actor would answer: an ask to a ``BROADCAST`` pool.
+
+    Raised by ``ask`` at once; nothing was delivered to any routee. What to do: gather the
+    answers with ``ActorSystem.scatter(pool, message)`` (all of them within a timeout, or
+    the first with ``first=True``), or ``tell`` to broadcast without a reply.
     """
 
     __module__ = "actors"  # its public module, as tracebacks show it

@@ -448,6 +448,13 @@ class EventBus(Actor):
             for cell, subscriber in self._subscribers.items()
         }
 
+    def subscribers_of(self, topic: str) -> tuple[ActorRef, ...]:
+        """The subscribers an event published on ``topic`` now would reach, each once.
+
+        Raises ``TypeError`` or ``ValueError`` for an invalid topic (see ``validate_topic``).
+        """
+        return tuple(subscriber.cell.ref for subscriber in self._trie.match(topic))
+
     # ------------------------------------------------------------------ delivery
 
     def _publish_direct(self, topic: str, event: Any, correlation_id: int | str | None) -> bool:

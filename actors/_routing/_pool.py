@@ -1,10 +1,11 @@
 """Worker pools: one ref in front of N routees, with routing, backpressure and supervision.
 
 A pool is an actor whose children are its routees. It forwards each message to one routee
-(or all, for ``BROADCAST``) with its sender, correlation and reply intact, so the routee's
-return value answers an ``ask`` made to the pool, and routees work in parallel. When the
-routee a message must go to is full (``BLOCK``), the pool's handler waits for room; its own
-mailbox then fills and senders to the pool wait in turn: backpressure, nothing dropped.
+(each told message to all, for ``BROADCAST``) with its sender, correlation and reply intact,
+so the routee's return value answers an ``ask`` made to the pool, and routees work in
+parallel. When the routee a message must go to is full (``BLOCK``), the pool's handler waits
+for room; its own mailbox then fills and senders to the pool wait in turn: backpressure,
+nothing dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 from actors._core._actor import Actor, ChildFailure
 from actors._core._cell import ActorCell
 from actors._core._envelope import NOT_TIMED, Envelope, next_message_id
-from actors._core._errors import RestartIntensityExceeded, SupervisionError
+from actors._core._errors import AmbiguousAsk, RestartIntensityExceeded, SupervisionError
 from actors._core._health import SupervisorHealth
 from actors._core._intensity import RestartIntensity
 from actors._core._log import logger
@@ -37,7 +38,8 @@ class Routing(enum.Enum):
     CONSISTENT_HASH = "consistent_hash"
     """The routee chosen by ``key(message)``: the same key always reaches the same routee."""
     BROADCAST = "broadcast"
-    """Every routee gets every message; an ``ask`` is answered by the first routee."""
+    """Every routee gets every message told. An ``ask`` fails with ``AmbiguousAsk`` (N
+    routees would answer one request): gather their answers with ``ActorSystem.scatter``."""
 
 
 class RestartPolicy(Protocol):
@@ -187,11 +189,42 @@ class Pool(Actor):
             return None
         routing = self._routing
         if routing is Routing.BROADCAST:
-            for index, routee in enumerate(self._routees):
-                await self._forward(envelope, routee._cell, keep_reply=index == 0)
+            if envelope.reply is not None:
+                self._refuse_broadcast_ask(envelope)
+                return None
+            for routee in self._routees:
+                await self._forward(envelope, routee._cell, keep_reply=False)
         else:
             await self._forward(envelope, self._choose(message), keep_reply=True)
         return None
+
+    def _refuse_broadcast_ask(self, envelope: Envelope) -> None:
+        # Refused whole, before any routee saw it: half a broadcast with one answer kept
+        # and the others discarded is what this error exists to prevent.
+        reply = envelope.reply
+        envelope.reply = None
+        if reply is not None and not reply.done():
+            reply.set_exception(
+                AmbiguousAsk(
+                    f"an ask to a BROADCAST pool would be answered by each of its"
+                    f" {len(self._routees)} routees; nothing was sent. Use"
+                    " system.scatter(pool, message) to gather every answer (or first=True"
+                    " for the first), or tell to broadcast without replies",
+                    path=self.context.path,
+                    message_type=type(envelope.message).__name__,
+                    correlation_id=envelope.correlation_id,
+                )
+            )
+
+    def rotation(self) -> tuple[ActorRef, ...]:
+        """The routees in round-robin order from the next one in turn (and the turn moves
+        on by one): the order in which ``ActorSystem.tail_chop`` asks them."""
+        routees = self._routees
+        if not routees:
+            return ()
+        start = self._next % len(routees)
+        self._next = start + 1
+        return tuple(routees[start:] + routees[:start])
 
     def _choose(self, message: Any) -> ActorCell:
         routees = self._routees

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -32,8 +32,10 @@ from actors._observability._resilience_health import with_resilience
 from actors._observability._resilience_metrics import ResilienceCollector
 from actors._observability._system_observability import SystemObservability
 from actors._routing._pool import Pool, RestartPolicy, Routing
+from actors._routing._scatter import ScatterResult, scatter, tail_chop
 from actors._system._body_guard import BodyGuard
 from actors._system._from_thread import FromThread
+from actors._system._scatter_targets import scatter_targets
 from actors._system._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, SystemBus
 from actors._system._system_durable import publish_durable, subscribe_durable
 from actors.metrics import RuntimeCollector
@@ -698,7 +700,8 @@ class ActorSystem:
         """Start a ``Pool`` of ``size`` routees built by ``factory`` and return the pool's ref.
 
         ``tell`` and ``ask`` on the ref are routed to one routee by ``routing`` (with ``key``
-        for ``CONSISTENT_HASH``); an ask is answered by the routee that handled it. When the
+        for ``CONSISTENT_HASH``); an ask is answered by the routee that handled it (an ask to
+        a ``BROADCAST`` pool raises ``AmbiguousAsk``: see ``scatter``). When the
         chosen routee is full the pool waits, its own mailbox (``capacity``, ``overflow``)
         fills, and then senders to the pool wait or follow its overflow policy. Failed
         routees are restarted by ``strategy`` (default: 3 restarts within 5 s).
@@ -721,6 +724,75 @@ class ActorSystem:
         pool_factory()  # validates the arguments here, before anything starts
         return await self.spawn(
             pool_factory, name=name, capacity=capacity, overflow=overflow, shutdown=shutdown
+        )
+
+    async def scatter(
+        self,
+        target: ActorRef | str | Iterable[ActorRef],
+        message: Any,
+        *,
+        timeout: float = 5.0,
+        first: bool = False,
+        correlation_id: int | str | None = None,
+    ) -> ScatterResult:
+        """Ask every routee of a pool, every subscriber of a topic, or every ref given, at
+        once, and gather the answers (scatter-gather).
+
+        ``target`` is a pool's ref (its routees now), a topic (the actors an event published
+        on it now would reach; none is not an error) or an iterable of refs, local or
+        remote. Each target gets one ``ask`` straight to its mailbox, not through the pool
+        or the bus (so a full target makes its ask wait for room, within ``timeout``). With
+        ``first=False`` it returns once every ask ended, at the latest after ``timeout``
+        seconds, with every answer; with ``first=True`` it returns at the first reply and
+        abandons the other asks (their late replies are discarded and counted). A failed
+        ask (``ActorFailed``, ``ActorStopped``, ...) is recorded, never raised, and is not a
+        reply: ``first=True`` waits on for a reply from another target.
+
+        Raises:
+            TypeError: ``target`` is none of those, or a ref is not a local pool.
+            ValueError: ``timeout`` is not a finite number > 0, an invalid topic, or a pool
+                of another system.
+            ActorStopped: the pool has stopped or has no routees left.
+        """
+        return await scatter(
+            scatter_targets(self, target, rotate=False),
+            message,
+            timeout=timeout,
+            first=first,
+            correlation_id=correlation_id,
+        )
+
+    async def tail_chop(
+        self,
+        target: ActorRef | str | Iterable[ActorRef],
+        message: Any,
+        *,
+        interval: float,
+        timeout: float = 5.0,
+        correlation_id: int | str | None = None,
+    ) -> ScatterResult:
+        """Ask one routee of a pool (or subscriber of a topic, or one of the refs given);
+        when no reply came within ``interval`` seconds, ask the next one too, and so on,
+        until the first reply or ``timeout`` (tail-chopping: a slow target costs
+        ``interval``, not the whole request).
+
+        A pool's routees are asked in round-robin order from the next one in turn, so that
+        the first asks spread over the routees. An ask that fails moves on to the next
+        target at once. The result is the first reply, with the targets asked, failed,
+        timed out and abandoned (still working when another one answered).
+
+        Raises:
+            TypeError: ``target`` is not a pool's ref, a topic or an iterable of refs.
+            ValueError: ``interval`` or ``timeout`` is not a finite number > 0, an invalid
+                topic, or a pool of another system.
+            ActorStopped: the pool has stopped or has no routees left.
+        """
+        return await tail_chop(
+            scatter_targets(self, target, rotate=True),
+            message,
+            interval=interval,
+            timeout=timeout,
+            correlation_id=correlation_id,
         )
 
     def _unregister(self, cell: ActorCell) -> None:

@@ -83,7 +83,7 @@ async def test_broadcast_delivers_to_every_routee(actor_system: ActorSystem) -> 
             return self.context.name
 
     pool = await actor_system.spawn_pool(Collect, size=3, routing=Routing.BROADCAST)
-    assert await pool.ask("hello") == "routee-0"
+    await pool.tell("hello")
     await actor_system.wait_idle()
     assert sorted(seen) == ["routee-0", "routee-1", "routee-2"]
 
