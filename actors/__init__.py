@@ -14,6 +14,7 @@ from actors._cluster._durable_errors import (
 )
 from actors._cluster._errors import ClusterAuthError
 from actors._cluster._membership import Member, MemberDown, MemberUp
+from actors._cluster._pool_ref import ClusterPoolRef
 from actors._cluster._remote_ref import RemoteActorRef
 from actors._cluster._streams import DurableStream
 from actors._core._actor import Actor, ChildFailure
@@ -74,6 +75,7 @@ __all__ = [
     "Cluster",
     "ClusterAuthError",
     "ClusterConfig",
+    "ClusterPoolRef",
     "ClusterStatistics",
     "Context",
     "DeadLetter",

@@ -135,6 +135,20 @@ def test_the_cluster_example_runs_two_nodes_in_two_processes() -> None:
     assert "nodes stopped with exit codes [0, 0]" in result.stdout
 
 
+@pytest.mark.real_time
+def test_the_cluster_pool_example_spreads_work_over_both_nodes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import asyncio
+
+    from examples.cluster import pool
+
+    per_node = asyncio.run(pool.main())
+    assert sum(per_node.values()) == 40
+    assert set(per_node) == {"worker-1", "worker-2"}
+    assert "handled per node: {'worker-1': " in capsys.readouterr().out
+
+
 def test_the_deployment_configs_build(monkeypatch: pytest.MonkeyPatch) -> None:
     from examples.cluster import deploy
 

@@ -67,6 +67,7 @@ NO_INSTANCES = {
     # (test_their_own_reprs_are_defined below), and the cluster's tests make live ones.
     "Cluster": "needs a running cluster",
     "RemoteActorRef": "needs a running cluster",
+    "ClusterPoolRef": "needs a running cluster",
 }
 
 TREE = f"""
@@ -294,5 +295,5 @@ async def test_reprs_name_what_the_object_is_about(tmp_path: Any) -> None:
 
 
 def test_their_own_reprs_are_defined_for_classes_without_instances_here() -> None:
-    for name in ("Cluster", "RemoteActorRef"):
+    for name in ("Cluster", "RemoteActorRef", "ClusterPoolRef"):
         assert "__repr__" in vars(getattr(actors, name)), name

@@ -18,7 +18,14 @@ if TYPE_CHECKING:
     from actors._core._cell import ActorCell
     from actors._core._ref import ActorRef
 
-__all__ = ["DurableEvents", "RemoteEndpoint", "Transport"]
+__all__ = ["DurableEvents", "PoolServing", "RemoteEndpoint", "Transport"]
+
+
+class PoolServing(Protocol):
+    """A node's membership of a cluster pool's queue group (see ``Transport.serve_pool``)."""
+
+    async def close(self) -> None:
+        """Leave the queue group. Idempotent."""
 
 
 class RemoteEndpoint(Protocol):
@@ -100,3 +107,10 @@ class Transport(Protocol):
 
     def remote_ref(self, node: str, path: str) -> ActorRef:
         """A ref to the actor at ``path`` on ``node`` (see ``ActorSystem.remote_ref``)."""
+
+    async def serve_pool(self, path: str) -> PoolServing:
+        """Join the queue group of the cluster pool at ``path``: this node's pool there gets
+        its share of the messages sent to the pool through any node."""
+
+    def pool_ref(self, path: str) -> ActorRef:
+        """A ref to the cluster pool at ``path`` (see ``ActorSystem.cluster_pool``)."""

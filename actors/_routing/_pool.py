@@ -66,6 +66,11 @@ class RestartPolicy(Protocol):
         ...
 
 
+class _QueueGroup(Protocol):
+    # The cluster transport's PoolServing, seen from here (routing sits below the cluster).
+    async def close(self) -> None: ...
+
+
 def _stable_hash(key: Hashable) -> int:
     # Python's hash() of a str varies between processes; that is fine for "the same key
     # reaches the same routee while the pool is unchanged", and it is fast. Spread it out so
@@ -106,8 +111,14 @@ class Pool(Actor):
     ``RestartIntensityExceeded``, which its parent handles. A routee that stops on its own is
     started again in its place.
 
+    With ``cluster=True`` (the system must be a cluster node) the pool also serves the
+    cluster pool at its path: while it runs, this node is in the NATS queue group that
+    spreads the messages sent to ``ActorSystem.cluster_pool(path)`` over every node serving
+    a pool at that path (at-most-once); it leaves the group when it stops.
+
     Raises (at start, as ``ActorStartError``): ValueError for ``size < 1`` or a
-    ``CONSISTENT_HASH`` pool without ``key``; TypeError for an unknown ``routing``.
+    ``CONSISTENT_HASH`` pool without ``key``; TypeError for an unknown ``routing`` or a
+    non-bool ``cluster``; RuntimeError for ``cluster=True`` on a system without a cluster.
     """
 
     def __init__(
@@ -120,6 +131,7 @@ class Pool(Actor):
         routee_capacity: int = 1000,
         routee_overflow: Overflow = Overflow.BLOCK,
         strategy: RestartPolicy | None = None,
+        cluster: bool = False,
     ) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"a pool needs size >= 1 routees, got {size!r}")
@@ -127,6 +139,8 @@ class Pool(Actor):
             raise TypeError(f"routing must be a Routing member, got {routing!r}")
         if routing is Routing.CONSISTENT_HASH and key is None:
             raise ValueError("a CONSISTENT_HASH pool needs key=callable(message) -> hashable")
+        if not isinstance(cluster, bool):
+            raise TypeError(f"cluster must be True or False, got {cluster!r}")
         self._factory = factory
         self._size = size
         self._routing = routing
@@ -139,6 +153,9 @@ class Pool(Actor):
         self._intensity = RestartIntensity(max_restarts, within)
         self._routees: list[ActorRef] = []
         self._next = 0
+        self._cluster = cluster
+        # This node's membership of the pool's queue group while it runs (cluster=True).
+        self._serving: _QueueGroup | None = None
 
     @classmethod
     def factory(
@@ -159,6 +176,15 @@ class Pool(Actor):
     async def on_start(self) -> None:
         for index in range(self._size):
             self._routees.append(await self._spawn_routee(index))
+        if self._cluster:
+            # Joined last: the routees are ready before the cluster sends work here.
+            transport = self.context.system._cluster_transport()
+            self._serving = await transport.serve_pool(self.context.path)
+
+    async def on_stop(self) -> None:
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            await serving.close()
 
     async def _spawn_routee(self, index: int, position: int | None = None) -> ActorRef:
         ref = await self.context.spawn(
@@ -326,6 +352,7 @@ class Pool(Actor):
         return {
             "kind": "pool",
             "routing": self._routing.value,
+            "cluster": self._cluster,
             "size": self._size,
             "routees": len(self._routees),
             "status": health.status,

@@ -696,6 +696,7 @@ class ActorSystem:
         routee_overflow: Overflow = Overflow.BLOCK,
         strategy: RestartPolicy | None = None,
         shutdown: float | None = 5.0,
+        cluster: bool = False,
     ) -> ActorRef:
         """Start a ``Pool`` of ``size`` routees built by ``factory`` and return the pool's ref.
 
@@ -706,10 +707,18 @@ class ActorSystem:
         fills, and then senders to the pool wait or follow its overflow policy. Failed
         routees are restarted by ``strategy`` (default: 3 restarts within 5 s).
 
+        With ``cluster=True`` the pool is this node's part of a pool spread over the cluster:
+        the ref returned is a ``ClusterPoolRef`` whose messages go to one of the nodes that
+        serve a pool at this path (this one included), spread by a NATS queue group, at most
+        once; each node's pool routes them to its own ``size`` routees. A lost node loses
+        only its routees (and what they held); the others keep serving. The local pool
+        itself is ``lookup(path)`` (it routes to this node's routees only).
+
         Raises:
             ValueError: ``size < 1``, ``CONSISTENT_HASH`` without ``key``, or an invalid
                 name or capacity.
-            TypeError: ``routing`` is not a ``Routing``.
+            TypeError: ``routing`` is not a ``Routing``, or ``cluster`` is not a bool.
+            RuntimeError: ``cluster=True`` on a system without a cluster (or not started).
             ActorStartError: a routee failed to start (cause attached).
         """
         pool_factory = Pool.factory(
@@ -720,11 +729,28 @@ class ActorSystem:
             routee_capacity=routee_capacity,
             routee_overflow=routee_overflow,
             strategy=strategy,
+            cluster=cluster,
         )
         pool_factory()  # validates the arguments here, before anything starts
-        return await self.spawn(
+        if cluster:
+            transport = self._cluster_transport()
+        ref = await self.spawn(
             pool_factory, name=name, capacity=capacity, overflow=overflow, shutdown=shutdown
         )
+        return transport.pool_ref(ref.path) if cluster else ref
+
+    def cluster_pool(self, path: str) -> ActorRef:
+        """A ref to the pool spread over the cluster at ``path`` (a ``ClusterPoolRef``): each
+        message goes to one node serving a pool there (``spawn_pool(..., cluster=True)`` or
+        ``Pool.factory(..., cluster=True)``), spread by a NATS queue group, at most once.
+        This node need not serve it. No message is sent: an ask fails with
+        ``ActorStopped`` while no node serves the pool, a tell is then lost.
+
+        Raises:
+            ValueError: ``path`` does not start with ``/``.
+            RuntimeError: the system has no ``cluster`` or has not started.
+        """
+        return self._cluster_transport().pool_ref(path)
 
     async def scatter(
         self,

@@ -26,6 +26,7 @@ from actors.remote._inbound import Inbound
 from actors.remote._link import NodeLink
 from actors.remote._members import MemberLink
 from actors.remote._outbound import Outbound
+from actors.remote._pools import PoolLink, PoolServing
 from actors.remote._wire import Leave, Stop, encode_frame
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class NatsNode:
         self._deathwatch = DeathWatch(link, self._inbound.local_cell, self._members.rejoin)
         self.durables = Durables(system, config.streams, link.codec)
         self._closed = False
+        self._pools = PoolLink(link, self._inbound, self._outbound)
 
     @property
     def cluster(self) -> Cluster:
@@ -61,6 +63,12 @@ class NatsNode:
     def incarnation(self) -> str:
         """The id of this node's current start (a new one after a rejoin)."""
         return self._link.incarnation
+
+    async def serve_pool(self, path: str) -> PoolServing:
+        return await self._pools.serve(path)
+
+    def pool_ref(self, path: str) -> ActorRef:
+        return self._pools.pool_ref(path)
 
     # ------------------------------------------------------------------ lifecycle
 

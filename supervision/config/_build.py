@@ -255,6 +255,7 @@ class _Builder:
                 within=options.within,
                 decider=self.decider(options.decider, f"{location}.pool.decider"),
             ),
+            cluster=options.cluster,
         )
 
     def dynamic(self, node: DynamicSupervisorSpec, location: str) -> type[Supervisor] | None:

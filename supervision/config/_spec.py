@@ -126,7 +126,9 @@ class WorkerSpec(_Spec, frozen=True, tag_field="kind", tag="worker"):
 
 class PoolOptions(_Spec, frozen=True):
     """A pool's own settings: ``size`` routees, ``routing``, the routing ``key`` function for
-    ``consistent_hash``, the routees' restart budget and ``decider``, and their mailbox."""
+    ``consistent_hash``, the routees' restart budget and ``decider``, their mailbox, and
+    ``cluster``: whether this node's pool serves the pool spread over the cluster (see
+    ``actors.ClusterPoolRef``)."""
 
     size: PositiveCount
     routing: RoutingName = "round_robin"
@@ -135,6 +137,7 @@ class PoolOptions(_Spec, frozen=True):
     within: PositiveSeconds = 5.0
     decider: DeciderTable = msgspec.field(default_factory=dict)
     routee_mailbox: MailboxSpec = msgspec.field(default_factory=MailboxSpec)
+    cluster: bool = False
 
 
 class PoolSpec(_Spec, frozen=True, tag_field="kind", tag="pool"):

@@ -64,7 +64,16 @@ _TEMPLATE_KEYS = ("name", *_ACTOR, *_CHILD, *_HANDLING)
 _MAILBOX_KEYS = ("capacity", "overflow")
 _BACKOFF_KEYS = ("min", "max", "factor", "jitter", "reset_after")
 _RETRY_KEYS = ("max_attempts", "backoff", "on", "to_back")
-_POOL_KEYS = ("size", "routing", "key", "max_restarts", "within", "decider", "routee_mailbox")
+_POOL_KEYS = (
+    "size",
+    "routing",
+    "key",
+    "max_restarts",
+    "within",
+    "decider",
+    "routee_mailbox",
+    "cluster",
+)
 _SYSTEM_KEYS = (
     "name",
     "shutdown",
@@ -502,6 +511,11 @@ class _Checker(FieldChecker):
         self.copy(table, out, "within", location, self.number, above=0)
         self.copy(table, out, "decider", location, self.decider)
         self.copy(table, out, "routee_mailbox", location, self.mailbox)
+        if "cluster" in table:
+            if isinstance(table["cluster"], bool):
+                out["cluster"] = table["cluster"]
+            else:
+                self.problem(join(location, "cluster"), "true or false", show(table["cluster"]))
         routing = table.get("routing", "round_robin")
         if "key" in table:
             where = join(location, "key")

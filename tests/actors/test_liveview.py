@@ -98,6 +98,7 @@ async def test_a_pool_reports_its_routing_and_budget(actor_system: ActorSystem) 
     assert shown.details == {
         "kind": "pool",
         "routing": "round_robin",
+        "cluster": False,
         "size": 3,
         "routees": 3,
         "status": "running",

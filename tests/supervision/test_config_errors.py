@@ -112,6 +112,13 @@ CASES: list[tuple[str, str, str, list[str], str]] = [
         "did you mean 'round_robin'?",
     ),
     (
+        "a pool's cluster flag that is not a boolean",
+        "toml",
+        toml(f'[[tree.children]]\nname = "p"\n{ECHO}\npool = {{ size = 2, cluster = "yes" }}'),
+        ["$.tree.children[0].pool.cluster"],
+        "true or false",
+    ),
+    (
         "consistent hash without a key function",
         "toml",
         toml(f'[[tree.children]]\nname = "p"\n{ECHO}\npool = {{ size = 2, routing = "{HASH}" }}'),
