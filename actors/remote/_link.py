@@ -22,6 +22,7 @@ from nats.aio.msg import Msg
 
 from actors._cluster._cluster import Cluster
 from actors._cluster._membership import Membership
+from actors._cluster._pool_ref import ClusterPoolRef
 from actors._cluster._remote_ref import RemoteActorRef
 from actors._core._log import log_limited, logger
 from actors._core._ref import ActorRef
@@ -32,6 +33,7 @@ from actors.remote._wire import Codec, Frame, Heartbeat, WireRef, decode_frame, 
 
 if TYPE_CHECKING:
     from actors._cluster._config import ClusterConfig
+    from actors._cluster._pool_ref import PoolEndpoint
     from actors._cluster._transport import RemoteEndpoint
     from actors._system._system import ActorSystem
 
@@ -66,6 +68,8 @@ class NodeLink:
         self.send = self.outbox.send
         self.tasks: set[asyncio.Task[None]] = set()
         self._subjects: dict[tuple[str, str], str] = {}
+        # What the ClusterPoolRefs decoded here delegate to (the node's PoolLink sets it).
+        self.pools: PoolEndpoint | None = None
 
     def connected(self) -> bool:
         nc = self.nc
@@ -117,9 +121,14 @@ class NodeLink:
     def encode_ref(self, ref: ActorRef) -> WireRef:
         if isinstance(ref, RemoteActorRef):
             return WireRef(ref._node, ref._incarnation, ref._path)
+        if isinstance(ref, ClusterPoolRef):
+            # No node (a node name is never empty): the pool every node addresses alike.
+            return WireRef("", "", ref.path)
         return WireRef(self.node, self.incarnation, ref.path)
 
     def decode_ref(self, wire: WireRef) -> ActorRef:
+        if not wire.node and self.pools is not None:
+            return ClusterPoolRef(self.pools, wire.path)
         if wire.node == self.node and wire.incarnation == self.incarnation:
             local = self.system.lookup(wire.path)
             if local is not None:

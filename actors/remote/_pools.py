@@ -81,6 +81,7 @@ class PoolLink:
         self._inbound = inbound
         self._outbound = outbound
         self.serving: dict[str, PoolServing] = {}
+        link.pools = self  # a ClusterPoolRef inside a message arrives as one
 
     async def flush(self) -> None:
         nc = self._link.nc

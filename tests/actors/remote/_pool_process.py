@@ -13,7 +13,9 @@ import signal
 import sys
 from typing import Any
 
-from actors import Actor, ActorSystem, ClusterConfig
+import msgspec
+
+from actors import Actor, ActorRef, ActorSystem, ClusterConfig
 
 SYSTEM = "pools"
 
@@ -31,8 +33,21 @@ class Worker(Actor):
         return [self.context.system.cluster.node, self.context.name, n]
 
 
+class Via(msgspec.Struct):
+    """A message carrying a ref (to a cluster pool, in the tests)."""
+
+    pool: ActorRef
+    n: int
+
+
 def config(url: str, name: str) -> ClusterConfig:
-    return ClusterConfig(servers=[url], node=name, heartbeat_interval=0.2, heartbeat_timeout=1.0)
+    return ClusterConfig(
+        servers=[url],
+        node=name,
+        messages=[Via],
+        heartbeat_interval=0.2,
+        heartbeat_timeout=1.0,
+    )
 
 
 async def main(url: str, name: str) -> None:

@@ -25,7 +25,7 @@ from actors import (
 )
 from actors.testing import NatsServer
 from supervision import ChildSpec, Supervisor, load_tree, spawn_tree
-from tests.actors.remote._pool_process import SYSTEM, Worker, config
+from tests.actors.remote._pool_process import SYSTEM, Via, Worker, config
 
 pytestmark = pytest.mark.real_time
 
@@ -237,3 +237,25 @@ async def test_a_pool_declared_with_cluster_true_in_a_tree_file_serves_the_clust
         await spawn_tree(b, spec)
         seen = await ask_many(a.cluster_pool("/service/work"), 60)
         assert {node for node, _ in seen} == {"a", "b"}
+
+
+async def test_a_cluster_pool_ref_inside_a_message_arrives_as_the_cluster_pool(
+    nats_server: NatsServer,
+) -> None:
+    class Forwarder(Actor):
+        async def receive(self, message: Any) -> Any:
+            assert isinstance(message, Via)
+            assert isinstance(message.pool, ClusterPoolRef)
+            return await message.pool.ask([message.n, 0])
+
+    async with nodes(nats_server.url, "frontend", "b", "c") as (frontend, b, c):
+        await b.spawn_pool(Worker, size=1, name="work", cluster=True)
+        await c.spawn_pool(Worker, size=1, name="work", cluster=True)
+        await c.spawn(Forwarder, name="forwarder")
+        forwarder = frontend.remote_ref("c", "/forwarder")
+        # The frontend serves no pool: the ref travels as "the cluster pool", not as a ref
+        # to a pool on the frontend node.
+        pool = frontend.cluster_pool("/work")
+        answers = [await forwarder.ask(Via(pool, n)) for n in range(30)]
+        assert [n for _, _, n in answers] == list(range(30))
+        assert {node for node, _, _ in answers} == {"b", "c"}
