@@ -165,8 +165,12 @@ class PoolLink:
     def tell(self, ref: ClusterPoolRef, message: Any, correlation_id: int | str | None) -> None:
         link = self._link
         name, body = link.codec.encode(message)
-        message_id, correlation, causation, sender, trace = self._outbound._origin(correlation_id)
-        frame = Tell(ref.path, "", name, body, message_id, correlation, causation, sender, trace)
+        message_id, correlation, causation, sender, trace, left = self._outbound._origin(
+            correlation_id
+        )
+        frame = Tell(
+            ref.path, "", name, body, message_id, correlation, causation, sender, trace, left
+        )
         link.cluster.tells_sent += 1
         if not link.connected():
             link.lost("not connected to NATS")
@@ -186,7 +190,19 @@ class PoolLink:
             raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
         link = self._link
         name, body = link.codec.encode(message)
-        message_id, correlation, causation, sender, trace = self._outbound._origin(correlation_id)
+        message_id, correlation, causation, sender, trace, left = self._outbound._origin(
+            correlation_id
+        )
+        if left is not None:
+            # Asked from a handler whose message has a deadline: wait no longer than it has.
+            if left <= 0:
+                raise AskTimeout(
+                    "the deadline inherited from the message being handled has passed",
+                    path=ref.path,
+                    message_type=type(message).__name__,
+                    correlation_id=correlation,
+                )
+            timeout = left if timeout is None or left < timeout else timeout
         frame = Ask(
             ref.path,
             "",
