@@ -324,6 +324,26 @@ def test_the_readme_does_not_send_readers_to_the_raw_pages_for_code() -> None:
     assert "read well on GitHub" not in " ".join(readme.split())
 
 
+def test_the_installed_project_shadows_no_reader_module(tmp_path: Path) -> None:
+    """The development install (``pip install -e``) maps only ``actors`` and ``supervision``:
+    a reader's own ``examples/`` (a namespace package, as the pages build it) is the one that
+    runs, not the repository's, and ``tests`` or ``benchmarks`` are not importable."""
+    probe = (
+        "import importlib.util, json\n"
+        "print(json.dumps([importlib.util.find_spec(name) is not None"
+        " for name in ('actors', 'supervision', 'examples', 'tests', 'benchmarks')]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+    )
+    assert json.loads(result.stdout) == [True, True, False, False, False], result.stderr
+
+
 def test_the_runner_hides_the_repository(tmp_path: Path) -> None:
     (tmp_path / "probe.py").write_text(
         "import importlib.util, json\n"
