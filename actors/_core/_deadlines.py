@@ -5,9 +5,10 @@ gets one FIFO queue and one armed loop timer (for its oldest pending entry). Add
 a deque append of a small tuple instead of a ``call_later`` plus a cancel; the entry keeps
 the ask's envelope, which already holds what an ``AskTimeout`` reports, so nothing is computed
 per ask. Expiry is exact, at ``made + timeout`` loop time. Entries of asks answered meanwhile
-are dropped lazily: from the front as the timer passes them, and in bulk when a queue has
-doubled since it was last compacted, so the bookkeeping stays amortized O(1) per ask however
-many asks are in flight.
+are dropped lazily: from the front when the next ask is added or the timer passes them, and,
+behind an ask still unanswered in front, in bulk when a queue has doubled since it was last
+compacted, so the bookkeeping stays amortized O(1) per ask and about as large as the number
+of asks in flight.
 """
 
 from __future__ import annotations
@@ -52,35 +53,41 @@ class AskDeadlines:
             clock = time.monotonic
         self.clock: Callable[[], float] = clock
         # Invariants, per timeout: entries in non-decreasing deadline order; a queue exists
-        # exactly while it is non-empty, and exactly then a timer is armed for its head.
+        # exactly while it is non-empty, and exactly then a timer is armed, at or before its
+        # head's deadline (answered entries in front are dropped without re-arming it).
         self._queues: dict[float, deque[_Entry]] = {}
         self._timers: dict[float, asyncio.TimerHandle] = {}
         self._compact_at: dict[float, int] = {}
 
     def add(
-        self, timeout: float, reply: asyncio.Future[Any], envelope: Envelope, cell: ActorCell
+        self,
+        timeout: float,
+        deadline: float,
+        reply: asyncio.Future[Any],
+        envelope: Envelope,
+        cell: ActorCell,
     ) -> None:
-        """Fail ``reply`` with ``AskTimeout`` at ``timeout`` seconds from now, unless it is
-        done by then."""
-        deadline = self.clock() + timeout
+        """Fail ``reply`` with ``AskTimeout`` at loop time ``deadline`` (``timeout`` seconds
+        from now, read from ``clock`` by the caller), unless it is done by then."""
         queue = self._queues.get(timeout)
         if queue is None:
             queue = self._queues[timeout] = deque()
             self._compact_at[timeout] = _COMPACT_MIN
             self._timers[timeout] = self._loop.call_at(deadline, self._fire, timeout)
+        elif queue[0][1].done():
+            # Asks are mostly answered in the order they were made: drop the answered ones
+            # in front, so the queue holds about as many entries as asks are in flight.
+            popleft = queue.popleft
+            popleft()
+            while queue and queue[0][1].done():
+                popleft()
         queue.append((deadline, reply, envelope, cell))
         if len(queue) >= self._compact_at[timeout]:
-            self._compact(timeout, queue)
-
-    def _compact(self, timeout: float, queue: deque[_Entry]) -> None:
-        head = queue[0]
-        kept = [entry for entry in queue if not entry[1].done()]
-        queue.clear()
-        # Keep the head the timer is armed for, so the invariant holds.
-        if not kept or kept[0] is not head:
-            queue.append(head)
-        queue.extend(kept)
-        self._compact_at[timeout] = max(_COMPACT_MIN, 2 * len(queue))
+            # An unanswered ask in front holds the answered ones behind it: drop them all.
+            kept = [entry for entry in queue if not entry[1].done()]
+            queue.clear()
+            queue.extend(kept)
+            self._compact_at[timeout] = max(_COMPACT_MIN, 2 * len(queue))
 
     def _fire(self, timeout: float) -> None:
         queue = self._queues[timeout]

@@ -159,9 +159,9 @@ class ActorRef:
             if timeout is not None:
                 deadlines = cell.deadlines
                 # The deadline travels with the message (see Context.deadline).
-                envelope.deadline = deadlines.clock() + timeout
+                envelope.deadline = deadline = deadlines.clock() + timeout
                 if not reply.done():
-                    deadlines.add(timeout, reply, envelope, cell)
+                    deadlines.add(timeout, deadline, reply, envelope, cell)
         except BaseException:
             if not reply.done():
                 reply.cancel()
