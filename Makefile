@@ -43,6 +43,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.costs
 	$(BIN)/python -m benchmarks.remote
 	$(BIN)/python -m benchmarks.durable
 	$(BIN)/python -m benchmarks.cluster_bus

@@ -323,3 +323,17 @@ def test_the_durable_benchmark_runs_durable_and_raw_jetstream_side_by_side() -> 
     assert row["durable_per_s"] > 0
     assert row["raw_per_s"] > 0
     assert row["ratio"] > 0
+
+
+def test_the_cost_steps_run_side_by_side_and_report_every_step(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import costs
+
+    rows = costs.measure(300, rounds=1)
+    assert [group for group, _, _ in rows].count("S2 100 asks in flight") == 4
+    assert all(ns > 0 for _, _, ns in rows)
+    costs.main(["--messages", "300", "--rounds", "1"])
+    table = capsys.readouterr().out
+    assert "runtime, 60 s timeout" in table
+    assert "runtime, gc off" in table
