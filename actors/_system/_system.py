@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
-import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -15,7 +13,6 @@ from prometheus_client import CollectorRegistry
 from actors._core._blocking_pool import BlockingPool
 from actors._core._breaker import CircuitBreaker
 from actors._core._breakers import CircuitBreakers
-from actors._core._cell import ActorCell
 from actors._core._dead_letters import DeadLetters
 from actors._core._deadlines import AskDeadlines
 from actors._core._errors import ActorStopped
@@ -23,8 +20,7 @@ from actors._core._health import Health
 from actors._core._log import logger
 from actors._core._messages import Overflow
 from actors._core._retry import Retry
-from actors._core._state import RUNNING, STOPPING, current_cell
-from actors._core._timers import check_delay
+from actors._core._state import current_cell
 from actors._core._timings import TIMING_SAMPLE, timing_mask
 from actors._observability._accounting import SystemStatistics
 from actors._observability._loop_monitor import LoopMonitor
@@ -34,9 +30,13 @@ from actors._observability._system_observability import SystemObservability
 from actors._routing._pool import Pool, RestartPolicy, Routing
 from actors._routing._scatter import ScatterResult, scatter, tail_chop
 from actors._system._body_guard import BodyGuard
+from actors._system._cluster_join import ClusterJoin, check_cluster
 from actors._system._from_thread import FromThread
+from actors._system._idle import IdleTracker
 from actors._system._scatter_targets import scatter_targets
-from actors._system._system_bus import BUS_PATH, RUNTIME_NAME, RUNTIME_PREFIX, SystemBus
+from actors._system._shutdown import Shutdown
+from actors._system._spawner import Spawner
+from actors._system._system_bus import SystemBus
 from actors._system._system_durable import publish_durable, subscribe_durable
 from actors.metrics import RuntimeCollector
 
@@ -45,30 +45,10 @@ if TYPE_CHECKING:
     from actors._cluster._config import ClusterConfig
     from actors._cluster._transport import Transport
     from actors._core._actor import Actor, ChildFailure
+    from actors._core._cell import ActorCell
     from actors._core._ref import ActorRef
 
 __all__ = ["ActorSystem"]
-
-_NAME = re.compile(r"[^/\s]+")
-
-
-def _check_name(name: object) -> str:
-    if not isinstance(name, str):
-        raise TypeError(f"actor name must be a str, got {type(name).__name__}")
-    if not _NAME.fullmatch(name) or name.startswith("$"):
-        raise ValueError(
-            f"invalid actor name {name!r}: it must be non-empty, without '/' or whitespace,"
-            " and not start with '$' (reserved for generated names)"
-        )
-    return name
-
-
-def _check_cluster(name: str, cluster: object) -> None:
-    from actors._cluster._config import ClusterConfig, check_subject_token
-
-    if not isinstance(cluster, ClusterConfig):
-        raise TypeError(f"cluster must be a ClusterConfig, got {cluster!r}")
-    check_subject_token("the name of a cluster's system", name)
 
 
 class ActorSystem:
@@ -127,9 +107,9 @@ class ActorSystem:
         if not isinstance(name, str) or not name:
             raise ValueError(f"system name must be a non-empty str, got {name!r}")
         if cluster is not None:
-            _check_cluster(name, cluster)
-        self._cluster_config = cluster
-        self._transport: Transport | None = None
+            check_cluster(name, cluster)
+        # The cluster this system is a node of (its transport once joined).
+        self._cluster = ClusterJoin(cluster)
         if isinstance(blocking_threads, bool) or not isinstance(blocking_threads, int):
             raise TypeError(f"blocking_threads must be an int, got {blocking_threads!r}")
         if blocking_threads < 1:
@@ -146,9 +126,18 @@ class ActorSystem:
         self._executor_instance: ThreadPoolExecutor | None = None
         self._blocking_pool_instance: BlockingPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        # Top-level actors in spawn order; every live actor by path.
-        self._top: dict[str, ActorCell] = {}
-        self._registry: dict[str, ActorCell] = {}
+        # Closing, closed, the tasks a shutdown waits for, and its steps.
+        self._stopping = Shutdown(name)
+        # Spawning and the actors by path. The components' cells and dicts are bound here
+        # once under the names actor cells and the readers of the tree use (see
+        # actors._core._runtime.Runtime): a cell's call pays no extra hop for them.
+        self._spawner = spawner = Spawner(self, self._stopping.is_closing)
+        self._spawn = spawner.spawn
+        self._unregister = spawner.unregister
+        self._top = spawner.top
+        self._registry = spawner.registry
+        self._tasks = self._stopping.tasks
+        self._track = self._stopping.track
         self._observability = SystemObservability(
             self._registry, self.dead_letters, metrics_registry, lambda: self._fatal
         )
@@ -161,22 +150,17 @@ class ActorSystem:
         if metrics_registry is not None:
             metrics_registry.register(RuntimeCollector(self))
             metrics_registry.register(ResilienceCollector(self._breakers, self._loop_monitor))
-        self._generated_names = itertools.count(1)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._prune_at = 1024
-        self._closing = False
-        self._closed: asyncio.Future[None] | None = None
-        self._shutdown_task: asyncio.Task[None] | None = None
         self._fatal: BaseException | None = None
         self._fatal_raised = False
         # The task in the body of `async with` (cancelled when the system fails).
         self._body_guard: BodyGuard | None = None
-        # Incarnation tasks that are running (not waiting on an empty mailbox).
-        self._active = 0
-        self._idle_waiters: list[asyncio.Future[None]] = []
         self._deadlines: AskDeadlines | None = None
         # The event bus, started on first use and stopped after every application actor.
         self._bus_access = SystemBus(self)
+        # Cells call these two around every wait for a message: bound once (hot path).
+        self._idle = idle = IdleTracker(self._registry, self._bus_access.backlogged)
+        self._idle_enter = idle.enter
+        self._idle_leave = idle.leave
 
     def __repr__(self) -> str:
         return f"<ActorSystem {self.name!r} actors={len(self._registry)}>"
@@ -247,7 +231,7 @@ class ActorSystem:
                 (``ClusterConfig.messages``) or cannot be encoded; the event was then
                 delivered nowhere by the bus.
         """
-        transport = self._transport
+        transport = self._cluster.transport
         if transport is not None or key is not None:
             await publish_durable(transport, topic, event, key, correlation_id)
         await self._bus_access.publish(topic, event, correlation_id)
@@ -268,7 +252,7 @@ class ActorSystem:
             TypeError: ``topic`` is not a ``str``.
             SerializationError: as for ``publish``.
         """
-        transport = self._transport
+        transport = self._cluster.transport
         if transport is not None and transport.durables.durable_stream(topic) is not None:
             raise ValueError(
                 f"events on {topic!r} are durable (a declared stream keeps them) and need the"
@@ -332,8 +316,8 @@ class ActorSystem:
                 "backoff": backoff,
                 "ack_wait": ack_wait,
             }
-            has_cluster = self._cluster_config is not None
-            await subscribe_durable(self._transport, has_cluster, ref, pattern, options)
+            has_cluster = self._cluster.config is not None
+            await subscribe_durable(self._cluster.transport, has_cluster, ref, pattern, options)
             return
         await self._bus_access.subscribe(ref, pattern, overflow, timeout)
 
@@ -351,8 +335,9 @@ class ActorSystem:
             ActorStopped: the system's bus has stopped.
         """
         await self._bus_access.unsubscribe(ref, pattern)
-        if self._transport is not None:
-            await self._transport.durables.unsubscribe(ref, pattern)
+        transport = self._cluster.transport
+        if transport is not None:
+            await transport.durables.unsubscribe(ref, pattern)
 
     async def _subscribe_declared(self, ref: ActorRef, patterns: object) -> None:
         await self._bus_access.subscribe_declared(ref, patterns)
@@ -436,7 +421,7 @@ class ActorSystem:
         running = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = running
-            self._closed = running.create_future()
+            self._stopping.closed = running.create_future()
             if self._loop_monitor is not None:
                 self._loop_monitor.start(running)
         elif self._loop is not running:
@@ -472,19 +457,6 @@ class ActorSystem:
             deadlines = self._deadlines = AskDeadlines(self.loop)
         return deadlines
 
-    def _track(self, task: asyncio.Task[None]) -> None:
-        # The tasks shutdown must wait for: incarnation tasks the runtime cancelled (they may
-        # still run cleanup code; a running incarnation's task is its cell's `task`, and every
-        # cell is stopped, so cancelled, before _reap) and helper tasks. Incarnation tasks
-        # remove themselves when their coroutine ends (no done callback per task); one
-        # cancelled before its first step never runs that code, so finished tasks are also
-        # pruned now and then; _reap skips them too.
-        tasks = self._tasks
-        tasks.add(task)
-        if len(tasks) > self._prune_at:
-            self._tasks = {tracked for tracked in tasks if not tracked.done()}
-            self._prune_at = max(1024, 2 * len(self._tasks))
-
     # ------------------------------------------------------------------ context manager
 
     async def __aenter__(self) -> ActorSystem:
@@ -506,16 +478,9 @@ class ActorSystem:
             ActorStopped: the system is shut down.
         """
         _ = self.loop
-        if self._closing:
+        if self._stopping.closing:
             raise ActorStopped(f"{self!r} is shut down; cannot start")
-        if self._cluster_config is not None and self._transport is None:
-            # Imported here, not at the top: the remote machinery needs the optional `nats`
-            # package, which an in-process system must never import.
-            from actors.remote import NatsNode
-
-            transport = NatsNode(self, self._cluster_config)
-            await transport.start()
-            self._transport = transport
+        await self._cluster.start(self)
 
     @property
     def cluster(self) -> Cluster:
@@ -540,12 +505,16 @@ class ActorSystem:
         return self._cluster_transport().remote_ref(node, path)
 
     def _cluster_transport(self) -> Transport:
-        transport = self._transport
-        if transport is None:
-            if self._cluster_config is None:
-                raise RuntimeError(f"{self!r} has no cluster: pass cluster=ClusterConfig(...)")
-            raise RuntimeError(f"{self!r} has not joined its cluster: use `async with` or start()")
-        return transport
+        """The cluster transport, for a call that needs it (also a cluster pool's start).
+
+        Raises RuntimeError when the system has no ``cluster`` or has not started."""
+        return self._cluster.require(self)
+
+    @property
+    def _transport(self) -> Transport | None:
+        """The cluster transport once joined, else ``None`` (for the cluster's tests and
+        tools; the system's own calls go through ``ClusterJoin``)."""
+        return self._cluster.transport
 
     async def __aexit__(
         self,
@@ -561,8 +530,8 @@ class ActorSystem:
         guard, self._body_guard = self._body_guard, None
         cancelled_by_us = guard is not None and guard.exit(exc)
         await self.shutdown()
-        if self._shutdown_task is not None:
-            await self._shutdown_task  # the failure's own shutdown: let it finish, not leak
+        if self._stopping.task is not None:
+            await self._stopping.task  # the failure's own shutdown: let it finish, not leak
         if self._fatal is not None and (
             cancelled_by_us or (exc is None and not self._fatal_raised)
         ):
@@ -606,7 +575,7 @@ class ActorSystem:
             TypeError: ``factory`` is not callable, or an argument has the wrong type.
             ActorStopped: the system is shutting down.
         """
-        return await self._spawn(
+        return await self._spawner.spawn(
             None,
             factory,
             name=name,
@@ -616,71 +585,6 @@ class ActorSystem:
             retry=retry,
             handler_timeout=handler_timeout,
         )
-
-    async def _spawn(
-        self,
-        parent: ActorCell | None,
-        factory: Callable[[], Actor],
-        *,
-        name: str | None,
-        capacity: int,
-        overflow: Overflow,
-        shutdown: float | None,
-        position: int | None = None,
-        retry: Retry | None = None,
-        handler_timeout: float | None = None,
-    ) -> ActorRef:
-        loop = self.loop
-        if self._closing:
-            raise ActorStopped(f"{self!r} is shut down; cannot spawn")
-        if not callable(factory):
-            raise TypeError(f"factory must be callable (an Actor class), got {factory!r}")
-        if not isinstance(overflow, Overflow):
-            raise TypeError(f"overflow must be an Overflow member, got {overflow!r}")
-        if shutdown is not None:
-            shutdown = check_delay("shutdown", shutdown, allow_zero=True)
-        if retry is not None and not isinstance(retry, Retry):
-            raise TypeError(f"retry must be a Retry or None, got {retry!r}")
-        if handler_timeout is not None:
-            handler_timeout = check_delay("handler_timeout", handler_timeout, allow_zero=False)
-        if parent is not None and parent.state >= STOPPING:
-            raise ActorStopped(f"cannot spawn a child of {parent.path}: it is stopping")
-        if name is None:
-            name = f"${next(self._generated_names)}"
-        else:
-            _check_name(name)
-            if parent is None and name == RUNTIME_NAME:
-                raise ValueError(
-                    f"the top-level name {RUNTIME_NAME!r} is reserved for the runtime's own"
-                    f" actors (such as the event bus at {BUS_PATH})"
-                )
-        siblings = self._top if parent is None else parent.writable_children()
-        if name in siblings:
-            where = "/" if parent is None else parent.path
-            raise ValueError(f"an actor named {name!r} already exists under {where}")
-        path = f"/{name}" if parent is None else f"{parent.path}/{name}"
-        del loop
-        cell = ActorCell(
-            self, parent, name, path, factory, capacity, overflow, shutdown, retry, handler_timeout
-        )
-        if position is None or position >= len(siblings):
-            siblings[name] = cell
-        else:
-            # Keep start order: a child re-created in place (a supervisor's permanent child
-            # that stopped on its own) must still stop before its earlier siblings.
-            ordered = list(siblings.items())
-            ordered.insert(max(position, 0), (name, cell))
-            siblings.clear()
-            siblings.update(ordered)
-        self._registry[path] = cell
-        started = cell.start_incarnation()
-        if started is not None:
-            try:
-                await started
-            except asyncio.CancelledError:
-                cell.kill()
-                raise
-        return cell.ref
 
     async def spawn_pool(
         self,
@@ -821,27 +725,18 @@ class ActorSystem:
             correlation_id=correlation_id,
         )
 
-    def _unregister(self, cell: ActorCell) -> None:
-        if self._registry.get(cell.path) is cell:
-            del self._registry[cell.path]
-
     def lookup(self, path: str) -> ActorRef | None:
         """The live actor at ``path`` (``/shop/orders``), or ``None``.
 
         Raises ValueError for a path that does not start with ``/``.
         """
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"an actor path starts with '/', got {path!r}")
-        cell = self._registry.get(path.rstrip("/") or "/")
-        return None if cell is None else cell.ref
+        return self._spawner.lookup(path)
 
     @property
     def actors(self) -> tuple[ActorRef, ...]:
         """Every live actor of the application, parents before their children (the
         runtime's own actors under ``/system``, such as the event bus, are not listed)."""
-        return tuple(
-            cell.ref for cell in self._registry.values() if not cell.path.startswith(RUNTIME_PREFIX)
-        )
+        return self._spawner.application_actors()
 
     # ------------------------------------------------------------------ failures
 
@@ -864,28 +759,17 @@ class ActorSystem:
             )
             if self._body_guard is not None:
                 self._body_guard.system_failed()
-        if not self._closing and self._shutdown_task is None:
-            self._shutdown_task = self.loop.create_task(self.shutdown(), name="system shutdown")
-
-    # ------------------------------------------------------------------ idle tracking
-
-    def _idle_enter(self) -> None:
-        self._active -= 1
-        if self._active == 0 and self._idle_waiters:
-            for waiter in self._idle_waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-            self._idle_waiters.clear()
-
-    def _idle_leave(self) -> None:
-        self._active += 1
+        stopping = self._stopping
+        if not stopping.closing and stopping.task is None:
+            stopping.task = self.loop.create_task(self.shutdown(), name="system shutdown")
 
     # ------------------------------------------------------------------ shutdown
 
     @property
     def is_closed(self) -> bool:
         """True once ``shutdown`` has completed."""
-        return self._closed is not None and self._closed.done()
+        closed = self._stopping.closed
+        return closed is not None and closed.done()
 
     async def shutdown(self, timeout: float | None = 10.0) -> None:
         """Stop every top-level actor in reverse spawn order (each stops its children first),
@@ -899,30 +783,30 @@ class ActorSystem:
         another runs, finishes the job within its own ``timeout``. Called from inside an
         actor's own task it only starts the shutdown (waiting there would wait for itself).
         """
+        stopping = self._stopping
         if self._loop is None:
-            self._closing = True
+            stopping.closing = True
             self._bus_access.closed = True
             return
         loop = self.loop
-        closed = self._closed
+        closed = stopping.closed
         assert closed is not None
         if closed.done():
             return
         cell = current_cell.get()
         if cell is not None and asyncio.current_task() is cell.task:
-            if self._shutdown_task is None:
-                self._shutdown_task = loop.create_task(self.shutdown(timeout))
+            if stopping.task is None:
+                stopping.task = loop.create_task(self.shutdown(timeout))
             return
-        # Invariant: once _closing is set no actor is spawned; every call from here on runs
+        # Invariant: once closing is set no actor is spawned; every call from here on runs
         # the same idempotent steps, so a cancelled call leaves nothing half-done for the next.
-        self._closing = True
+        stopping.closing = True
         deadline = None if timeout is None else loop.time() + timeout
         for top in reversed(list(self._top.values())):
-            await self._stop_within(top, deadline)
-        if self._transport is not None:
-            await self._transport.close()
-        await self._bus_access.stop(deadline)
-        await self._reap(deadline)
+            await stopping.stop_within(loop, top, deadline)
+        await self._cluster.leave()
+        await self._bus_access.stop(deadline, stopping.stop_within)
+        await stopping.reap(loop, deadline)
         if closed.done():
             return  # a concurrent call finished first
         if self._executor_instance is not None:
@@ -934,46 +818,6 @@ class ActorSystem:
         logger.info("system.shutdown", system=self.name, dead_letters=self.dead_letters.count)
         closed.set_result(None)
 
-    async def _stop_within(self, cell: ActorCell, deadline: float | None) -> None:
-        """Stop ``cell`` gracefully within its own shutdown time and the ``deadline``; kill it
-        (reason ``timeout``) if it is still running when the deadline has passed, whoever
-        began its stop and with whatever limit."""
-        loop = self.loop
-        remaining = None if deadline is None else deadline - loop.time()
-        if remaining is not None and remaining <= 0:
-            cell.stop_overdue(0.0)
-            return
-        own = cell.shutdown_timeout
-        cell.request_stop(
-            remaining if own is None else own if remaining is None else min(own, remaining)
-        )
-        if remaining is None:
-            await cell.wait_stopped()
-            return
-        try:
-            await asyncio.wait_for(cell.wait_stopped(), remaining)
-        except TimeoutError:
-            cell.stop_overdue(remaining)
-
-    async def _reap(self, deadline: float | None) -> None:
-        """Wait (briefly) for incarnation tasks that were cancelled to finish."""
-        current = asyncio.current_task()
-        pending = {task for task in self._tasks if not task.done() and task is not current}
-        if not pending:
-            return
-        # Cancelled tasks end within a loop iteration or two; one that swallows cancellation
-        # is abandoned after at most a second, and sooner when the shutdown's time is up.
-        wait = 1.0
-        if deadline is not None:
-            wait = min(wait, max(0.1, deadline - self.loop.time()))
-        _, still = await asyncio.wait(pending, timeout=wait)
-        if still:
-            logger.error(
-                "system.tasks_abandoned",
-                system=self.name,
-                tasks=sorted(task.get_name() for task in still),
-            )
-
     async def wait_closed(self) -> None:
         """Wait until the system has shut down.
 
@@ -982,8 +826,9 @@ class ActorSystem:
         its whole cause chain, so a service can exit non-zero.
         """
         _ = self.loop
-        assert self._closed is not None
-        await asyncio.shield(self._closed)
+        closed = self._stopping.closed
+        assert closed is not None
+        await asyncio.shield(closed)
         if self._fatal is not None:
             self._fatal_raised = True
             raise self._fatal
@@ -995,34 +840,4 @@ class ActorSystem:
         Timers due later (a ``schedule_every``) do not count as work: with virtual time the
         clock only moves to them once the system is idle.
         """
-        loop = self.loop
-        while not self._is_idle(loop):
-            if self._active == 0:
-                # Work was handed over but not yet picked up (a woken actor, a due timer):
-                # let the loop run the callbacks that are ready, then check again.
-                await asyncio.sleep(0)
-                continue
-            waiter: asyncio.Future[None] = loop.create_future()
-            self._idle_waiters.append(waiter)
-            await waiter
-
-    def _is_idle(self, loop: asyncio.AbstractEventLoop) -> bool:
-        if self._active:
-            return False
-        now = loop.time()
-        for cell in self._registry.values():
-            mailbox = cell.mailbox
-            if mailbox.control:
-                return False
-            # Queued messages and blocked senders are work only for an actor that will drain
-            # them; a failed or halted one waits on its parent's decision (control, above).
-            if (mailbox.user or mailbox.notices or mailbox.putters) and cell.state is RUNNING:
-                # A message a Retry holds goes first: until its delay is over (a timer, due
-                # later), the queue behind it waits too; notices are still served.
-                redelivery = cell.redelivery
-                if mailbox.notices or redelivery is None or not redelivery.holds_until(now):
-                    return False
-            for timer in cell.timers:
-                if timer._due <= now:
-                    return False
-        return not self._bus_access.backlogged()
+        await self._idle.wait(self.loop)

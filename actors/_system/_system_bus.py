@@ -4,7 +4,7 @@ last. ``ActorSystem`` holds one ``SystemBus`` and delegates its bus methods to i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from actors._core._cell import ActorCell
@@ -204,12 +204,19 @@ class SystemBus:
         bus = self.instance
         return bus is not None and bus._backlogged
 
-    async def stop(self, deadline: float | None) -> None:
-        """Stop the bus after every application actor, so their ``on_stop`` can publish."""
+    async def stop(
+        self,
+        deadline: float | None,
+        stop_within: Callable[
+            [asyncio.AbstractEventLoop, ActorCell, float | None], Awaitable[None]
+        ],
+    ) -> None:
+        """Stop the bus after every application actor, so their ``on_stop`` can publish
+        (``stop_within``: the shutdown's step that stops one actor within the deadline)."""
         self.closed = True
         cell = self.cell
         if cell is not None:
-            await self._system._stop_within(cell, deadline)
+            await stop_within(self._system.loop, cell, deadline)
         if self.instance is not None:
             self.instance._close()  # its on_stop did, unless it was killed
 
