@@ -1,6 +1,6 @@
-"""Idle tracking: how many incarnations are running, and waiting (exactly, not by polling)
-until every mailbox is empty, no handler runs and no timer is due. ``ActorSystem`` holds
-one ``IdleTracker``; its ``wait_idle`` delegates here."""
+"""Idle tracking: waiting (exactly, not by polling) until every mailbox is empty, no
+handler runs and no timer is due. ``ActorSystem`` holds one ``IdleTracker``; its
+``wait_idle`` delegates here."""
 
 from __future__ import annotations
 
@@ -17,51 +17,52 @@ __all__ = ["IdleTracker"]
 
 
 class IdleTracker:
-    """The count of incarnation tasks that are running (not waiting on an empty mailbox),
-    and the waiters of ``ActorSystem.wait_idle``.
+    """The waiters of ``ActorSystem.wait_idle``, and what counts as idle.
 
-    Cells call ``enter`` and ``leave`` around every wait for a message: the system binds
-    these two methods once as its own ``_idle_enter`` and ``_idle_leave``, so the hot path
-    pays no extra attribute hop or call layer for them.
+    The count of incarnation tasks that are running (not waiting on an empty mailbox) stays
+    on the system: cells bump it through ``ActorSystem._idle_enter`` and ``_idle_leave``
+    around every wait for a message, and a method of the system itself is the cheapest call
+    there (a method bound from here costs more per call on CPython 3.11). The system calls
+    ``wake`` when that count falls to zero while someone waits; ``active`` reads it.
     """
 
-    __slots__ = ("_active", "_backlogged", "_registry", "_waiters")
+    __slots__ = ("_active", "_backlogged", "_registry", "waiters")
 
-    def __init__(self, registry: dict[str, ActorCell], backlogged: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        registry: dict[str, ActorCell],
+        active: Callable[[], int],
+        backlogged: Callable[[], bool],
+    ) -> None:
         self._registry = registry
+        self._active = active
         # True while the event bus still has events to hand to full subscribers.
         self._backlogged = backlogged
-        self._active = 0
-        self._waiters: list[asyncio.Future[None]] = []
+        # Never rebound (cleared in place): the system checks it on the hot path.
+        self.waiters: list[asyncio.Future[None]] = []
 
-    def enter(self) -> None:
-        """An incarnation waits for a message (or ended): one fewer is running."""
-        self._active -= 1
-        if self._active == 0 and self._waiters:
-            for waiter in self._waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-            self._waiters.clear()
-
-    def leave(self) -> None:
-        """An incarnation runs (it started, or a message woke it)."""
-        self._active += 1
+    def wake(self) -> None:
+        """No incarnation runs any more: wake every waiter (each checks again)."""
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self.waiters.clear()
 
     async def wait(self, loop: asyncio.AbstractEventLoop) -> None:
         """See ``ActorSystem.wait_idle``."""
         while not self.is_idle(loop):
-            if self._active == 0:
+            if self._active() == 0:
                 # Work was handed over but not yet picked up (a woken actor, a due timer):
                 # let the loop run the callbacks that are ready, then check again.
                 await asyncio.sleep(0)
                 continue
             waiter: asyncio.Future[None] = loop.create_future()
-            self._waiters.append(waiter)
+            self.waiters.append(waiter)
             await waiter
 
     def is_idle(self, loop: asyncio.AbstractEventLoop) -> bool:
         """True when no incarnation runs and no live actor has work it will do now."""
-        if self._active:
+        if self._active():
             return False
         now = loop.time()
         for cell in self._registry.values():

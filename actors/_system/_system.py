@@ -157,10 +157,11 @@ class ActorSystem:
         self._deadlines: AskDeadlines | None = None
         # The event bus, started on first use and stopped after every application actor.
         self._bus_access = SystemBus(self)
-        # Cells call these two around every wait for a message: bound once (hot path).
-        self._idle = idle = IdleTracker(self._registry, self._bus_access.backlogged)
-        self._idle_enter = idle.enter
-        self._idle_leave = idle.leave
+        # Incarnation tasks that are running (not waiting on an empty mailbox): counted here,
+        # by _idle_enter/_idle_leave, for the IdleTracker behind wait_idle.
+        self._active = 0
+        self._idle = IdleTracker(self._registry, lambda: self._active, self._bus_access.backlogged)
+        self._idle_waiters = self._idle.waiters
 
     def __repr__(self) -> str:
         return f"<ActorSystem {self.name!r} actors={len(self._registry)}>"
@@ -762,6 +763,19 @@ class ActorSystem:
         stopping = self._stopping
         if not stopping.closing and stopping.task is None:
             stopping.task = self.loop.create_task(self.shutdown(), name="system shutdown")
+
+    # ------------------------------------------------------------------ idle tracking
+
+    # Cells call these two around every wait for a message (the hot path): they stay
+    # methods of the system, on its own attributes, with no call layer below them.
+
+    def _idle_enter(self) -> None:
+        self._active -= 1
+        if self._active == 0 and self._idle_waiters:
+            self._idle.wake()
+
+    def _idle_leave(self) -> None:
+        self._active += 1
 
     # ------------------------------------------------------------------ shutdown
 
