@@ -19,23 +19,28 @@ B1 >= 0.7.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import gc
-import json
-import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
 import nats
 from nats.aio.msg import Msg
 
-from actors import Actor, ActorSystem, ClusterConfig
+from actors import ActorSystem
 from actors.testing import NatsServer
+from benchmarks._nats_bench import (
+    PAYLOAD,
+    Counter,
+    Item,
+    interleaved,
+    measure,
+    node_config,
+    options,
+    ratio_row,
+    write_json,
+)
 
 __all__ = ["main", "run"]
 
@@ -45,26 +50,8 @@ TARGETS = {"B1": 0.7}
 TOPIC = "bench.events"
 
 
-class Item(msgspec.Struct):
-    n: int
-    payload: str = "x" * 32
-
-
-PAYLOAD = msgspec.msgpack.encode(Item(1))
-
-
-class Counter(Actor):
+class TopicCounter(Counter):
     subscriptions = (TOPIC,)
-
-    def __init__(self, total: int, done: asyncio.Event) -> None:
-        self.total = total
-        self.seen = 0
-        self.done = done
-
-    def receive(self, message: Any) -> None:
-        self.seen += 1
-        if self.seen == self.total:
-            self.done.set()
 
 
 async def _raw(url: str, n: int) -> float:
@@ -100,22 +87,19 @@ async def _raw(url: str, n: int) -> float:
 
 
 async def _cluster(url: str, n: int) -> float:
-    def config(node: str) -> ClusterConfig:
-        return ClusterConfig(servers=[url], node=node, messages=[Item], heartbeat_timeout=30.0)
-
     async with contextlib.AsyncExitStack() as stack:
         publisher = await stack.enter_async_context(
-            ActorSystem("bench", cluster=config("pub"), metrics=False)
+            ActorSystem("bench", cluster=node_config(url, "pub"), metrics=False)
         )
         dones = []
         for index in range(SUBSCRIBERS):
             node = await stack.enter_async_context(
-                ActorSystem("bench", cluster=config(f"s{index}"), metrics=False)
+                ActorSystem("bench", cluster=node_config(url, f"s{index}"), metrics=False)
             )
             done = asyncio.Event()
             dones.append(done)
             await node.spawn(
-                lambda done=done: Counter(n, done), name="counter", capacity=max(n, 1000)
+                lambda done=done: TopicCounter(n, done), name="counter", capacity=max(n, 1000)
             )
         for index in range(SUBSCRIBERS):
             await publisher.cluster.wait_for(f"s{index}")
@@ -144,10 +128,8 @@ async def _all_set(dones: list[asyncio.Event], side: str) -> None:
         ) from None
 
 
-def _measure(run: Callable[[str, int], Awaitable[float]], url: str, n: int) -> float:
-    gc.collect()
-    rate: float = asyncio.run(run(url, n))  # type: ignore[arg-type]
-    return rate
+def _side(run: Callable[[str, int], Awaitable[float]], url: str, n: int) -> Callable[[int], float]:
+    return lambda _round: measure(run, url, n)
 
 
 def run(sizes: dict[str, int], rounds: int) -> dict[str, dict[str, Any]]:
@@ -156,39 +138,15 @@ def run(sizes: dict[str, int], rounds: int) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     with NatsServer() as server:
         for scenario, n in sizes.items():
-            cluster: list[float] = []
-            raw: list[float] = []
-            for round_ in range(rounds):
-                order = [(_raw, raw), (_cluster, cluster)]
-                if round_ % 2:
-                    order.reverse()
-                for measure, rates in order:
-                    rates.append(_measure(measure, server.url, n))
-            ratios = [c / r for c, r in zip(cluster, raw, strict=True)]
-            results[scenario] = {
-                "n": n,
-                "cluster_per_s": statistics.median(cluster),
-                "raw_per_s": statistics.median(raw),
-                "ratio": statistics.median(ratios),
-                "target": TARGETS[scenario],
-            }
+            sides = {"raw": _raw, "cluster": _cluster}
+            rates = interleaved(rounds, {k: _side(v, server.url, n) for k, v in sides.items()})
+            results[scenario] = ratio_row(n, "cluster", rates, TARGETS[scenario])
     return results
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--rounds", type=int)
-    parser.add_argument("--json", metavar="FILE")
-    options = parser.parse_args(argv)
-    import logging
-
-    import structlog
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    sizes = SIZES["quick" if options.quick else "full"]
-    rounds = options.rounds or (1 if options.quick else 3)
-    results = run(sizes, rounds)
+    quick, rounds, json_file = options(__doc__, argv)
+    results = run(SIZES["quick" if quick else "full"], rounds)
     print(f"{'scenario':<32} {'n':>8} {'cluster/s':>10} {'raw/s':>10} {'ratio':>6} target")
     for scenario, row in results.items():
         name = f"{scenario} publish to {SUBSCRIBERS} remote subscribers"
@@ -196,10 +154,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:<32} {row['n']:>8} {row['cluster_per_s']:>10.0f}"
             f" {row['raw_per_s']:>10.0f} {row['ratio']:>6.2f} >= {row['target']}"
         )
-    if options.json:
-        with open(options.json, "w") as out:
-            json.dump(results, out, indent=2)
-    sys.stdout.flush()
+    write_json(json_file, results)
 
 
 if __name__ == "__main__":

@@ -22,14 +22,8 @@ Target (issue 15): >= 0.7.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import gc
-import json
-import statistics
-import sys
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -37,8 +31,19 @@ import nats
 import nats.errors
 from nats.js import api
 
-from actors import Actor, ActorSystem, ClusterConfig, DurableStream
+from actors import ActorSystem, DurableStream
 from actors.testing import NatsServer
+from benchmarks._nats_bench import (
+    PAYLOAD,
+    Counter,
+    Item,
+    interleaved,
+    measure,
+    node_config,
+    options,
+    ratio_row,
+    write_json,
+)
 
 __all__ = ["main", "run"]
 
@@ -47,26 +52,6 @@ FETCH = 256
 MAX_ACK_PENDING = 1024
 SIZES = {"full": 30_000, "quick": 3_000}
 TARGET = 0.7
-
-
-class Item(msgspec.Struct):
-    n: int
-    payload: str = "x" * 32
-
-
-PAYLOAD = msgspec.msgpack.encode(Item(1))
-
-
-class Counter(Actor):
-    def __init__(self, total: int, done: asyncio.Event) -> None:
-        self.total = total
-        self.seen = 0
-        self.done = done
-
-    def receive(self, message: Any) -> None:
-        self.seen += 1
-        if self.seen == self.total:
-            self.done.set()
 
 
 async def _raw(url: str, n: int, round_: int) -> float:
@@ -118,14 +103,13 @@ async def _durable(url: str, n: int, round_: int) -> float:
     system_name = f"bench{round_}"
     streams = [DurableStream(name="orders", subjects=["orders.>"])]
 
-    def config(node: str) -> ClusterConfig:
-        return ClusterConfig(
-            servers=[url], node=node, messages=[Item], heartbeat_timeout=30.0, streams=streams
-        )
-
     async with (
-        ActorSystem(system_name, cluster=config("a"), metrics=False) as a,
-        ActorSystem(system_name, cluster=config("b"), metrics=False) as b,
+        ActorSystem(
+            system_name, cluster=node_config(url, "a", streams=streams), metrics=False
+        ) as a,
+        ActorSystem(
+            system_name, cluster=node_config(url, "b", streams=streams), metrics=False
+        ) as b,
     ):
         done = asyncio.Event()
         ref = await b.spawn(lambda: Counter(n, done), name="counter", capacity=MAX_ACK_PENDING)
@@ -150,59 +134,30 @@ async def _durable(url: str, n: int, round_: int) -> float:
     return rate
 
 
-def _measure(run: Callable[[str, int, int], Awaitable[float]], *arguments: Any) -> float:
-    gc.collect()
-    rate: float = asyncio.run(run(*arguments))  # type: ignore[arg-type]
-    return rate
-
-
 def run(n: int, rounds: int) -> dict[str, Any]:
     """D1, durable and raw interleaved, ``rounds`` times: the median rates (per second) and
     the median ratio durable / raw."""
-    durable: list[float] = []
-    raw: list[float] = []
     with NatsServer(jetstream=True) as server:
-        for round_ in range(rounds):
-            order = [("raw", raw), ("durable", durable)]
-            if round_ % 2:
-                order.reverse()
-            for kind, rates in order:
-                measure = _raw if kind == "raw" else _durable
-                rates.append(_measure(measure, server.url, n, round_))
+        rates = interleaved(
+            rounds,
+            {
+                "raw": lambda round_: measure(_raw, server.url, n, round_),
+                "durable": lambda round_: measure(_durable, server.url, n, round_),
+            },
+        )
         server.close()
-    ratios = [d / r for d, r in zip(durable, raw, strict=True)]
-    return {
-        "n": n,
-        "durable_per_s": statistics.median(durable),
-        "raw_per_s": statistics.median(raw),
-        "ratio": statistics.median(ratios),
-        "target": TARGET,
-    }
+    return ratio_row(n, "durable", rates, TARGET)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--rounds", type=int)
-    parser.add_argument("--json", metavar="FILE")
-    options = parser.parse_args(argv)
-    import logging
-
-    import structlog
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    n = SIZES["quick" if options.quick else "full"]
-    rounds = options.rounds or (1 if options.quick else 3)
-    row = run(n, rounds)
+    quick, rounds, json_file = options(__doc__, argv)
+    row = run(SIZES["quick" if quick else "full"], rounds)
     print(f"{'scenario':<28} {'n':>8} {'durable/s':>10} {'raw/s':>10} {'ratio':>6} target")
     print(
         f"{'D1 durable publish+consume':<28} {row['n']:>8} {row['durable_per_s']:>10.0f}"
         f" {row['raw_per_s']:>10.0f} {row['ratio']:>6.2f} >= {row['target']}"
     )
-    if options.json:
-        with open(options.json, "w") as out:
-            json.dump(row, out, indent=2)
-    sys.stdout.flush()
+    write_json(json_file, row)
 
 
 if __name__ == "__main__":

@@ -19,22 +19,27 @@ the median of the rounds. Targets (issue 14): R1 >= 0.7, R2 and R3 >= 0.8.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import gc
-import json
-import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
 import nats
 from nats.aio.msg import Msg
 
-from actors import Actor, ActorSystem, ClusterConfig
+from actors import ActorSystem
 from actors.testing import NatsServer
+from benchmarks._nats_bench import (
+    PAYLOAD,
+    Counter,
+    Item,
+    interleaved,
+    measure,
+    node_config,
+    options,
+    ratio_row,
+    write_json,
+)
 
 __all__ = ["main", "run"]
 
@@ -44,27 +49,6 @@ SIZES = {
     "quick": {"R1": 5_000, "R2": 500, "R3": 2_560},
 }
 TARGETS = {"R1": 0.7, "R2": 0.8, "R3": 0.8}
-
-
-class Item(msgspec.Struct):
-    n: int
-    payload: str = "x" * 32
-
-
-PAYLOAD = msgspec.msgpack.encode(Item(1))
-
-
-class Counter(Actor):
-    def __init__(self, total: int, done: asyncio.Event) -> None:
-        self.total = total
-        self.seen = 0
-        self.done = done
-
-    def receive(self, message: Any) -> Any:
-        self.seen += 1
-        if self.seen == self.total:
-            self.done.set()
-        return message
 
 
 async def _warm_up(request: Callable[[], Awaitable[Any]]) -> None:
@@ -125,12 +109,9 @@ async def _raw(url: str, scenario: str, n: int) -> float:
 
 
 async def _remote(url: str, scenario: str, n: int) -> float:
-    def config(node: str) -> ClusterConfig:
-        return ClusterConfig(servers=[url], node=node, messages=[Item], heartbeat_timeout=30.0)
-
     async with (
-        ActorSystem("bench", cluster=config("a"), metrics=False) as a,
-        ActorSystem("bench", cluster=config("b"), metrics=False) as b,
+        ActorSystem("bench", cluster=node_config(url, "a"), metrics=False) as a,
+        ActorSystem("bench", cluster=node_config(url, "b"), metrics=False) as b,
     ):
         await a.cluster.wait_for("b")
         done = asyncio.Event()
@@ -154,10 +135,10 @@ async def _remote(url: str, scenario: str, n: int) -> float:
         return n / (time.perf_counter() - started)
 
 
-def _measure(run: Callable[[str, str, int], Awaitable[float]], *arguments: Any) -> float:
-    gc.collect()
-    rate: float = asyncio.run(run(*arguments))  # type: ignore[arg-type]
-    return rate
+def _side(
+    run: Callable[[str, str, int], Awaitable[float]], url: str, scenario: str, n: int
+) -> Callable[[int], float]:
+    return lambda _round: measure(run, url, scenario, n)
 
 
 def run(sizes: dict[str, int], rounds: int) -> dict[str, dict[str, Any]]:
@@ -166,40 +147,17 @@ def run(sizes: dict[str, int], rounds: int) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     with NatsServer() as server:
         for scenario, n in sizes.items():
-            remote: list[float] = []
-            raw: list[float] = []
-            for round_ in range(rounds):
-                order = [("raw", raw), ("remote", remote)]
-                if round_ % 2:
-                    order.reverse()
-                for kind, rates in order:
-                    measure = _raw if kind == "raw" else _remote
-                    rates.append(_measure(measure, server.url, scenario, n))
-            ratios = [r / w for r, w in zip(remote, raw, strict=True)]
-            results[scenario] = {
-                "n": n,
-                "remote_per_s": statistics.median(remote),
-                "raw_per_s": statistics.median(raw),
-                "ratio": statistics.median(ratios),
-                "target": TARGETS[scenario],
-            }
+            sides = {"raw": _raw, "remote": _remote}
+            rates = interleaved(
+                rounds, {k: _side(v, server.url, scenario, n) for k, v in sides.items()}
+            )
+            results[scenario] = ratio_row(n, "remote", rates, TARGETS[scenario])
     return results
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--rounds", type=int)
-    parser.add_argument("--json", metavar="FILE")
-    options = parser.parse_args(argv)
-    import logging
-
-    import structlog
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    sizes = SIZES["quick" if options.quick else "full"]
-    rounds = options.rounds or (1 if options.quick else 3)
-    results = run(sizes, rounds)
+    quick, rounds, json_file = options(__doc__, argv)
+    results = run(SIZES["quick" if quick else "full"], rounds)
     names = {"R1": "tell", "R2": "ask, sequential", "R3": f"ask, {IN_FLIGHT} in flight"}
     print(f"{'scenario':<24} {'n':>8} {'remote/s':>10} {'raw/s':>10} {'ratio':>6} target")
     for scenario, row in results.items():
@@ -207,10 +165,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{scenario + ' ' + names[scenario]:<24} {row['n']:>8} {row['remote_per_s']:>10.0f}"
             f" {row['raw_per_s']:>10.0f} {row['ratio']:>6.2f} >= {row['target']}"
         )
-    if options.json:
-        with open(options.json, "w") as out:
-            json.dump(results, out, indent=2)
-    sys.stdout.flush()
+    write_json(json_file, results)
 
 
 if __name__ == "__main__":
