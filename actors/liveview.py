@@ -124,6 +124,8 @@ async def serve(
     try:
         server = await start_server(view, host, port)
     except BaseException:
+        # Broad on purpose, and re-raised: whatever the start raised (a cancellation too),
+        # the view's tasks are stopped first.
         view.close()
         raise
     return LiveViewServer(view, server)

@@ -176,6 +176,8 @@ class ActorService:
             if self._setup is not None:
                 await self._setup(system)
         except BaseException:
+            # Broad on purpose, and re-raised: whatever setup raised (a cancellation too),
+            # the system it was given is shut down first, so nothing is left running.
             await system.shutdown(self._shutdown_timeout)
             raise
         self._system = system
@@ -204,9 +206,11 @@ class ActorService:
     async def _watch(self, system: ActorSystem) -> None:
         try:
             await system.wait_closed()
-        except Exception as error:
+        except Exception as error:  # broad: wait_closed raises what a top-level actor escalated
             if self._stopping:
-                return  # failed while the server stops it: it is going away anyway
+                # Failed while the server stops it: it is going away anyway, and the failure
+                # was logged with its traceback already (system.failed).
+                return
             # The traceback was logged once already (system.failed); this says what follows.
             logger.critical(
                 "asgi.system_failed",

@@ -162,7 +162,7 @@ class ActorRef:
                 envelope.deadline = deadline = deadlines.clock() + timeout
                 if not reply.done():
                     deadlines.add(timeout, deadline, reply, envelope, cell)
-        except BaseException:
+        except BaseException:  # broad: any way out (a refusal, a cancellation) re-raises
             if not reply.done():
                 reply.cancel()
             raise

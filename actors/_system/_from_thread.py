@@ -135,6 +135,8 @@ class FromThread:
         try:
             loop = self._loop()
         except BaseException:
+            # Broad on purpose, and re-raised: on any way out (an interrupt too) the
+            # coroutine is closed, else Python warns that it was never awaited.
             coroutine.close()
             raise
         if loop.is_closed():
@@ -163,7 +165,9 @@ class FromThread:
                 f"the call was cancelled on the event loop of {self._system!r}", path=path
             ) from None
         except BaseException:
-            future.cancel()  # interrupted while waiting (KeyboardInterrupt): stop the call
+            # Broad on purpose, and re-raised: interrupted while waiting (KeyboardInterrupt,
+            # SystemExit) or any other error here: stop the call on the loop.
+            future.cancel()
             raise
 
 

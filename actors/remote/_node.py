@@ -93,6 +93,8 @@ class NatsNode:
         try:
             await self.durables.start(nc)
         except BaseException:
+            # Broad on purpose, and re-raised: whatever ends the join here (a cancellation
+            # too), the connection is closed first, so no NATS client is left running.
             await nc.close()
             raise
         prefix = link.prefix

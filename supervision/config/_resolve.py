@@ -22,12 +22,14 @@ import os
 import re
 import sys
 import typing
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeGuard
 
 import msgspec
 
 from actors import Actor
+from actors.logging import logger
 from supervision.config._refs import is_ref
 
 __all__ = [
@@ -313,19 +315,47 @@ def _convert(cls: type[Actor], args: Mapping[str, Any]) -> dict[str, Any]:
         if hint is not None and _decodable(hint) and not is_ref(value):
             try:
                 converted[key] = msgspec.convert(value, hint)
-            except Exception:
-                continue  # checked by args_problems; a value it could not walk passes as is
+            except msgspec.ValidationError:
+                # Reported by args_problems, which runs first (fit_args): only a value it
+                # passed over (one msgspec cannot walk) reaches here, and passes as written.
+                continue
     return converted
 
 
+# The evaluated constructor annotations of each class checked so far: a class's args are
+# checked, then converted, and each tree names a class many times.
+_hints_of: weakref.WeakKeyDictionary[type, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
 def _hints(cls: type[Actor]) -> dict[str, Any]:
+    """The evaluated annotations of ``cls``'s constructor; none when they cannot be
+    evaluated (its args are then passed as written, not converted)."""
+    hints = _hints_of.get(cls)
+    if hints is None:
+        hints = _hints_of[cls] = _evaluate_hints(cls)
+    return hints
+
+
+def _evaluate_hints(cls: type[Actor]) -> dict[str, Any]:
     init = cls.__init__
     if init is object.__init__:
         return {}
     try:
         return typing.get_type_hints(init, include_extras=True)
-    except Exception:
-        return {}  # unresolvable annotations (names imported only for type checking)
+    except NameError:
+        return {}  # names imported only for type checking: nothing to convert to
+    except Exception as error:
+        # Broad on purpose: evaluating a string annotation runs an arbitrary expression, so
+        # it can raise anything. The class still works (Python never evaluates them), so the
+        # file is not refused; the args go unconverted, and the warning says why.
+        logger.warning(
+            "config.annotations_unusable",
+            actor=f"{cls.__module__}.{cls.__qualname__}",
+            error=repr(error),
+            detail="its args are passed as written, not converted to its annotations",
+            exc_info=error,
+        )
+        return {}
 
 
 @functools.lru_cache(maxsize=512)
