@@ -102,28 +102,38 @@ class Failure(msgspec.Struct, tag=4, array_like=True):
     token: str = ""
 
 
-class Heartbeat(msgspec.Struct, tag=5, array_like=True):
+class _NodeFrame(msgspec.Struct, array_like=True):
+    """The fields of the frames that name one incarnation of a node (each frame type is a
+    subclass with its own tag: the encoding is ``[tag, node, incarnation]``)."""
+
     node: str
     incarnation: str
 
 
-class Leave(msgspec.Struct, tag=6, array_like=True):
-    node: str
-    incarnation: str
+class Heartbeat(_NodeFrame, tag=5):
+    pass
 
 
-class Watch(msgspec.Struct, tag=7, array_like=True):
+class Leave(_NodeFrame, tag=6):
+    pass
+
+
+class _WatchFrame(msgspec.Struct, array_like=True):
+    """The fields of ``Watch`` and ``Unwatch``: the watched actor (path on this node, in
+    this incarnation) and the watcher's node and incarnation."""
+
     target: str
     target_incarnation: str
     watcher_node: str
     watcher_incarnation: str
 
 
-class Unwatch(msgspec.Struct, tag=8, array_like=True):
-    target: str
-    target_incarnation: str
-    watcher_node: str
-    watcher_incarnation: str
+class Watch(_WatchFrame, tag=7):
+    pass
+
+
+class Unwatch(_WatchFrame, tag=8):
+    pass
 
 
 class Stopped(msgspec.Struct, tag=9, array_like=True):
@@ -144,9 +154,8 @@ class Kill(msgspec.Struct, tag=11, array_like=True):
     target_incarnation: str
 
 
-class DeclaredDown(msgspec.Struct, tag=12, array_like=True):
-    node: str
-    incarnation: str
+class DeclaredDown(_NodeFrame, tag=12):
+    pass
 
 
 class BusEvent(msgspec.Struct, tag=14, array_like=True):
