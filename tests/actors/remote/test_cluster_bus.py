@@ -5,10 +5,7 @@ nodes learn which patterns a node subscribes to, and a lost node's subscriptions
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -25,6 +22,7 @@ from actors import (
     SerializationError,
 )
 from actors.testing import NatsServer
+from tests.actors.remote._child_node import ChildNode
 from tests.actors.remote._cluster import Item, node, wait_until
 
 pytestmark = pytest.mark.real_time
@@ -314,42 +312,9 @@ async def test_a_system_without_a_cluster_never_forwards() -> None:
         assert (await take(seen, 1))[0][1] == Unregistered(1)
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
-
-
-class BusProcess:
+def bus_process(url: str) -> ChildNode:
     """Node ``b`` in a child process (tests/actors/remote/_bus_process.py)."""
-
-    def __init__(self, url: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.actors.remote._bus_process", url, "b", "0.2", "1.0"],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-
-    async def line(self, starts: str, timeout: float = 20.0) -> str:
-        """The next line of the node's output that starts with ``starts``."""
-        assert self.process.stdout is not None
-        stdout = self.process.stdout
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            remaining = deadline - loop.time()
-            text = await asyncio.wait_for(loop.run_in_executor(None, stdout.readline), remaining)
-            if not text:
-                break
-            if text.startswith(starts):
-                return text.strip()
-        raise AssertionError(f"the node process printed no {starts!r} line in time")
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+    return ChildNode("_bus_process", url, "b", "0.2", "1.0")
 
 
 async def test_a_killed_subscriber_node_leaves_no_ghost_subscription(
@@ -357,7 +322,7 @@ async def test_a_killed_subscriber_node_leaves_no_ghost_subscription(
 ) -> None:
     async with node(server.url, "a", system="busfaults") as a:
         _, on_a = await sink(a, "local", "orders.>")
-        child = BusProcess(server.url)
+        child = bus_process(server.url)
         try:
             await child.line("ready")
             await a.cluster.wait_for_subscriber("b", "orders.new", timeout=20.0)
@@ -373,7 +338,7 @@ async def test_a_killed_subscriber_node_leaves_no_ghost_subscription(
         finally:
             child.close()
         # A new incarnation of b subscribes afresh and gets what is published from then on.
-        again = BusProcess(server.url)
+        again = bus_process(server.url)
         try:
             await again.line("ready")
             await a.cluster.wait_for_subscriber("b", "orders.new", timeout=20.0)

@@ -4,10 +4,7 @@ resumed, the NATS server killed and restarted mid-traffic."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +20,7 @@ from actors import (
     Terminated,
 )
 from actors.testing import NatsServer
+from tests.actors.remote._child_node import ChildNode
 from tests.actors.remote._cluster import Item, node, wait_until
 
 pytestmark = pytest.mark.real_time
@@ -31,7 +29,6 @@ INTERVAL = 0.2
 TIMEOUT = 1.0
 # Scheduling latency allowed on a loaded machine (2 cores shared by many processes).
 SLACK = 0.1
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
 
 @pytest.fixture
@@ -40,50 +37,9 @@ def server() -> Iterator[NatsServer]:
         yield running
 
 
-class NodeProcess:
-    """Node ``b`` in a child process (tests/actors/remote/_node_process.py)."""
-
-    def __init__(self, url: str, name: str = "b") -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.actors.remote._node_process",
-                url,
-                name,
-                str(INTERVAL),
-                str(TIMEOUT),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-
-    async def line(self, starts: str, timeout: float = 20.0) -> str:
-        """The next line of the node's output that starts with ``starts``."""
-        assert self.process.stdout is not None
-        stdout = self.process.stdout
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            remaining = deadline - loop.time()
-            text = await asyncio.wait_for(loop.run_in_executor(None, stdout.readline), remaining)
-            if not text:
-                break
-            if text.startswith(starts):
-                return text.strip()
-        raise AssertionError(f"the node process printed no {starts!r} line in time")
-
-    def signal(self, number: int) -> None:
-        self.process.send_signal(number)
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+def node_process(url: str, name: str = "b") -> ChildNode:
+    """Node ``name`` in a child process (tests/actors/remote/_node_process.py)."""
+    return ChildNode("_node_process", url, name, str(INTERVAL), str(TIMEOUT))
 
 
 class Watcher(Actor):
@@ -118,7 +74,7 @@ async def next_of(queue: asyncio.Queue[Any], kind: type, timeout: float) -> Any:
 
 
 async def test_a_killed_node_is_lost_within_the_heartbeat_timeout(server: NatsServer) -> None:
-    child = NodeProcess(server.url)
+    child = node_process(server.url)
     try:
         async with node(
             server.url, "a", system="faults", heartbeat_interval=INTERVAL, heartbeat_timeout=TIMEOUT
@@ -159,7 +115,7 @@ async def test_a_killed_node_is_lost_within_the_heartbeat_timeout(server: NatsSe
 async def test_a_paused_node_is_declared_down_and_rejoins_as_a_new_incarnation(
     server: NatsServer,
 ) -> None:
-    child = NodeProcess(server.url)
+    child = node_process(server.url)
     try:
         async with node(
             server.url, "a", system="faults", heartbeat_interval=INTERVAL, heartbeat_timeout=TIMEOUT
