@@ -29,8 +29,8 @@ from actors._observability._resilience_metrics import ResilienceCollector
 from actors._observability._system_observability import SystemObservability
 from actors._routing._pool import Pool, RestartPolicy, Routing
 from actors._routing._scatter import ScatterResult, scatter, tail_chop
-from actors._system._body_guard import BodyGuard
 from actors._system._cluster_join import ClusterJoin, check_cluster
+from actors._system._failure import SystemFailure
 from actors._system._from_thread import FromThread
 from actors._system._idle import IdleTracker
 from actors._system._scatter_targets import scatter_targets
@@ -126,6 +126,8 @@ class ActorSystem:
         self._executor_instance: ThreadPoolExecutor | None = None
         self._blocking_pool_instance: BlockingPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # The error a top-level actor escalated, and the `async with` body it cancels.
+        self._failure = SystemFailure(name)
         # Closing, closed, the tasks a shutdown waits for, and its steps.
         self._stopping = Shutdown(name)
         # Spawning and the actors by path. The components' cells and dicts are bound here
@@ -139,7 +141,7 @@ class ActorSystem:
         self._tasks = self._stopping.tasks
         self._track = self._stopping.track
         self._observability = SystemObservability(
-            self._registry, self.dead_letters, metrics_registry, lambda: self._fatal
+            self._registry, self.dead_letters, metrics_registry, lambda: self._failure.error
         )
         self._breakers = CircuitBreakers()
         self._loop_monitor: LoopMonitor | None = None
@@ -150,10 +152,6 @@ class ActorSystem:
         if metrics_registry is not None:
             metrics_registry.register(RuntimeCollector(self))
             metrics_registry.register(ResilienceCollector(self._breakers, self._loop_monitor))
-        self._fatal: BaseException | None = None
-        self._fatal_raised = False
-        # The task in the body of `async with` (cancelled when the system fails).
-        self._body_guard: BodyGuard | None = None
         self._deadlines: AskDeadlines | None = None
         # The event bus, started on first use and stopped after every application actor.
         self._bus_access = SystemBus(self)
@@ -464,7 +462,7 @@ class ActorSystem:
         """Bind the system to the running loop and join its cluster, when it has one (see
         ``start``); the block's task is cancelled if the system fails (see ``__aexit__``)."""
         await self.start()
-        self._body_guard = BodyGuard(asyncio.current_task())
+        self._failure.enter_body()
         return self
 
     async def start(self) -> None:
@@ -528,16 +526,11 @@ class ActorSystem:
         block was cancelled and its failure (``RestartIntensityExceeded``, whole cause chain
         attached) is raised here instead of ``CancelledError``; a block that ended on its own
         raises it too. An exception of the block's own propagates unchanged."""
-        guard, self._body_guard = self._body_guard, None
-        cancelled_by_us = guard is not None and guard.exit(exc)
+        cancelled_by_us = self._failure.leave_body(exc)
         await self.shutdown()
         if self._stopping.task is not None:
             await self._stopping.task  # the failure's own shutdown: let it finish, not leak
-        if self._fatal is not None and (
-            cancelled_by_us or (exc is None and not self._fatal_raised)
-        ):
-            self._fatal_raised = True
-            raise self._fatal
+        self._failure.raise_on_exit(cancelled_by_us, exc)
 
     # ------------------------------------------------------------------ spawning
 
@@ -749,17 +742,7 @@ class ActorSystem:
 
     def _fail(self, cell: ActorCell, error: BaseException) -> None:
         """A top-level actor escalated: the whole system shuts down with that error."""
-        if self._fatal is None:
-            self._fatal = error
-            logger.critical(
-                "system.failed",
-                system=self.name,
-                actor=cell.path,
-                error=repr(error),
-                exc_info=error,
-            )
-            if self._body_guard is not None:
-                self._body_guard.system_failed()
+        self._failure.record(cell.path, error)
         stopping = self._stopping
         if not stopping.closing and stopping.task is None:
             stopping.task = self.loop.create_task(self.shutdown(), name="system shutdown")
@@ -843,9 +826,7 @@ class ActorSystem:
         closed = self._stopping.closed
         assert closed is not None
         await asyncio.shield(closed)
-        if self._fatal is not None:
-            self._fatal_raised = True
-            raise self._fatal
+        self._failure.raise_error()
 
     async def wait_idle(self) -> None:
         """Wait until every mailbox is empty, no handler runs and no timer is due.
