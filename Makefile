@@ -44,6 +44,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.costs
+	$(BIN)/python -m benchmarks.features
 	$(BIN)/python -m benchmarks.remote
 	$(BIN)/python -m benchmarks.durable
 	$(BIN)/python -m benchmarks.cluster_bus
@@ -57,6 +58,7 @@ bench-remote: $(STAMP)
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --quick $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.features --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis site

@@ -41,6 +41,9 @@ FAMILIES: dict[str, str] = {
     "actors_messages_failed_total": (
         "Handler calls that raised (each failed attempt of a retried message), by actor class."
     ),
+    "actors_message_retries_total": (
+        "Failed messages delivered again by a Retry policy (each redelivery), by actor class."
+    ),
     "actors_message_processing_sampled_seconds": (
         "Time handling a message, by actor class: a histogram of 1 in actors_timing_sample"
         " messages, so its _count is the sample's size, not the number of messages."
@@ -95,6 +98,7 @@ class RuntimeCollector(Collector):
         label = ["actor_class"]
         processed = _counter("actors_messages_processed_total", label)
         failed = _counter("actors_messages_failed_total", label)
+        retries = _counter("actors_message_retries_total", label)
         timeouts = _counter("actors_ask_timeouts_total", label)
         late = _counter("actors_late_replies_total", label)
         overflows = _counter("actors_mailbox_overflows_total", label)
@@ -122,6 +126,7 @@ class RuntimeCollector(Collector):
             labels = [actor_class]
             processed.add_metric(labels, entry.processed)
             failed.add_metric(labels, entry.failed)
+            retries.add_metric(labels, entry.retries)
             timeouts.add_metric(labels, entry.ask_timeouts)
             late.add_metric(labels, entry.late_replies)
             overflows.add_metric(labels, entry.overflows)
@@ -155,6 +160,7 @@ class RuntimeCollector(Collector):
         yield from (
             processed,
             failed,
+            retries,
             handling,
             waiting,
             sample,

@@ -47,13 +47,13 @@ def has_metrics_switch() -> bool:
     return True
 
 
-def _system(lean: bool) -> ActorSystem:
+def _system(lean: bool, **options: Any) -> ActorSystem:
     if lean:
         try:
-            return ActorSystem("bench", metrics=False)
+            return ActorSystem("bench", metrics=False, **options)
         except TypeError:
             raise NotApplicable("no metrics switch") from None
-    return ActorSystem("bench")
+    return ActorSystem("bench", **options)
 
 
 # --------------------------------------------------------------------------- S1
@@ -87,17 +87,33 @@ class Sender(Actor):
             await tell(i)
 
 
-async def s1_tell(lean: bool, n: int, inside: bool = False) -> Result:
+async def s1_tell(
+    lean: bool,
+    n: int,
+    inside: bool = False,
+    *,
+    system_options: dict[str, Any] | None = None,
+    sink_options: dict[str, Any] | None = None,
+    deadline: float | None = None,
+) -> Result:
     """``n`` tells to one actor, from the main coroutine or (``inside``) from the handler
-    of another actor."""
-    async with _system(lean) as system:
+    of another actor. ``system_options`` go to ``ActorSystem``, ``sink_options`` to the
+    receiving actor's ``spawn`` (``benchmarks.features`` varies them); with ``deadline``
+    (and ``inside``) the sender's handler runs under an ask with that timeout, so every
+    tell it makes carries the inherited deadline."""
+    async with _system(lean, **(system_options or {})) as system:
         done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        ref = await system.spawn(partial(Sink, n, done))
+        ref = await system.spawn(partial(Sink, n, done), **(sink_options or {}))
         if inside:
             sender = await system.spawn(partial(Sender, ref, n))
             start = time.perf_counter()
-            await sender.tell("go")
-            end = await done
+            if deadline is None:
+                await sender.tell("go")
+                end = await done
+            else:
+                asked = asyncio.ensure_future(sender.ask("go", timeout=deadline))
+                end = await done
+                await asked
             return {"msgs_per_s": n / (end - start)}
         tell = ref.tell
         start = time.perf_counter()

@@ -337,3 +337,22 @@ def test_the_cost_steps_run_side_by_side_and_report_every_step(
     table = capsys.readouterr().out
     assert "runtime, 60 s timeout" in table
     assert "runtime, gc off" in table
+
+
+def test_the_feature_costs_run_interleaved_and_print_every_row(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import features
+
+    rows = features.measure(300, rounds=2)
+    assert [label for label, _ in rows] == [label for label, _ in features.CASES]
+    assert all(rate > 0 for _, rate in rows)
+    capsys.readouterr()  # the runtime's own log lines so far
+    features.main(["--quick", "--messages", "300", "--rounds", "1"])
+    table = capsys.readouterr().out.splitlines()
+    assert table[1] == "| feature | msgs/s | vs default |"
+    printed = [line.split(" | ")[0].removeprefix("| ") for line in table[3:]]
+    assert printed == [label for label, _ in features.CASES]
+    assert table[3].endswith("| 1.00x |")  # the baseline is the first row
+    with pytest.raises(ValueError, match="rounds >= 1"):
+        features.measure(300, rounds=0)

@@ -34,8 +34,9 @@ def summary(out: str) -> dict[str, int]:
     chaos = re.search(r"chaos: (\d+) failures? injected", out)
     gateway = re.search(r"gateway: (\d+) charges retried", out)
     ledger = re.search(
-        r"ledger: (\d+) orders, (\d+) charged, (\d+) dead letters?.*?, (\d+) unaccounted:"
-        r" nothing lost; balance ([\d.]+) \(charged orders: ([\d.]+)\)",
+        r"ledger: (\d+) orders, (\d+) charged \((\d+) after a retry\), (\d+) dead letters?"
+        r"(?: \(([^)]*)\))?, (\d+) unaccounted: nothing lost;"
+        r" balance ([\d.]+) \(charged orders: ([\d.]+)\)",
         out,
     )
     final = re.search(
@@ -43,46 +44,70 @@ def summary(out: str) -> dict[str, int]:
         r" (\d+) dead letters?",
         out,
     )
-    breaker = re.search(r"gateway: breaker 'provider' closed, (\d+) calls, 0 failed", out)
+    breaker = re.search(
+        r"gateway: breaker 'provider' opened (\d+)x, closed again (\d+)x, now (\w+);"
+        r" (\d+) calls, (\d+) failed, (\d+) refused",
+        out,
+    )
     assert chaos, out
     assert breaker, out
     assert gateway, out
     assert ledger, out
     assert final, out
-    assert ledger[5] == ledger[6]  # the balance is the sum of the charged orders
+    assert ledger[7] == ledger[8]  # the balance is the sum of the charged orders
+    reasons = {}
+    for entry in (ledger[5] or "").split(", "):
+        if entry:
+            reason, count = entry.split(" ")
+            reasons[reason] = int(count)
+    assert sum(reasons.values()) == int(ledger[4]), out
     return {
         "injected": int(chaos[1]),
-        "retried": int(gateway[1]),
+        "gateway_retried": int(gateway[1]),
         "orders": int(ledger[1]),
         "charged": int(ledger[2]),
-        "dead": int(ledger[3]),
-        "unaccounted": int(ledger[4]),
+        "charged_after_retry": int(ledger[3]),
+        "dead": int(ledger[4]),
+        "unaccounted": int(ledger[6]),
         "failures": int(final[1]),
         "restarts": int(final[2]),
         "dead_letters": int(final[3]),
-        "breaker_calls": int(breaker[1]),
+        "breaker_opened": int(breaker[1]),
+        "breaker_closed": int(breaker[2]),
+        "breaker_calls": int(breaker[4]),
+        "breaker_failures": int(breaker[5]),
+        "breaker_refused": int(breaker[6]),
+        **{f"dead_{reason}": count for reason, count in reasons.items()},
     }
 
 
 @pytest.mark.parametrize("tree", ["tree.toml", "tree.yaml"])
-def test_the_shop_runs_loses_nothing_and_summarizes(tree: str) -> None:
-    result = run(SHOP / tree, "1")
+def test_the_shop_runs_trips_its_breaker_loses_nothing_and_summarizes(tree: str) -> None:
+    result = run(SHOP / tree, "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"supervise: started /shop (11 actors) from {SHOP / tree}"
     numbers = summary(result.stdout)
-    assert numbers["orders"] >= 10
+    assert numbers["orders"] >= 20
+    # Every order is accounted for: charged (at once or after a retry) or a dead letter
+    # with its reason; the ledger's line adds up.
     assert numbers["unaccounted"] == 0
     assert numbers["orders"] == numbers["charged"] + numbers["dead"]
-    # Order 7 fails by the demo's seed, so a one-second run has at least one failure.
+    assert set(numbers) & {"dead_stopped", "dead_mailbox_full", "dead_timeout"} == set()
+    # Order 7 fails by the demo's seed, so every run has at least one injected failure.
     assert numbers["injected"] >= 1
-    # The gateway's retried charges failed once each, were resumed (no restart) and then
-    # charged: they are failures but not dead letters.
-    assert numbers["retried"] >= 1
-    assert numbers["injected"] == numbers["dead"]
-    assert numbers["failures"] == numbers["injected"] + numbers["retried"]
-    assert numbers["dead_letters"] == numbers["dead"]
-    assert numbers["breaker_calls"] == numbers["charged"]  # each charge went through it
+    # The provider's outage (orders 4 to 8) opened the breaker, which refused charges fast,
+    # let a trial through once its reset timeout passed, and closed again.
+    assert numbers["breaker_opened"] >= 1
+    assert numbers["breaker_refused"] >= 1
+    assert numbers["breaker_closed"] >= 1
+    assert numbers["breaker_failures"] >= 5  # max_failures = 5 in a row opened it
+    # The outage's orders failed every attempt: poison messages (max_attempts); orders
+    # refused while the breaker was open were charged when the pool tried them again.
+    assert numbers["dead_max_attempts"] >= 1
+    assert numbers["charged_after_retry"] >= 1
+    # The gateway's flaky first attempts were resumed (no restart) and tried again.
+    assert numbers["gateway_retried"] >= 1
     assert numbers["restarts"] <= numbers["failures"]  # a failure while stopping is not restarted
     assert lines[-1].startswith("supervise: stopped /shop after")
 
@@ -116,7 +141,12 @@ def test_the_shop_hands_peers_over_as_ref_arguments_not_a_lookup_helper() -> Non
         assert isinstance(payments, SupervisorSpec)
         gateway = payments.children[1]
         assert isinstance(gateway, WorkerSpec)
-        assert gateway.args == {"ledger": {"ref": "../ledger"}, "flaky_rate": 0.1}
+        assert gateway.args == {
+            "ledger": {"ref": "../ledger"},
+            "flaky_rate": 0.1,
+            "outage_first": 4,
+            "outage_last": 8,
+        }
 
 
 @pytest.mark.actors(virtual_time=True)

@@ -43,6 +43,7 @@ class Redelivery:
         "front",
         "front_due",
         "policy",
+        "retries",
     )
 
     def __init__(self, policy: Retry, mailbox: Mailbox, loop: asyncio.AbstractEventLoop) -> None:
@@ -57,6 +58,8 @@ class Redelivery:
         self._front_timer: asyncio.TimerHandle | None = None
         # Messages waiting for their delay before going to the back of the mailbox, by id.
         self._back: dict[int, tuple[asyncio.TimerHandle, Envelope]] = {}
+        # Messages delivered again so far (the metric actors_message_retries_total).
+        self.retries = 0
 
     @property
     def held(self) -> int:
@@ -113,10 +116,12 @@ class Redelivery:
             return None
         self.front = None
         self._front_timer = None
+        self.retries += 1
         return front
 
     def _to_back(self, message_id: int) -> None:
         _, envelope = self._back.pop(message_id)
+        self.retries += 1
         self._mailbox.requeue(envelope)
 
     def drop_all(self) -> list[Envelope]:

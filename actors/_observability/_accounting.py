@@ -42,6 +42,7 @@ class ClassTotals:
         "live",
         "overflows",
         "processed",
+        "retries",
         "timings",
     )
 
@@ -51,6 +52,7 @@ class ClassTotals:
         self.ask_timeouts = 0
         self.late_replies = 0
         self.overflows = 0
+        self.retries = 0
         self.live = 0
         self.depth = 0
         self.capacity = 0
@@ -62,12 +64,21 @@ class ClassTotals:
         self.ask_timeouts += cell.ask_timeouts
         self.late_replies += cell.late_replies
         self.overflows += cell.overflows
+        if cell.redelivery is not None:
+            self.retries += cell.redelivery.retries
         if cell.timings is not None:
             self.timings.merge(cell.timings)
 
     def copy(self) -> ClassTotals:
         clone = ClassTotals()
-        for name in ("processed", "failed", "ask_timeouts", "late_replies", "overflows"):
+        for name in (
+            "processed",
+            "failed",
+            "ask_timeouts",
+            "late_replies",
+            "overflows",
+            "retries",
+        ):
             setattr(clone, name, getattr(self, name))
         clone.timings.merge(self.timings)
         return clone

@@ -24,6 +24,8 @@ from actors._core._intensity import RestartIntensity
 from actors._core._log import logger
 from actors._core._messages import Overflow, Terminated
 from actors._core._ref import ActorRef
+from actors._core._retry import Retry
+from actors._core._timers import check_delay
 
 __all__ = ["Pool", "ResizePool", "RestartPolicy", "Routing"]
 
@@ -111,6 +113,14 @@ class Pool(Actor):
     ``RestartIntensityExceeded``, which its parent handles. A routee that stops on its own is
     started again in its place.
 
+    ``retry`` and ``handler_timeout`` apply to each routee as they do to a single actor
+    (``ActorSystem.spawn``): a routee whose handler raised gets the message again, per the
+    ``Retry`` policy, after ``strategy`` resumed or restarted it, and dead-letters it with
+    reason ``max_attempts`` once every attempt failed; a routee's handler running longer
+    than ``handler_timeout`` seconds fails with ``HandlerTimeout``. An ``ask`` through the
+    pool is answered once, by the final outcome. The pool itself only routes: neither
+    applies to it.
+
     With ``cluster=True`` (the system must be a cluster node) the pool also serves the
     cluster pool at its path: while it runs, this node is in the NATS queue group that
     spreads the messages sent to ``ActorSystem.cluster_pool(path)`` over every node serving
@@ -118,7 +128,9 @@ class Pool(Actor):
 
     Raises (at start, as ``ActorStartError``): ValueError for ``size < 1`` or a
     ``CONSISTENT_HASH`` pool without ``key``; TypeError for an unknown ``routing`` or a
-    non-bool ``cluster``; RuntimeError for ``cluster=True`` on a system without a cluster.
+    non-bool ``cluster`` or a ``retry`` that is not a ``Retry``; ValueError for a
+    ``handler_timeout`` that is not a finite number > 0; RuntimeError for ``cluster=True`` on
+    a system without a cluster.
     """
 
     def __init__(
@@ -132,6 +144,8 @@ class Pool(Actor):
         routee_overflow: Overflow = Overflow.BLOCK,
         strategy: RestartPolicy | None = None,
         cluster: bool = False,
+        retry: Retry | None = None,
+        handler_timeout: float | None = None,
     ) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"a pool needs size >= 1 routees, got {size!r}")
@@ -141,6 +155,12 @@ class Pool(Actor):
             raise ValueError("a CONSISTENT_HASH pool needs key=callable(message) -> hashable")
         if not isinstance(cluster, bool):
             raise TypeError(f"cluster must be True or False, got {cluster!r}")
+        if retry is not None and not isinstance(retry, Retry):
+            raise TypeError(f"retry must be a Retry or None, got {retry!r}")
+        if handler_timeout is not None:
+            handler_timeout = check_delay("handler_timeout", handler_timeout, allow_zero=False)
+        self._retry = retry
+        self._handler_timeout = handler_timeout
         self._factory = factory
         self._size = size
         self._routing = routing
@@ -193,6 +213,8 @@ class Pool(Actor):
             capacity=self._routee_capacity,
             overflow=self._routee_overflow,
             position=position,
+            retry=self._retry,
+            handler_timeout=self._handler_timeout,
         )
         self.context.watch(ref)
         return ref

@@ -595,6 +595,8 @@ class ActorSystem:
         strategy: RestartPolicy | None = None,
         shutdown: float | None = 5.0,
         cluster: bool = False,
+        retry: Retry | None = None,
+        handler_timeout: float | None = None,
     ) -> ActorRef:
         """Start a ``Pool`` of ``size`` routees built by ``factory`` and return the pool's ref.
 
@@ -603,7 +605,8 @@ class ActorSystem:
         a ``BROADCAST`` pool raises ``AmbiguousAsk``: see ``scatter``). When the
         chosen routee is full the pool waits, its own mailbox (``capacity``, ``overflow``)
         fills, and then senders to the pool wait or follow its overflow policy. Failed
-        routees are restarted by ``strategy`` (default: 3 restarts within 5 s).
+        routees are restarted by ``strategy`` (default: 3 restarts within 5 s). ``retry`` and
+        ``handler_timeout`` apply to each routee as ``spawn``'s do to one actor (see ``Pool``).
 
         With ``cluster=True`` the pool is this node's part of a pool spread over the cluster:
         the ref returned is a ``ClusterPoolRef`` whose messages go to one of the nodes that
@@ -614,8 +617,9 @@ class ActorSystem:
 
         Raises:
             ValueError: ``size < 1``, ``CONSISTENT_HASH`` without ``key``, or an invalid
-                name or capacity.
-            TypeError: ``routing`` is not a ``Routing``, or ``cluster`` is not a bool.
+                name, capacity or ``handler_timeout``.
+            TypeError: ``routing`` is not a ``Routing``, ``cluster`` is not a bool, or
+                ``retry`` is not a ``Retry``.
             RuntimeError: ``cluster=True`` on a system without a cluster (or not started).
             ActorStartError: a routee failed to start (cause attached).
         """
@@ -628,6 +632,8 @@ class ActorSystem:
             routee_overflow=routee_overflow,
             strategy=strategy,
             cluster=cluster,
+            retry=retry,
+            handler_timeout=handler_timeout,
         )
         pool_factory()  # validates the arguments here, before anything starts
         if cluster:

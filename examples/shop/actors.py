@@ -7,8 +7,14 @@
                                      +-- asks chaos whether to fail, now and then
 
 The ledger also subscribes to every order and to the dead letters, so that when it stops
-(last, since it starts first) it can check that every order was charged or is a dead
-letter with a reason: nothing lost.
+(last, since it starts first) it can check that every order was charged (at once or after a
+retry) or is a dead letter with a reason: nothing lost.
+
+The payment provider has an outage (orders ``outage_first`` to ``outage_last`` fail at the
+provider, a window fixed by the file, so every run goes the same way): the gateway's circuit
+breaker opens, fails the next charges fast with ``CircuitOpen``, lets one trial through
+after its reset timeout (half-open) and closes again once the provider is back. The workers'
+pool retries a refused charge later, when the breaker may be closed again.
 
 The workers and the gateway get their peers from the file as ref arguments
 (``args = { ledger = { ref = "../ledger" } }``): ``supervision.PathRef``s, which reach the
@@ -23,7 +29,7 @@ from typing import Any
 
 import msgspec
 
-from actors import Actor, DeadLetter
+from actors import Actor, ActorFailed, CircuitState, DeadLetter
 from supervision import PathRef
 
 # --8<-- [end:imports]
@@ -38,16 +44,18 @@ class Order(msgspec.Struct, frozen=True):
 
 
 class Charge(msgspec.Struct, frozen=True):
-    """Ask the gateway to charge an order."""
+    """Ask the gateway to charge an order (``attempt``: the worker's attempt at the order)."""
 
     order: Order
+    attempt: int = 1
 
 
 class Credit(msgspec.Struct, frozen=True):
-    """Tell the ledger that an order was charged."""
+    """Tell the ledger that an order was charged (``retried``: not at the first attempt)."""
 
     order_id: int
     cents: int
+    retried: bool = False
 
 
 class Roll(msgspec.Struct, frozen=True):
@@ -62,6 +70,11 @@ class ChaosError(Exception):
 
 class GatewayUnavailable(Exception):
     """The payment provider did not answer in time: transient, worth another attempt."""
+
+
+class PaymentFailed(Exception):
+    """A worker could not get an order charged (the gateway failed or refused it): the
+    pool's ``retry`` tries the order again later."""
 
 
 # --8<-- [end:messages]
@@ -90,7 +103,8 @@ class OrderSource(Actor):
 
 # --8<-- [start:worker]
 class OrderWorker(Actor):
-    """Charges the orders the pool routes to it; fails when the chaos switch says so."""
+    """Charges the orders the pool routes to it; fails when the chaos switch says so, and
+    with ``PaymentFailed`` when the gateway could not charge the order."""
 
     def __init__(self, gateway: PathRef, chaos: PathRef) -> None:
         self.gateway = gateway  # refs from the file: args = { gateway = { ref = ... } }
@@ -99,7 +113,10 @@ class OrderWorker(Actor):
     async def receive(self, order: Order) -> None:
         if await self.chaos.ask(Roll(order.id)):
             raise ChaosError(f"order {order.id}: failure injected")
-        await self.gateway.ask(Charge(order))
+        try:
+            await self.gateway.ask(Charge(order, self.context.attempt))
+        except ActorFailed as failed:  # its __cause__: GatewayUnavailable or CircuitOpen
+            raise PaymentFailed(f"order {order.id}: {failed.__cause__!r}") from failed
 
 
 # --8<-- [end:worker]
@@ -109,25 +126,38 @@ class OrderWorker(Actor):
 class Gateway(Actor):
     """The payment provider's client: charges an order through the system's circuit breaker
     ``provider``, then credits the ledger. While the provider keeps failing the breaker is
-    open and charges fail fast (``CircuitOpen``): the worker's order is then a dead letter
-    ``failed``, accounted for like any other.
+    open and charges fail fast (``CircuitOpen``); the worker then fails the order with
+    ``PaymentFailed`` and its pool tries it again later.
 
     The provider is flaky: about ``flaky_rate`` of the charges fail their first attempt
-    with ``GatewayUnavailable`` (seeded by the order, so a run is reproducible); the file's
-    ``retry`` tries them again, so they are charged all the same.
+    with ``GatewayUnavailable`` before reaching it (seeded by the order, so a run is
+    reproducible); the file's ``retry`` tries them again, so they are charged all the same.
+    And it is down for the orders ``outage_first`` to ``outage_last``: each of their charges
+    fails at the provider, inside the breaker, which opens after five failures in a row.
     """
 
-    def __init__(self, ledger: PathRef, flaky_rate: float = 0.0, seed: int = 11) -> None:
+    def __init__(
+        self,
+        ledger: PathRef,
+        flaky_rate: float = 0.0,
+        seed: int = 11,
+        outage_first: int = 0,
+        outage_last: int = -1,
+    ) -> None:
         self.ledger = ledger
         self.flaky_rate = flaky_rate
         self.seed = seed
+        self.outage = range(outage_first, outage_last + 1)
         self.unavailable = 0
+        self.opened = 0  # times the breaker was seen to open, and to close again
+        self.closed = 0
 
     async def on_start(self) -> None:
         # The same breaker after a restart: it is the system's, by name.
         self.provider = self.context.system.circuit_breaker(
-            "provider", max_failures=5, reset_timeout=1.0, call_timeout=2.0
+            "provider", max_failures=5, reset_timeout=0.2, call_timeout=2.0
         )
+        self.state = self.provider.state
 
     async def receive(self, message: Charge) -> str:
         order = message.order
@@ -135,20 +165,34 @@ class Gateway(Actor):
             self.context.attempt == 1
             and random.Random(f"{self.seed}:{order.id}").random() < self.flaky_rate
         ):
-            # Injected before the breaker's call: the demo's breaker stays closed.
+            # Injected before the breaker's call: these do not count against the provider.
             self.unavailable += 1
             raise GatewayUnavailable(f"order {order.id}: the provider did not answer")
-        await self.provider.call(self.charge, order)
-        await self.ledger.tell(Credit(order.id, order.cents))
+        try:
+            await self.provider.call(self.charge, order)
+        finally:
+            self.observe_breaker()
+        retried = message.attempt > 1 or self.context.attempt > 1
+        await self.ledger.tell(Credit(order.id, order.cents, retried))
         return "charged"
 
     async def charge(self, order: Order) -> None:
-        """The call to the payment provider (in the demo, it always succeeds)."""
+        """The call to the payment provider: down for the orders of the outage."""
+        if order.id in self.outage:
+            raise GatewayUnavailable(f"order {order.id}: the provider is down")
+
+    def observe_breaker(self) -> None:
+        state = self.provider.state
+        if state is not self.state:
+            self.opened += state is CircuitState.OPEN
+            self.closed += state is CircuitState.CLOSED
+            self.state = state
 
     async def on_stop(self) -> None:
         stats = self.provider.statistics()
         print(
-            f"gateway: breaker {stats.name!r} {stats.state.name.lower()}, {stats.calls} calls,"
+            f"gateway: breaker {stats.name!r} opened {self.opened}x, closed again"
+            f" {self.closed}x, now {stats.state.name.lower()}; {stats.calls} calls,"
             f" {stats.failures} failed, {stats.rejections} refused",
             flush=True,
         )
@@ -156,11 +200,13 @@ class Gateway(Actor):
 
 
 class Ledger(Actor):
-    """Keeps the balance, and accounts for every order: charged, or a dead letter."""
+    """Keeps the balance, and accounts for every order: charged (at once or after a retry),
+    or a dead letter with its reason."""
 
     def __init__(self) -> None:
         self.orders: dict[int, int] = {}  # every order published: id -> cents
         self.charged: set[int] = set()
+        self.retried: set[int] = set()  # charged orders whose first attempt failed
         self.dead: dict[int, str] = {}  # order id -> the dead letter's reason
         self.balance = 0
 
@@ -168,9 +214,11 @@ class Ledger(Actor):
         match message:
             case Order(id=order_id, cents=cents):  # from the bus: "orders.created"
                 self.orders[order_id] = cents
-            case Credit(order_id=order_id, cents=cents):
+            case Credit(order_id=order_id, cents=cents, retried=retried):
                 self.balance += cents
                 self.charged.add(order_id)
+                if retried:
+                    self.retried.add(order_id)
             case DeadLetter(message=Order(id=order_id), reason=reason):  # "system.dead_letters"
                 self.dead[order_id] = reason
             case "report":
@@ -186,7 +234,8 @@ class Ledger(Actor):
         verdict = "nothing lost" if not unaccounted and expected == self.balance else "LOST"
         by_reason = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
         return (
-            f"ledger: {len(self.orders)} orders, {len(self.charged)} charged,"
+            f"ledger: {len(self.orders)} orders, {len(self.charged)} charged"
+            f" ({len(self.retried)} after a retry),"
             f" {len(self.dead)} dead letter{'' if len(self.dead) == 1 else 's'}"
             f"{f' ({by_reason})' if by_reason else ''},"
             f" {len(unaccounted)} unaccounted: {verdict};"

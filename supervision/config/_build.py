@@ -196,8 +196,9 @@ class _Builder:
         self.built[self.path_at[location]] = spec
         return spec
 
-    def handling(self, node: WorkerSpec | TemplateSpec, location: str) -> dict[str, Any]:
-        """The ``retry`` and ``handler_timeout`` options of a worker's ``ChildSpec``."""
+    def handling(self, node: WorkerSpec | TemplateSpec | PoolSpec, location: str) -> dict[str, Any]:
+        """The ``retry`` and ``handler_timeout`` options of a worker's ``ChildSpec`` (or of a
+        pool's routees)."""
         return {
             "retry": None if node.retry is None else self.retry(node.retry, f"{location}.retry"),
             "handler_timeout": node.handler_timeout,
@@ -256,6 +257,7 @@ class _Builder:
                 decider=self.decider(options.decider, f"{location}.pool.decider"),
             ),
             cluster=options.cluster,
+            **self.handling(node, location),
         )
 
     def dynamic(self, node: DynamicSupervisorSpec, location: str) -> type[Supervisor] | None:

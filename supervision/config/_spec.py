@@ -142,7 +142,9 @@ class PoolOptions(_Spec, frozen=True):
 
 class PoolSpec(_Spec, frozen=True, tag_field="kind", tag="pool"):
     """A pool child: ``pool.size`` routees of ``actor`` built with ``args``, behind one ref.
-    ``subscribe`` subscribes the pool itself, which routes each event to one routee."""
+    ``subscribe`` subscribes the pool itself, which routes each event to one routee.
+    ``retry`` and ``handler_timeout`` are each routee's, as for a worker (the pool itself
+    only routes)."""
 
     name: str
     actor: str
@@ -152,6 +154,8 @@ class PoolSpec(_Spec, frozen=True, tag_field="kind", tag="pool"):
     restart: RestartType = "permanent"
     shutdown: Shutdown | None = None
     mailbox: MailboxSpec = msgspec.field(default_factory=MailboxSpec)
+    retry: RetrySpec | None = None
+    handler_timeout: PositiveSeconds | None = None
 
 
 class SupervisorSpec(_Spec, frozen=True, tag_field="kind", tag="supervisor"):

@@ -55,7 +55,7 @@ _HANDLING = ("retry", "handler_timeout")
 _BUDGET = ("max_restarts", "within", "backoff", "decider")
 _KEYS: dict[str, tuple[str, ...]] = {
     "worker": (*_NODE, *_ACTOR, *_CHILD, *_HANDLING),
-    "pool": (*_NODE, *_ACTOR, "pool", *_CHILD),
+    "pool": (*_NODE, *_ACTOR, "pool", *_CHILD, *_HANDLING),
     "supervisor": (*_NODE, "strategy", *_BUDGET, "children", *_CHILD),
     "dynamic_supervisor": (*_NODE, "template", "max_children", *_BUDGET, *_CHILD),
 }
@@ -477,7 +477,8 @@ class _Checker(FieldChecker):
         return checked
 
     def handling(self, table: dict[str, Any], location: str, out: dict[str, Any]) -> None:
-        """A worker's (or template's) message-handling policies: ``retry``, ``handler_timeout``."""
+        """A worker's (template's, pool's routees') message-handling policies: ``retry``,
+        ``handler_timeout``."""
         self.copy(table, out, "retry", location, self.retry)
         self.copy(table, out, "handler_timeout", location, self.number, above=0)
 

@@ -12,8 +12,8 @@ so. What each change does when applied:
   (restart type, shutdown, mailbox, subscriptions, a pool's size, a supervisor's strategy,
   budget, backoff and decider, a dynamic supervisor's template and limit);
 - ``restart``: the child needs a new instance (actor class or arguments, a pool's routing,
-  key, routee budget or routee mailbox, a durable subscription); its ref and queued
-  messages survive;
+  key, routee budget, routee mailbox, or its routees' retry or handler_timeout, a durable
+  subscription); its ref and queued messages survive;
 - ``replace``: the child changed kind: stopped, and a new one started at its place;
 - ``move``: the child takes another place in its supervisor's start order; nothing restarts.
 """
@@ -53,6 +53,9 @@ _NEEDS_RESTART: dict[type[msgspec.Struct], frozenset[str]] = {
             "pool.within",
             "pool.decider",
             "pool.routee_mailbox",
+            # The pool hands them to the routees it spawns: a new pool instance applies them.
+            "retry",
+            "handler_timeout",
         }
     ),
     SupervisorSpec: frozenset(),

@@ -21,10 +21,12 @@ SHOP_TREE = ROOT / "examples" / "shop" / "tree.toml"
 
 
 def quiet_shop_tree(directory: Path, name: str = "shop") -> Path:
-    """The shop demo's tree with its order source slowed down and its chaos switch off, so
-    the test decides when orders come and what fails; ``name`` names the system and root."""
+    """The shop demo's tree with its order source slowed down, its chaos switch off and no
+    provider outage, so the test decides when orders come and what fails; ``name`` names
+    the system and root."""
     text = SHOP_TREE.read_text()
     text = text.replace("interval = 0.05", "interval = 3600.0").replace("rate = 0.05", "rate = 0.0")
+    text = text.replace(", outage_first = 4, outage_last = 8", "")
     text = text.replace('name = "shop"', f'name = "{name}"').replace("/shop/", f"/{name}/")
     tree = directory / f"{name}.toml"
     tree.write_text(text)

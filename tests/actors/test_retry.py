@@ -260,3 +260,42 @@ async def test_the_system_is_idle_while_a_retry_waits_and_the_queue_waits_behind
     await asyncio.sleep(10)
     await actor_system.wait_idle()
     assert [(m, attempt) for m, attempt, _ in journal][1:] == [(("flaky", 2), 2), ("behind", 1)]
+
+
+def sample(system: ActorSystem, name: str, **labels: str) -> float | None:
+    return system.registry.get_sample_value(name, labels)
+
+
+async def test_each_redelivery_counts_in_the_retries_metric_and_poison_by_reason(
+    actor_system: ActorSystem,
+) -> None:
+    # Nothing retried yet: the family is there, at 0, for an actor with a Retry.
+    _, child, _ = await spawn_flaky(actor_system, Retry(max_attempts=3))
+    assert sample(actor_system, "actors_message_retries_total", actor_class="Flaky") == 0
+    assert await child.ask(("flaky", 2)) == ("done", ("flaky", 2), 2)  # one redelivery
+    with pytest.raises(ActorFailed):
+        await child.ask(("always", 0))  # two redeliveries, then a poison message
+    await actor_system.wait_idle()
+    assert sample(actor_system, "actors_message_retries_total", actor_class="Flaky") == 3
+    assert sample(actor_system, "actors_messages_failed_total", actor_class="Flaky") == 4
+    assert (
+        sample(actor_system, "actors_dead_letters_total", reason="max_attempts") == 1
+    )  # poison messages are the dead letters with reason max_attempts
+    # Without a Retry nothing is redelivered; to_back redeliveries count too.
+    _, other, _ = await spawn_flaky_to_back(actor_system)
+    assert await other.ask(("flaky", 3)) == ("done", ("flaky", 3), 3)
+    await actor_system.wait_idle()
+    assert sample(actor_system, "actors_message_retries_total", actor_class="Flaky") == 5
+    assert sample(actor_system, "actors_message_retries_total", actor_class="Resumer") == 0
+
+
+async def spawn_flaky_to_back(
+    system: ActorSystem,
+) -> tuple[ActorRef, ActorRef, list[tuple[Any, int, float]]]:
+    journal: list[tuple[Any, int, float]] = []
+    parent = await system.spawn(
+        functools.partial(Resumer, journal, Retry(3, to_back=True)), name="parent2"
+    )
+    child = system.lookup("/parent2/flaky")
+    assert child is not None
+    return parent, child, journal

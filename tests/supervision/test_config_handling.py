@@ -145,3 +145,63 @@ def test_retry_belongs_to_workers_not_supervisors(tmp_path: Path) -> None:
     )
     assert [where for where, _ in found] == ["$.tree.retry"]
     assert "a key of a worker" in found[0][1]
+
+
+POOL_TREE = f"""
+[tree]
+name = "app"
+
+[[tree.children]]
+name = "workers"
+actor = "{A}:Echo"
+pool = {{ size = 2, max_restarts = 10 }}
+retry = {{ max_attempts = 3, on = ["builtins:RuntimeError"] }}
+handler_timeout = 2.5
+"""
+
+
+@pytest.mark.actors(virtual_time=True)
+async def test_a_pools_retry_and_handler_timeout_apply_to_its_routees(tmp_path: Path) -> None:
+    spec = load_tree(write(tmp_path, POOL_TREE))
+    pool_node = spec.tree.children[0]
+    assert pool_node.retry == RetrySpec(max_attempts=3, on=("builtins:RuntimeError",))  # type: ignore[union-attr]
+    async with create_system(spec) as system:
+        await spawn_tree(system, spec)
+        for index in range(2):
+            routee = system.lookup(f"/app/workers/routee-{index}")
+            assert routee is not None
+            assert routee._cell.handler_timeout == 2.5
+            assert routee._cell.redelivery is not None
+            assert routee._cell.redelivery.policy == Retry(3, on=(RuntimeError,))
+        pool = system.lookup("/app/workers")
+        assert pool is not None
+        assert pool._cell.redelivery is None  # the pool itself only routes
+        with pytest.raises(ActorFailed):
+            await pool.ask("boom", timeout=30.0)
+        await system.wait_idle()
+        assert system.dead_letters.by_reason == {"max_attempts": 1}
+        [letter] = system.dead_letters.recent
+        assert len(letter.error.errors) == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("body", "location", "text"),
+    [
+        (
+            "retry = { max_attempts = 0 }",
+            "$.tree.children[0].retry.max_attempts",
+            "an int >= 1, got 0",
+        ),
+        ("handler_timeout = -1", "$.tree.children[0].handler_timeout", "a number > 0"),
+    ],
+)
+def test_a_pools_bad_retry_or_handler_timeout_is_refused_where_it_is(
+    tmp_path: Path, body: str, location: str, text: str
+) -> None:
+    found = problems(
+        tmp_path,
+        f'[tree]\nname = "app"\n[[tree.children]]\nname = "p"\nactor = "{A}:Echo"\n'
+        f"pool = {{ size = 2 }}\n{body}",
+    )
+    assert [where for where, _ in found] == [location]
+    assert text in found[0][1]
