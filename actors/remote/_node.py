@@ -22,6 +22,7 @@ from actors.remote._connect import connect
 from actors.remote._deathwatch import DeathWatch
 from actors.remote._durable import Durables
 from actors.remote._expiries import Expiries
+from actors.remote._flush import flush
 from actors.remote._inbound import Inbound
 from actors.remote._link import NodeLink
 from actors.remote._members import MemberLink
@@ -102,7 +103,7 @@ class NatsNode:
         await nc.subscribe(link.members_subject, cb=self._members.on_member_frame)
         await nc.subscribe(f"{outbound.reply_prefix}.*", cb=outbound.on_reply)
         await nc.subscribe(outbound.reply_prefix, cb=outbound.on_replies)
-        await nc.flush()
+        await flush(nc)
         self._deathwatch.start()
         link.spawn_task(link.outbox.run(nc), "writer")
         link.spawn_task(self._members.heartbeat_loop(), "heartbeats")
@@ -136,7 +137,7 @@ class NatsNode:
         nc = link.nc
         try:
             if nc.is_connected:
-                await nc.flush(timeout=1)
+                await flush(nc, timeout=1)
         except Exception as error:  # the server may be gone; leaving is best effort
             logger.warning("cluster.flush_failed", node=self.node, error=repr(error))
         await nc.close()

@@ -30,6 +30,7 @@ from actors._core._errors import (
     SerializationError,
 )
 from actors._core._log import logger
+from actors.remote._flush import flush, leave
 from actors.remote._subjects import escape_path
 from actors.remote._wire import Ask, Batch, Failure, Reply, Tell, decode_frame, encode_frame
 
@@ -64,8 +65,7 @@ class PoolServing:
         if self._link.serving.get(self.path) is self:
             del self._link.serving[self.path]
         try:
-            await self._subscription.unsubscribe()
-            await self._link.flush()
+            await self._link.leave(self._subscription)
         except nats.errors.Error as error:  # closed or draining: the server forgets it anyway
             logger.info("cluster.pool_unsubscribe", path=self.path, error=repr(error))
 
@@ -83,10 +83,15 @@ class PoolLink:
         self.serving: dict[str, PoolServing] = {}
         link.pools = self  # a ClusterPoolRef inside a message arrives as one
 
-    async def flush(self) -> None:
+    async def leave(self, subscription: Subscription) -> None:
+        """Leave a queue group: once this returns the server routes nothing more to this
+        node, and what it routed here before was delivered (a stopping pool answers it
+        with ``ActorStopped``), not dropped."""
         nc = self._link.nc
         if nc is not None and nc.is_connected:
-            await nc.flush()
+            await leave(nc, subscription)
+        else:
+            await subscription.unsubscribe()
 
     def subject(self, path: str) -> str:
         return f"{self._link.prefix}.p.{escape_path(path)}"
@@ -114,7 +119,7 @@ class PoolLink:
             self._on_message(path, msg)
 
         subscription = await nc.subscribe(self.subject(path), queue=_QUEUE, cb=on_message)
-        await nc.flush()  # serving once this returns: the server knows the subscription
+        await flush(nc)  # serving once this returns: the server knows the subscription
         serving = self.serving[path] = PoolServing(self, path, subscription)
         return serving
 
