@@ -17,6 +17,7 @@ from actors._core._cell import ActorCell
 from actors._core._errors import ActorStopped, NodeUnreachable
 from actors._core._log import log_limited, logger
 from actors._core._ref import ActorRef
+from actors._routing._topics import TopicTrie
 from actors.remote._cluster_bus import ClusterBus
 from actors.remote._connect import connect
 from actors.remote._deathwatch import DeathWatch
@@ -53,6 +54,8 @@ class NatsNode:
         )
         self._deathwatch = DeathWatch(link, self._inbound.local_cell, self._members.rejoin)
         self.durables = Durables(system, config.streams, link.codec)
+        bus.durable_subscriptions = self.durables.subscriptions
+        self.durables.changed = bus.subscribers_changed
         self._closed = False
         self._pools = PoolLink(link, self._inbound, self._outbound)
 
@@ -70,6 +73,12 @@ class NatsNode:
 
     def pool_ref(self, path: str) -> ActorRef:
         return self._pools.pool_ref(path)
+
+    def subscribers_of(self, topic: str) -> tuple[ActorRef, ...]:
+        local: TopicTrie[ActorRef] = TopicTrie()
+        for pattern, ref in self.durables.subscriptions():
+            local.add(pattern, ref)
+        return (*local.match(topic), *self._bus.subscribers_of(topic))
 
     # ------------------------------------------------------------------ lifecycle
 
