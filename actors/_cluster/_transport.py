@@ -121,3 +121,8 @@ class Transport(Protocol):
         last told (refs to remote actors). Members declared down are left out.
 
         Raises ``TypeError`` or ``ValueError`` for an invalid topic."""
+
+    def pool_routees(self, path: str, rotate: bool) -> tuple[ActorRef, ...]:
+        """Every routee of the cluster pool at ``path``: this node's (``rotate``: from the
+        next one in round-robin turn) when it serves the pool, then those of every other
+        member serving it, as that member last told (refs to remote actors)."""

@@ -28,13 +28,15 @@ def scatter_targets(
     spreads its first asks that way); otherwise they come in routee order.
 
     A topic's subscribers are, in a cluster, those of every member node (see
-    ``Transport.subscribers_of``), this node's bus subscribers first.
+    ``Transport.subscribers_of``), this node's bus subscribers first; a ``ClusterPoolRef``'s
+    are the routees of every node serving the pool (``Transport.pool_routees``).
 
     Raises:
         TypeError: ``target`` is not a pool's ref, a topic or an iterable of refs; or a ref
-            is not a pool (a single actor is asked with ``ask``), or is a ``ClusterPoolRef``.
+            is not a pool (a single actor is asked with ``ask``).
         ValueError: an invalid topic, or a pool of another system.
-        ActorStopped: the pool has stopped, or has no routees left (it gave up).
+        ActorStopped: the pool has stopped, or has no routees left (it gave up), or no
+            node of the cluster serves the cluster pool.
     """
     if isinstance(target, str):
         validate_topic(target)
@@ -47,14 +49,13 @@ def scatter_targets(
         # too, each actor once (one subscribed both ways is asked once).
         return tuple(dict.fromkeys((*local, *transport.subscribers_of(target))))
     if isinstance(target, ClusterPoolRef):
-        path = target.path
-        raise TypeError(
-            f"scatter and tail_chop cannot ask every routee of the cluster pool {path}: a"
-            " node knows only its own pool's routees. Ask one pool per node with a list of"
-            f" refs ([system.lookup({path!r})] + [system.remote_ref(member.node, {path!r})"
-            " for member in system.cluster.members]), or this node's routees with"
-            f" system.lookup({path!r})"
-        )
+        transport = system._transport
+        if transport is None:  # a ClusterPoolRef of another system
+            raise ValueError(f"{target!r} belongs to another actor system than {system!r}")
+        routees = transport.pool_routees(target.path, rotate)
+        if not routees:
+            raise ActorStopped("no node of the cluster serves this pool", path=target.path)
+        return routees
     if isinstance(target, ActorRef):
         return _routees(system, target, rotate=rotate)
     if isinstance(target, Iterable):

@@ -95,6 +95,11 @@ class ClusterBus:
         # This node's subscribers as last told, and where its durable ones come from.
         self._told: list[tuple[str, str]] = []
         self.durable_subscriptions: Callable[[], list[tuple[str, ActorRef]]] | None = None
+        # The other nodes' cluster pools: node -> pool path -> routee paths, as last told;
+        # this node's as last told, and where they come from.
+        self._remote_pools: dict[str, dict[str, list[str]]] = {}
+        self._told_pools: list[tuple[str, list[str]]] = []
+        self.served_pools: Callable[[], dict[str, tuple[ActorRef, ...]]] | None = None
         # topic -> subject to send it on, "" when no other node subscribes to it.
         self._routes: dict[str, str] = {}
         self._waiters: list[tuple[str, str, asyncio.Future[None]]] = []
@@ -247,10 +252,16 @@ class ClusterBus:
                 self._active.add(pattern, pattern)
                 changed = True
         subscribers = self._subscribers()
-        if changed or self._announce or subscribers != self._told:
+        pools = self._pools()
+        if changed or self._announce or subscribers != self._told or pools != self._told_pools:
             self._announce = False
             self._told = subscribers
+            self._told_pools = pools
             self._tell_interest()
+
+    def _pools(self) -> list[tuple[str, list[str]]]:
+        served = {} if self.served_pools is None else self.served_pools()
+        return sorted((path, [ref.path for ref in routees]) for path, routees in served.items())
 
     def _subscribers(self) -> list[tuple[str, str]]:
         """This node's subscribers, (pattern, path) pairs, sorted: the bus's and the durable
@@ -267,14 +278,20 @@ class ClusterBus:
     def _tell_interest(self) -> None:
         link = self._link
         if link.connected():
-            frame = Interest(link.node, link.incarnation, list(self._subscriptions), self._told)
+            frame = Interest(
+                link.node,
+                link.incarnation,
+                list(self._subscriptions),
+                self._told,
+                self._told_pools,
+            )
             link.send(link.members_subject, encode_frame(frame))
 
     # ------------------------------------------------------------------ membership hooks
 
     def member_up(self) -> None:
         """A node came up: it learns this node's patterns (after this node's heartbeat)."""
-        if self._subscriptions or self._local or self._told:
+        if self._subscriptions or self._local or self._told or self._told_pools:
             self._announce = True
             self._wake.set()
 
@@ -288,6 +305,7 @@ class ClusterBus:
             del self._remote_incarnations[node]
             self._remote.remove_value(node)
             self._forget_subscribers(node)
+            self._remote_pools.pop(node, None)
             self._routes.clear()
 
     def _forget_subscribers(self, node: str) -> None:
@@ -323,6 +341,7 @@ class ClusterBus:
             except (TypeError, ValueError):
                 continue  # logged above, as a bad pattern of its interest
             known.add(value)
+        self._remote_pools[frame.node] = dict(frame.pools)
         self._remote_incarnations[frame.node] = frame.incarnation
         self._routes.clear()
         for member, topic, waiter in self._waiters:
@@ -346,6 +365,18 @@ class ClusterBus:
             RemoteActorRef(endpoint, node, incarnations[node], path)
             for node, path in sorted(found)
             if node in incarnations
+        )
+
+    def pool_routees(self, path: str) -> tuple[ActorRef, ...]:
+        """The routees of the cluster pool at ``path`` on the other nodes that serve it, as
+        each last told, ordered by node."""
+        endpoint = self._link.endpoint
+        incarnations = self._remote_incarnations
+        return tuple(
+            RemoteActorRef(endpoint, node, incarnations[node], routee)
+            for node, pools in sorted(self._remote_pools.items())
+            if node in incarnations
+            for routee in pools.get(path, ())
         )
 
     # ------------------------------------------------------------------ BusInterest

@@ -58,6 +58,8 @@ class NatsNode:
         self.durables.changed = bus.subscribers_changed
         self._closed = False
         self._pools = PoolLink(link, self._inbound, self._outbound)
+        bus.served_pools = self._pools.served
+        self._pools.changed = bus.subscribers_changed
 
     @property
     def cluster(self) -> Cluster:
@@ -79,6 +81,10 @@ class NatsNode:
         for pattern, ref in self.durables.subscriptions():
             local.add(pattern, ref)
         return (*local.match(topic), *self._bus.subscribers_of(topic))
+
+    def pool_routees(self, path: str, rotate: bool) -> tuple[ActorRef, ...]:
+        local = self._pools.served(rotate).get(path, ())
+        return (*local, *self._bus.pool_routees(path))
 
     # ------------------------------------------------------------------ lifecycle
 

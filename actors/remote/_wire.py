@@ -174,6 +174,9 @@ class Interest(msgspec.Struct, tag=15, array_like=True):
     # Who subscribes (bus and durable subscribers): (pattern, actor path) pairs, so that
     # scatter and tail_chop over a topic can ask the other nodes' subscribers.
     subscribers: list[tuple[str, str]] = []
+    # The cluster pools the node serves, each with its routees' paths, so that scatter and
+    # tail_chop over a ClusterPoolRef can ask every routee on every node.
+    pools: list[tuple[str, list[str]]] = []
 
 
 class Batch(msgspec.Struct, tag=13, array_like=True):

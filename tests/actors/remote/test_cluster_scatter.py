@@ -1,7 +1,7 @@
 """Scatter-gather and tail-chopping over a topic in a cluster: every subscriber of the topic
 on every node is asked (the other nodes' as remote refs, from what each node told of its
-subscribers), a lost node's subscriber times out or fails and is then no target at all, and
-a cluster pool is refused with a TypeError saying what to do."""
+subscribers), a lost node's subscriber times out or fails and is then no target at all;
+and over a cluster pool every routee of every node serving it is asked."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
-from actors import Actor, ActorSystem, RemoteActorRef
+from actors import Actor, ActorStopped, ActorSystem, RemoteActorRef
 from actors.testing import NatsServer
 from tests.actors.remote._cluster import Item, node, two_nodes, wait_until
+from tests.actors.remote._pool_process import Worker
 from tests.actors.remote.test_cluster_bus import BusProcess
+from tests.actors.remote.test_cluster_pool import nodes
 
 pytestmark = pytest.mark.real_time
 
@@ -138,12 +140,56 @@ async def test_a_killed_nodes_subscriber_times_out_or_fails_then_is_no_ghost(
             child.close()
 
 
-async def test_scatter_over_a_cluster_pool_is_refused_saying_what_to_do(
+def routees_known(system: ActorSystem, path: str) -> int:
+    """How many routees of the cluster pool at ``path`` ``system`` knows of (its own too)."""
+    transport = system._transport
+    assert transport is not None
+    return len(transport.pool_routees(path, False))
+
+
+async def test_a_cluster_pool_scatter_asks_every_routee_on_every_node(
     nats_server: NatsServer,
 ) -> None:
-    async with two_nodes(nats_server.url) as (a, _):
-        pool = a.cluster_pool("/work")
-        with pytest.raises(TypeError, match=r"system.lookup\('/work'\)"):
-            await a.scatter(pool, Item(1))
-        with pytest.raises(TypeError, match="cluster pool /work"):
-            await a.tail_chop(pool, Item(1), interval=0.1)
+    async with nodes(nats_server.url, "a", "b", "c") as (a, b, c):
+        pool = await a.spawn_pool(Worker, size=2, name="work", cluster=True)
+        await b.spawn_pool(Worker, size=2, name="work", cluster=True)
+        await wait_until(lambda: routees_known(a, "/work") == 4)
+        await wait_until(lambda: routees_known(c, "/work") == 4)
+        result = await a.scatter(pool, [1, 0], timeout=5.0)
+        assert sorted((node, routee) for node, routee, _ in result.values) == [
+            ("a", "routee-0"),
+            ("a", "routee-1"),
+            ("b", "routee-0"),
+            ("b", "routee-1"),
+        ]
+        remote = [ref for ref in result.asked if isinstance(ref, RemoteActorRef)]
+        assert sorted((ref.node, ref.path) for ref in remote) == [
+            ("b", "/work/routee-0"),
+            ("b", "/work/routee-1"),
+        ]
+        # A node that serves nothing asks them all the same, from what a and b told.
+        result = await c.scatter(c.cluster_pool("/work"), [2, 0], timeout=5.0)
+        assert len(result.replies) == 4
+        assert {node for node, _, _ in result.values} == {"a", "b"}
+        assert len(result.asked) == 4
+        assert all(isinstance(ref, RemoteActorRef) for ref in result.asked)
+        # Tail-chopping over the pool: this node's routees first, then the other node's.
+        result = await a.tail_chop(pool, [3, 0], interval=1.0, timeout=5.0)
+        assert result.first_reply is not None
+        assert result.first_reply.value[0] == "a"
+        # A stopped pool's routees are no targets once its node told.
+        local = b.lookup("/work")
+        assert local is not None
+        await local.stop()
+        await wait_until(lambda: routees_known(a, "/work") == 2)
+        result = await a.scatter(pool, [4, 0], timeout=5.0)
+        assert {node for node, _, _ in result.values} == {"a"}
+        assert len(result.asked) == 2
+
+
+async def test_a_cluster_pool_no_node_serves_is_stopped(nats_server: NatsServer) -> None:
+    async with nodes(nats_server.url, "a", "b") as (a, _):
+        with pytest.raises(ActorStopped, match="no node of the cluster serves"):
+            await a.scatter(a.cluster_pool("/nowhere"), [1, 0])
+        with pytest.raises(ActorStopped, match="no node of the cluster serves"):
+            await a.tail_chop(a.cluster_pool("/nowhere"), [1, 0], interval=0.1)
