@@ -173,6 +173,10 @@ async def test_a_cluster_pool_scatter_asks_every_routee_on_every_node(
         assert {node for node, _, _ in result.values} == {"a", "b"}
         assert len(result.asked) == 4
         assert all(isinstance(ref, RemoteActorRef) for ref in result.asked)
+        # first=True: the first reply, and any that came in the same batch; the rest abandoned.
+        result = await c.scatter(c.cluster_pool("/work"), [3, 0], timeout=5.0, first=True)
+        assert result.first_reply is result.replies[0]
+        assert len(result.replies) + len(result.abandoned) == 4
         # Tail-chopping over the pool: this node's routees first, then the other node's.
         result = await a.tail_chop(pool, [3, 0], interval=1.0, timeout=5.0)
         assert result.first_reply is not None
