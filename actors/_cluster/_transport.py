@@ -114,3 +114,15 @@ class Transport(Protocol):
 
     def pool_ref(self, path: str) -> ActorRef:
         """A ref to the cluster pool at ``path`` (see ``ActorSystem.cluster_pool``)."""
+
+    def subscribers_of(self, topic: str) -> tuple[ActorRef, ...]:
+        """The subscribers of ``topic`` the local bus does not know: this node's durable
+        subscribers, then every other member's bus and durable subscribers as that member
+        last told (refs to remote actors). Members declared down are left out.
+
+        Raises ``TypeError`` or ``ValueError`` for an invalid topic."""
+
+    def pool_routees(self, path: str, rotate: bool) -> tuple[ActorRef, ...]:
+        """Every routee of the cluster pool at ``path``: this node's (``rotate``: from the
+        next one in round-robin turn) when it serves the pool, then those of every other
+        member serving it, as that member last told (refs to remote actors)."""

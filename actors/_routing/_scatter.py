@@ -57,7 +57,8 @@ class ScatterResult:
     asked: tuple[ActorRef, ...]
     """The targets asked, in order."""
     replies: tuple[ScatterReply, ...]
-    """The answers, in arrival order (at most one when only the first reply was wanted)."""
+    """The answers, in arrival order (with ``first=True``: the first one, and any that
+    arrived in the same instant, such as replies from another node in one network batch)."""
     failures: tuple[ScatterFailure, ...]
     """The asks that failed, in the order they failed."""
     timed_out: tuple[ActorRef, ...]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from actors._cluster._pool_ref import ClusterPoolRef
 from actors._core._errors import ActorStopped
 from actors._core._ref import ActorRef
 from actors._routing._pool import Pool
@@ -26,16 +27,35 @@ def scatter_targets(
     ``rotate`` starts a pool's routees at the next one in round-robin turn (tail-chopping
     spreads its first asks that way); otherwise they come in routee order.
 
+    A topic's subscribers are, in a cluster, those of every member node (see
+    ``Transport.subscribers_of``), this node's bus subscribers first; a ``ClusterPoolRef``'s
+    are the routees of every node serving the pool (``Transport.pool_routees``).
+
     Raises:
         TypeError: ``target`` is not a pool's ref, a topic or an iterable of refs; or a ref
             is not a pool (a single actor is asked with ``ask``).
         ValueError: an invalid topic, or a pool of another system.
-        ActorStopped: the pool has stopped, or has no routees left (it gave up).
+        ActorStopped: the pool has stopped, or has no routees left (it gave up), or no
+            node of the cluster serves the cluster pool.
     """
     if isinstance(target, str):
         validate_topic(target)
         bus = system._bus_access.instance
-        return () if bus is None else bus.subscribers_of(target)
+        local = () if bus is None else bus.subscribers_of(target)
+        transport = system._transport
+        if transport is None:
+            return local
+        # In a cluster: this node's durable subscribers and the other members' subscribers
+        # too, each actor once (one subscribed both ways is asked once).
+        return tuple(dict.fromkeys((*local, *transport.subscribers_of(target))))
+    if isinstance(target, ClusterPoolRef):
+        transport = system._transport
+        if transport is None:  # a ClusterPoolRef of another system
+            raise ValueError(f"{target!r} belongs to another actor system than {system!r}")
+        routees = transport.pool_routees(target.path, rotate)
+        if not routees:
+            raise ActorStopped("no node of the cluster serves this pool", path=target.path)
+        return routees
     if isinstance(target, ActorRef):
         return _routees(system, target, rotate=rotate)
     if isinstance(target, Iterable):

@@ -17,6 +17,11 @@ node subscribes to a matching pattern, so a node alone, or one whose peers do no
 subscribe to a topic, pays one dictionary lookup per publish. A node that is declared down
 (or leaves) takes its interest with it: nothing is sent for it any more.
 
+The same frame says who subscribes: every (pattern, actor path) of the node's bus and
+durable subscribers, sent again whenever a subscriber comes or goes (changes coalesce, as
+Akka's distributed pub-sub gossips its registry). ``subscribers_of`` turns them into refs
+for scatter and tail_chop over a topic; a node that is down takes them with it too.
+
 Exactly once on the publishing node: local subscribers get the event from the local bus,
 directly; the copy NATS brings back to the publisher's own subscriptions carries the
 publisher's incarnation and is dropped. A node whose patterns overlap (``orders.*`` and
@@ -37,6 +42,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from actors._cluster._remote_ref import RemoteActorRef
 from actors._core._envelope import NOT_TIMED, Envelope, new_envelope
 from actors._core._log import log_limited, logger
 from actors._routing._topics import TopicTrie
@@ -47,6 +53,7 @@ from actors.remote._wire import Batch, BusEvent, Interest, decode_frame, encode_
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
+    from actors._core._ref import ActorRef
     from actors.remote._link import NodeLink
 
 __all__ = ["MAX_SUBJECT_BYTES", "ClusterBus", "node_local"]
@@ -82,6 +89,17 @@ class ClusterBus:
         # The other nodes' patterns (values: node names), and the incarnation each was from.
         self._remote: TopicTrie[str] = TopicTrie()
         self._remote_incarnations: dict[str, str] = {}
+        # The other nodes' subscribers, (node, path) by pattern, as each node last told.
+        self._remote_subscribers: TopicTrie[tuple[str, str]] = TopicTrie()
+        self._subscribers_of_node: dict[str, set[tuple[str, str]]] = {}
+        # This node's subscribers as last told, and where its durable ones come from.
+        self._told: list[tuple[str, str]] = []
+        self.durable_subscriptions: Callable[[], list[tuple[str, ActorRef]]] | None = None
+        # The other nodes' cluster pools: node -> pool path -> routee paths, as last told;
+        # this node's as last told, and where they come from.
+        self._remote_pools: dict[str, dict[str, list[str]]] = {}
+        self._told_pools: list[tuple[str, list[str]]] = []
+        self.served_pools: Callable[[], dict[str, tuple[ActorRef, ...]]] | None = None
         # topic -> subject to send it on, "" when no other node subscribes to it.
         self._routes: dict[str, str] = {}
         self._waiters: list[tuple[str, str, asyncio.Future[None]]] = []
@@ -166,8 +184,14 @@ class ClusterBus:
 
     # ------------------------------------------------------------------ local interest
 
+    def subscribers_changed(self) -> None:
+        """A subscriber came or went (bus or durable): the other nodes are told who
+        subscribes, changes made meanwhile coalesced."""
+        self._wake.set()
+
     def _interest_changed(self, pattern: str, added: bool) -> None:
         # Called from the bus's handler: only bookkeeping, never raises.
+        self._wake.set()  # who subscribes changed, even when the patterns did not
         local = self._local
         if added:
             count = local[pattern] = local.get(pattern, 0) + 1
@@ -227,21 +251,47 @@ class ClusterBus:
                 )
                 self._active.add(pattern, pattern)
                 changed = True
-        if changed or self._announce:
+        subscribers = self._subscribers()
+        pools = self._pools()
+        if changed or self._announce or subscribers != self._told or pools != self._told_pools:
             self._announce = False
+            self._told = subscribers
+            self._told_pools = pools
             self._tell_interest()
+
+    def _pools(self) -> list[tuple[str, list[str]]]:
+        served = {} if self.served_pools is None else self.served_pools()
+        return sorted((path, [ref.path for ref in routees]) for path, routees in served.items())
+
+    def _subscribers(self) -> list[tuple[str, str]]:
+        """This node's subscribers, (pattern, path) pairs, sorted: the bus's and the durable
+        ones, the runtime's own topics left out."""
+        pairs: set[tuple[str, str]] = set()
+        bus = self._system._bus_access.instance
+        if bus is not None:
+            for path, patterns in bus.subscribers().items():
+                pairs.update((pattern, path) for pattern in patterns if not node_local(pattern))
+        if self.durable_subscriptions is not None:
+            pairs.update((pattern, ref.path) for pattern, ref in self.durable_subscriptions())
+        return sorted(pairs)
 
     def _tell_interest(self) -> None:
         link = self._link
         if link.connected():
-            frame = Interest(link.node, link.incarnation, list(self._subscriptions))
+            frame = Interest(
+                link.node,
+                link.incarnation,
+                list(self._subscriptions),
+                self._told,
+                self._told_pools,
+            )
             link.send(link.members_subject, encode_frame(frame))
 
     # ------------------------------------------------------------------ membership hooks
 
     def member_up(self) -> None:
         """A node came up: it learns this node's patterns (after this node's heartbeat)."""
-        if self._subscriptions or self._local:
+        if self._subscriptions or self._local or self._told or self._told_pools:
             self._announce = True
             self._wake.set()
 
@@ -254,7 +304,13 @@ class ClusterBus:
         if self._remote_incarnations.get(node) == incarnation:
             del self._remote_incarnations[node]
             self._remote.remove_value(node)
+            self._forget_subscribers(node)
+            self._remote_pools.pop(node, None)
             self._routes.clear()
+
+    def _forget_subscribers(self, node: str) -> None:
+        for value in self._subscribers_of_node.pop(node, ()):
+            self._remote_subscribers.remove_value(value)
 
     def interest_of(self, frame: Interest) -> None:
         """Another node's patterns (all of them, replacing what was known)."""
@@ -276,11 +332,52 @@ class ClusterBus:
                     member=frame.node,
                     error=str(error),
                 )
+        self._forget_subscribers(frame.node)
+        known = self._subscribers_of_node[frame.node] = set()
+        for pattern, path in frame.subscribers:
+            value = (frame.node, path)
+            try:
+                self._remote_subscribers.add(pattern, value)
+            except (TypeError, ValueError):
+                continue  # logged above, as a bad pattern of its interest
+            known.add(value)
+        self._remote_pools[frame.node] = dict(frame.pools)
         self._remote_incarnations[frame.node] = frame.incarnation
         self._routes.clear()
         for member, topic, waiter in self._waiters:
             if member == frame.node and not waiter.done() and member in remote.match(topic):
                 waiter.set_result(None)
+
+    # ------------------------------------------------------------------ scatter-gather
+
+    def subscribers_of(self, topic: str) -> tuple[ActorRef, ...]:
+        """The other nodes' subscribers of ``topic`` (bus and durable), as refs to them in
+        the incarnation their node last told of, ordered by node and path. A node that
+        is declared down or left is not among them.
+
+        Raises ``TypeError`` or ``ValueError`` for an invalid topic."""
+        found = self._remote_subscribers.match(topic)  # validates the topic
+        if node_local(topic):
+            return ()
+        endpoint = self._link.endpoint
+        incarnations = self._remote_incarnations
+        return tuple(
+            RemoteActorRef(endpoint, node, incarnations[node], path)
+            for node, path in sorted(found)
+            if node in incarnations
+        )
+
+    def pool_routees(self, path: str) -> tuple[ActorRef, ...]:
+        """The routees of the cluster pool at ``path`` on the other nodes that serve it, as
+        each last told, ordered by node."""
+        endpoint = self._link.endpoint
+        incarnations = self._remote_incarnations
+        return tuple(
+            RemoteActorRef(endpoint, node, incarnations[node], routee)
+            for node, pools in sorted(self._remote_pools.items())
+            if node in incarnations
+            for routee in pools.get(path, ())
+        )
 
     # ------------------------------------------------------------------ BusInterest
 

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = ["connect", "refusal"]
 
+# How many times a connection attempt is cancelled, each waited for this long, before it is
+# given up on (logged): see ``_end``.
+_CANCELS = 50
+_CANCEL_WAIT = 0.1
+
 
 async def connect(
     config: ClusterConfig, on_error: Callable[[Exception], Awaitable[None]], **options: Any
@@ -66,8 +71,7 @@ async def connect(
         )
     except asyncio.CancelledError:
         # The start was cancelled: the connection attempt must not go on retrying alone.
-        connecting.cancel()
-        await asyncio.wait({connecting})
+        await _end(connecting, config)
         await _close(client, config)
         raise
     servers = ", ".join(_without_secrets(server) for server in config.servers)
@@ -93,8 +97,7 @@ async def connect(
             f"cannot connect to NATS at {servers}: {type(error).__name__}: {error}",
             node=config.node,
         ) from error
-    connecting.cancel()
-    await asyncio.wait({connecting})
+    await _end(connecting, config)
     if not connecting.cancelled() and connecting.exception() is not None:
         last[:] = [connecting.exception()]  # type: ignore[list-item]  # checked not None
     await _close(client, config)
@@ -106,6 +109,23 @@ async def connect(
         + ("" if cause is None else f"; last error: {cause!r}"),
         node=config.node,
     ) from cause
+
+
+async def _end(connecting: asyncio.Task[None], config: ClusterConfig) -> None:
+    """Cancel the connection attempt and wait until it ended.
+
+    One cancel is not always enough: nats-py opens the socket in ``asyncio.wait_for``, which
+    on Python 3.11 swallows a cancellation that arrives just as the connection is refused
+    (it raises the refusal instead, and nats-py retries it without end); so the attempt is
+    cancelled again until it ends (at its next wait, almost always the first retry)."""
+    for _ in range(_CANCELS):
+        connecting.cancel()
+        done, _ = await asyncio.wait({connecting}, timeout=_CANCEL_WAIT)
+        if done:
+            if not connecting.cancelled():
+                connecting.exception()  # retrieved (the caller may read it again)
+            return
+    logger.error("cluster.connect_attempt_not_cancelled", node=config.node, attempts=_CANCELS)
 
 
 async def _close(client: Client, config: ClusterConfig) -> None:

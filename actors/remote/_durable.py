@@ -35,6 +35,8 @@ from actors.remote._durable_wire import DurableEvent, encode_event
 from actors.remote._expiries import Expiries
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from nats.aio.client import Client
     from nats.js.client import JetStreamContext
 
@@ -79,6 +81,9 @@ class Durables:
         self._expiries: Expiries | None = None
         self._topics: dict[str, DurableStream | None] = {}
         self._consumers: dict[tuple[ActorRef, str], DurableConsumer] = {}
+        # Called when a durable subscription is made or ends (the cluster bus tells the other
+        # nodes who subscribes).
+        self.changed: Callable[[], None] | None = None
 
     def server_name(self, stream: DurableStream) -> str:
         """The stream's name on the server: the system's name, ``_``, the declared name."""
@@ -287,6 +292,8 @@ class Durables:
         )
         self._consumers[(ref, pattern)] = consumer
         consumer.start()
+        if self.changed is not None:
+            self.changed()
         logger.info("durable.subscribed", durable=options.durable, path=ref.path, pattern=pattern)
 
     async def unsubscribe(self, ref: ActorRef, pattern: str | None) -> None:
@@ -298,10 +305,16 @@ class Durables:
     def consumers(self) -> tuple[DurableConsumer, ...]:
         return tuple(self._consumers.values())
 
+    def subscriptions(self) -> list[tuple[str, ActorRef]]:
+        """The durable subscriptions of this node's actors: (pattern, subscriber) pairs."""
+        return [(pattern, ref) for ref, pattern in self._consumers]
+
     def _closed(self, consumer: DurableConsumer) -> None:
         key = (consumer.ref, consumer.pattern)
         if self._consumers.get(key) is consumer:
             del self._consumers[key]
+            if self.changed is not None:
+                self.changed()
 
 
 def _expire(acknowledged: asyncio.Future[Any]) -> None:

@@ -17,11 +17,13 @@ from actors._core._cell import ActorCell
 from actors._core._errors import ActorStopped, NodeUnreachable
 from actors._core._log import log_limited, logger
 from actors._core._ref import ActorRef
+from actors._routing._topics import TopicTrie
 from actors.remote._cluster_bus import ClusterBus
 from actors.remote._connect import connect
 from actors.remote._deathwatch import DeathWatch
 from actors.remote._durable import Durables
 from actors.remote._expiries import Expiries
+from actors.remote._flush import flush
 from actors.remote._inbound import Inbound
 from actors.remote._link import NodeLink
 from actors.remote._members import MemberLink
@@ -52,8 +54,12 @@ class NatsNode:
         )
         self._deathwatch = DeathWatch(link, self._inbound.local_cell, self._members.rejoin)
         self.durables = Durables(system, config.streams, link.codec)
+        bus.durable_subscriptions = self.durables.subscriptions
+        self.durables.changed = bus.subscribers_changed
         self._closed = False
         self._pools = PoolLink(link, self._inbound, self._outbound)
+        bus.served_pools = self._pools.served
+        self._pools.changed = bus.subscribers_changed
 
     @property
     def cluster(self) -> Cluster:
@@ -69,6 +75,16 @@ class NatsNode:
 
     def pool_ref(self, path: str) -> ActorRef:
         return self._pools.pool_ref(path)
+
+    def subscribers_of(self, topic: str) -> tuple[ActorRef, ...]:
+        local: TopicTrie[ActorRef] = TopicTrie()
+        for pattern, ref in self.durables.subscriptions():
+            local.add(pattern, ref)
+        return (*local.match(topic), *self._bus.subscribers_of(topic))
+
+    def pool_routees(self, path: str, rotate: bool) -> tuple[ActorRef, ...]:
+        local = self._pools.served(rotate).get(path, ())
+        return (*local, *self._bus.pool_routees(path))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -104,7 +120,7 @@ class NatsNode:
         await nc.subscribe(link.members_subject, cb=self._members.on_member_frame)
         await nc.subscribe(f"{outbound.reply_prefix}.*", cb=outbound.on_reply)
         await nc.subscribe(outbound.reply_prefix, cb=outbound.on_replies)
-        await nc.flush()
+        await flush(nc)
         self._deathwatch.start()
         link.spawn_task(link.outbox.run(nc), "writer")
         link.spawn_task(self._members.heartbeat_loop(), "heartbeats")
@@ -138,7 +154,7 @@ class NatsNode:
         nc = link.nc
         try:
             if nc.is_connected:
-                await nc.flush(timeout=1)
+                await flush(nc, timeout=1)
         except Exception as error:  # the server may be gone; leaving is best effort
             logger.warning("cluster.flush_failed", node=self.node, error=repr(error))
         await nc.close()

@@ -30,10 +30,15 @@ from actors._core._errors import (
     SerializationError,
 )
 from actors._core._log import logger
+from actors._core._ref import ActorRef
+from actors._routing._pool import Pool
+from actors.remote._flush import flush, leave
 from actors.remote._subjects import escape_path
 from actors.remote._wire import Ask, Batch, Failure, Reply, Tell, decode_frame, encode_frame
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from actors.remote._inbound import Inbound
     from actors.remote._link import NodeLink
     from actors.remote._outbound import Outbound
@@ -63,9 +68,10 @@ class PoolServing:
         self._closed = True
         if self._link.serving.get(self.path) is self:
             del self._link.serving[self.path]
+            if self._link.changed is not None:
+                self._link.changed()
         try:
-            await self._subscription.unsubscribe()
-            await self._link.flush()
+            await self._link.leave(self._subscription)
         except nats.errors.Error as error:  # closed or draining: the server forgets it anyway
             logger.info("cluster.pool_unsubscribe", path=self.path, error=repr(error))
 
@@ -81,12 +87,19 @@ class PoolLink:
         self._inbound = inbound
         self._outbound = outbound
         self.serving: dict[str, PoolServing] = {}
+        # Called when this node starts or stops serving a pool (the cluster bus tells).
+        self.changed: Callable[[], None] | None = None
         link.pools = self  # a ClusterPoolRef inside a message arrives as one
 
-    async def flush(self) -> None:
+    async def leave(self, subscription: Subscription) -> None:
+        """Leave a queue group: once this returns the server routes nothing more to this
+        node, and what it routed here before was delivered (a stopping pool answers it
+        with ``ActorStopped``), not dropped."""
         nc = self._link.nc
         if nc is not None and nc.is_connected:
-            await nc.flush()
+            await leave(nc, subscription)
+        else:
+            await subscription.unsubscribe()
 
     def subject(self, path: str) -> str:
         return f"{self._link.prefix}.p.{escape_path(path)}"
@@ -114,9 +127,22 @@ class PoolLink:
             self._on_message(path, msg)
 
         subscription = await nc.subscribe(self.subject(path), queue=_QUEUE, cb=on_message)
-        await nc.flush()  # serving once this returns: the server knows the subscription
+        await flush(nc)  # serving once this returns: the server knows the subscription
         serving = self.serving[path] = PoolServing(self, path, subscription)
+        if self.changed is not None:
+            self.changed()
         return serving
+
+    def served(self, rotate: bool = False) -> dict[str, tuple[ActorRef, ...]]:
+        """The routees of the pools this node serves, by pool path (``rotate``: each in
+        the order tail-chopping asks them, see ``Pool.rotation``)."""
+        served = {}
+        for path in self.serving:
+            cell = self._link.system._registry.get(path)
+            pool = None if cell is None else cell.instance
+            if isinstance(pool, Pool):
+                served[path] = pool.rotation() if rotate else pool.routees
+        return served
 
     def _on_message(self, path: str, msg: Msg) -> None:
         link = self._link

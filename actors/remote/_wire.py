@@ -174,12 +174,18 @@ class BusEvent(msgspec.Struct, tag=14, array_like=True):
 
 
 class Interest(msgspec.Struct, tag=15, array_like=True):
-    """The bus patterns a node has local subscribers for (all of them, replacing what its
-    peers knew), sent on the members subject after its heartbeat."""
+    """The bus patterns a node has local subscribers for, and who subscribes (all of them,
+    replacing what its peers knew), sent on the members subject after its heartbeat."""
 
     node: str
     incarnation: str
     patterns: list[str]
+    # Who subscribes (bus and durable subscribers): (pattern, actor path) pairs, so that
+    # scatter and tail_chop over a topic can ask the other nodes' subscribers.
+    subscribers: list[tuple[str, str]] = []
+    # The cluster pools the node serves, each with its routees' paths, so that scatter and
+    # tail_chop over a ClusterPoolRef can ask every routee on every node.
+    pools: list[tuple[str, list[str]]] = []
 
 
 class Batch(msgspec.Struct, tag=13, array_like=True):

@@ -275,3 +275,25 @@ async def test_a_cancelled_start_leaves_no_connection_attempt_behind() -> None:
         await starting
     assert _connecting() == []
     await system.shutdown()
+
+
+async def test_a_start_cancelled_at_any_step_of_the_first_attempt_ends_it() -> None:
+    # Python 3.11's asyncio.wait_for (nats-py opens its socket in one) swallows a cancel
+    # that lands just as the connection is refused; nats-py then retried without end. So
+    # cancel after each of the first loop steps of the attempt: every start must end.
+    server = NatsServer()  # a free port that nothing listens on: refused at once
+    config = ClusterConfig(servers=[server.url], node="a", connect_timeout=5.0)
+    loop = asyncio.get_running_loop()
+    for steps in range(30):
+        system = ActorSystem("creds", cluster=config)
+        starting = asyncio.ensure_future(system.start())
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        starting.cancel()
+        began = loop.time()
+        done, _ = await asyncio.wait({starting}, timeout=10.0)
+        assert done, f"a start cancelled after {steps} steps did not end"
+        assert starting.cancelled()
+        assert loop.time() - began < 5.0
+        assert _connecting() == []
+        await system.shutdown()
