@@ -114,11 +114,15 @@ class Pool(Actor):
     With ``cluster=True`` (the system must be a cluster node) the pool also serves the
     cluster pool at its path: while it runs, this node is in the NATS queue group that
     spreads the messages sent to ``ActorSystem.cluster_pool(path)`` over every node serving
-    a pool at that path (at-most-once); it leaves the group when it stops.
+    a pool at that path (at-most-once); it leaves the group when it stops. With
+    ``durable`` too (a name or an ``actors.DurablePool``) it takes its share of the pool's
+    JetStream work queue instead (at-least-once; see ``ActorSystem.spawn_pool``).
 
     Raises (at start, as ``ActorStartError``): ValueError for ``size < 1`` or a
     ``CONSISTENT_HASH`` pool without ``key``; TypeError for an unknown ``routing`` or a
-    non-bool ``cluster``; RuntimeError for ``cluster=True`` on a system without a cluster.
+    non-bool ``cluster``; RuntimeError for ``cluster=True`` on a system without a cluster;
+    ValueError for ``durable`` without ``cluster=True`` or an invalid durable name;
+    JetStreamUnavailable for ``durable`` on a server without JetStream.
     """
 
     def __init__(
@@ -132,6 +136,7 @@ class Pool(Actor):
         routee_overflow: Overflow = Overflow.BLOCK,
         strategy: RestartPolicy | None = None,
         cluster: bool = False,
+        durable: Any = None,
     ) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"a pool needs size >= 1 routees, got {size!r}")
@@ -141,6 +146,8 @@ class Pool(Actor):
             raise ValueError("a CONSISTENT_HASH pool needs key=callable(message) -> hashable")
         if not isinstance(cluster, bool):
             raise TypeError(f"cluster must be True or False, got {cluster!r}")
+        if durable is not None and not cluster:
+            raise ValueError(f"durable={durable!r} needs cluster=True (a pool across nodes)")
         self._factory = factory
         self._size = size
         self._routing = routing
@@ -154,6 +161,8 @@ class Pool(Actor):
         self._routees: list[ActorRef] = []
         self._next = 0
         self._cluster = cluster
+        # A durable pool's name or settings (checked by the cluster transport).
+        self._durable = durable
         # This node's membership of the pool's queue group while it runs (cluster=True).
         self._serving: _QueueGroup | None = None
 
@@ -179,7 +188,7 @@ class Pool(Actor):
         if self._cluster:
             # Joined last: the routees are ready before the cluster sends work here.
             transport = self.context.system._cluster_transport()
-            self._serving = await transport.serve_pool(self.context.path)
+            self._serving = await transport.serve_pool(self.context.path, self._durable)
 
     async def on_stop(self) -> None:
         serving, self._serving = self._serving, None

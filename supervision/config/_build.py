@@ -256,6 +256,7 @@ class _Builder:
                 decider=self.decider(options.decider, f"{location}.pool.decider"),
             ),
             cluster=options.cluster,
+            durable=options.durable,
         )
 
     def dynamic(self, node: DynamicSupervisorSpec, location: str) -> type[Supervisor] | None:
