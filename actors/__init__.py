@@ -12,6 +12,7 @@ from actors._cluster._durable_errors import (
     JetStreamUnavailable,
     MaxDeliveriesExceeded,
 )
+from actors._cluster._durable_pool import DurablePool
 from actors._cluster._errors import ClusterAuthError
 from actors._cluster._membership import Member, MemberDown, MemberUp
 from actors._cluster._pool_ref import ClusterPoolRef
@@ -80,6 +81,7 @@ __all__ = [
     "Context",
     "DeadLetter",
     "DeadLetters",
+    "DurablePool",
     "DurablePublishFailed",
     "DurableStream",
     "EventBus",

@@ -150,6 +150,22 @@ def test_the_cluster_pool_example_spreads_work_over_both_nodes(
     assert "handled per node: {'worker-1': " in capsys.readouterr().out
 
 
+@pytest.mark.real_time
+def test_the_durable_pool_example_does_each_stored_job_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import asyncio
+
+    from examples.cluster import durable_pool
+
+    done = asyncio.run(durable_pool.main())
+    assert len(done) == 41  # the 40 jobs stored before any worker ran, and the ask
+    assert set(done.values()) == {1}  # each once, the one that failed first included
+    out = capsys.readouterr().out
+    assert "asked: cover.jpg on a worker" in out
+    assert "jobs done: 41 - each once: True" in out
+
+
 def test_the_deployment_configs_build(monkeypatch: pytest.MonkeyPatch) -> None:
     from examples.cluster import deploy
 

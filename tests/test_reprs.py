@@ -226,6 +226,7 @@ async def public_objects(tmp_path: Any) -> list[object]:
         ),
         actors.SerializationError("not encodable", path="/shop"),
         actors.DurableStream(name="orders", subjects=["orders.>"]),
+        actors.DurablePool(name="resizers"),
         actors.JetStreamError("refused", stream="shop_orders"),
         actors.JetStreamUnavailable("no JetStream"),
         actors.DurablePublishFailed("no ack", stream="shop_orders", topic="orders.paid"),

@@ -46,25 +46,27 @@ class JetStreamUnavailable(JetStreamError):
 
 class DurablePublishFailed(JetStreamError):
     """A durable event was not acknowledged by the server: it is unreachable, did not answer
-    within the timeout, or refused the event. Raised by ``ActorSystem.publish``.
+    within the timeout, or refused the event. Raised by ``ActorSystem.publish``, and by
+    ``tell`` and ``ask`` on a durable ``ClusterPoolRef`` (the message was not stored).
 
     The event may or may not be stored. What to do: publish it again with the same ``key``;
     the stream drops the second copy if the first was stored within its
     ``duplicate_window``.
 
     Attributes:
-        topic: the topic published on.
+        topic: the topic published on; ``None`` for a message to a durable pool.
     """
 
     __module__ = "actors"
 
-    def __init__(self, reason: str, *, stream: str | None, topic: str) -> None:
+    def __init__(self, reason: str, *, stream: str | None, topic: str | None) -> None:
         super().__init__(reason, stream=stream)
         self.topic = topic
 
 
 class MaxDeliveriesExceeded(ActorError):
-    """A durable event whose handler failed on each of its ``max_deliver`` deliveries.
+    """A durable event (or a message to a durable pool) whose handler failed on each of its
+    ``max_deliver`` deliveries.
 
     Never raised to a caller: it is the ``error`` of the dead letter (reason
     ``max_deliveries``) the event becomes, with the handler's last exception as its
@@ -73,8 +75,8 @@ class MaxDeliveriesExceeded(ActorError):
 
     Attributes:
         deliveries: how many times the event was delivered.
-        topic: the topic it was published on.
-        durable: the durable subscription's name.
+        topic: the topic it was published on; ``None`` for a durable pool's message.
+        durable: the durable subscription's (or durable pool's) name.
         stream: the stream that kept it.
     """
 
@@ -87,7 +89,7 @@ class MaxDeliveriesExceeded(ActorError):
         path: str | None,
         message_type: str | None,
         deliveries: int,
-        topic: str,
+        topic: str | None,
         durable: str,
         stream: str,
     ) -> None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     # cycle: typing only; the transport makes remote refs, and each remote ref holds its transport.
     from actors._cluster._cluster import Cluster
     from actors._cluster._durable_options import DurableOptions
+    from actors._cluster._durable_pool import DurablePool
     from actors._cluster._remote_ref import RemoteActorRef
     from actors._cluster._streams import DurableStream
     from actors._core._cell import ActorCell
@@ -22,10 +23,11 @@ __all__ = ["DurableEvents", "PoolServing", "RemoteEndpoint", "Transport"]
 
 
 class PoolServing(Protocol):
-    """A node's membership of a cluster pool's queue group (see ``Transport.serve_pool``)."""
+    """A node's membership of a cluster pool's queue group, or its share of a durable pool's
+    consumer (see ``Transport.serve_pool``)."""
 
     async def close(self) -> None:
-        """Leave the queue group. Idempotent."""
+        """Leave the queue group (end the consumer). Idempotent."""
 
 
 class RemoteEndpoint(Protocol):
@@ -108,11 +110,21 @@ class Transport(Protocol):
     def remote_ref(self, node: str, path: str) -> ActorRef:
         """A ref to the actor at ``path`` on ``node`` (see ``ActorSystem.remote_ref``)."""
 
-    async def serve_pool(self, path: str) -> PoolServing:
+    async def serve_pool(self, path: str, durable: DurablePool | str | None = None) -> PoolServing:
         """Join the queue group of the cluster pool at ``path``: this node's pool there gets
-        its share of the messages sent to the pool through any node."""
+        its share of the messages sent to the pool through any node. For a ``durable``
+        pool, create or update its work-queue stream and bind its shared consumer instead
+        (raises ``JetStreamUnavailable`` on a server without JetStream)."""
 
-    def pool_ref(self, path: str) -> ActorRef:
+    async def declare_pool(self, durable: DurablePool) -> None:
+        """Create or update the durable pool's work-queue stream.
+
+        Raises:
+            JetStreamUnavailable: the server runs without JetStream or is older than 2.10.
+            JetStreamError: the server refused the stream's settings.
+        """
+
+    def pool_ref(self, path: str, durable: DurablePool | None = None) -> ActorRef:
         """A ref to the cluster pool at ``path`` (see ``ActorSystem.cluster_pool``)."""
 
     def subscribers_of(self, topic: str) -> tuple[ActorRef, ...]:

@@ -124,13 +124,17 @@ class Pool(Actor):
     With ``cluster=True`` (the system must be a cluster node) the pool also serves the
     cluster pool at its path: while it runs, this node is in the NATS queue group that
     spreads the messages sent to ``ActorSystem.cluster_pool(path)`` over every node serving
-    a pool at that path (at-most-once); it leaves the group when it stops.
+    a pool at that path (at-most-once); it leaves the group when it stops. With
+    ``durable`` too (a name or an ``actors.DurablePool``) it takes its share of the pool's
+    JetStream work queue instead (at-least-once; see ``ActorSystem.spawn_pool``).
 
     Raises (at start, as ``ActorStartError``): ValueError for ``size < 1`` or a
     ``CONSISTENT_HASH`` pool without ``key``; TypeError for an unknown ``routing`` or a
     non-bool ``cluster`` or a ``retry`` that is not a ``Retry``; ValueError for a
-    ``handler_timeout`` that is not a finite number > 0; RuntimeError for ``cluster=True`` on
-    a system without a cluster.
+    ``handler_timeout`` that is not a finite number > 0, or ``durable`` without
+    ``cluster=True`` or with an invalid durable name; RuntimeError for ``cluster=True`` on a
+    system without a cluster; JetStreamUnavailable for ``durable`` on a server without
+    JetStream.
     """
 
     def __init__(
@@ -146,6 +150,7 @@ class Pool(Actor):
         cluster: bool = False,
         retry: Retry | None = None,
         handler_timeout: float | None = None,
+        durable: Any = None,
     ) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"a pool needs size >= 1 routees, got {size!r}")
@@ -161,6 +166,8 @@ class Pool(Actor):
             handler_timeout = check_delay("handler_timeout", handler_timeout, allow_zero=False)
         self._retry = retry
         self._handler_timeout = handler_timeout
+        if durable is not None and not cluster:
+            raise ValueError(f"durable={durable!r} needs cluster=True (a pool across nodes)")
         self._factory = factory
         self._size = size
         self._routing = routing
@@ -174,6 +181,8 @@ class Pool(Actor):
         self._routees: list[ActorRef] = []
         self._next = 0
         self._cluster = cluster
+        # A durable pool's name or settings (checked by the cluster transport).
+        self._durable = durable
         # This node's membership of the pool's queue group while it runs (cluster=True).
         self._serving: _QueueGroup | None = None
 
@@ -199,7 +208,7 @@ class Pool(Actor):
         if self._cluster:
             # Joined last: the routees are ready before the cluster sends work here.
             transport = self.context.system._cluster_transport()
-            self._serving = await transport.serve_pool(self.context.path)
+            self._serving = await transport.serve_pool(self.context.path, self._durable)
 
     async def on_stop(self) -> None:
         serving, self._serving = self._serving, None

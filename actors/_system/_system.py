@@ -37,12 +37,18 @@ from actors._system._scatter_targets import scatter_targets
 from actors._system._shutdown import Shutdown
 from actors._system._spawner import Spawner
 from actors._system._system_bus import SystemBus
-from actors._system._system_durable import publish_durable, subscribe_durable
+from actors._system._system_durable import (
+    declare_durable_pool,
+    durable_pool,
+    publish_durable,
+    subscribe_durable,
+)
 from actors.metrics import RuntimeCollector
 
 if TYPE_CHECKING:
     from actors._cluster._cluster import Cluster
     from actors._cluster._config import ClusterConfig
+    from actors._cluster._durable_pool import DurablePool
     from actors._cluster._transport import Transport
     from actors._core._actor import Actor, ChildFailure
     from actors._core._cell import ActorCell
@@ -597,6 +603,7 @@ class ActorSystem:
         cluster: bool = False,
         retry: Retry | None = None,
         handler_timeout: float | None = None,
+        durable: str | DurablePool | None = None,
     ) -> ActorRef:
         """Start a ``Pool`` of ``size`` routees built by ``factory`` and return the pool's ref.
 
@@ -615,12 +622,23 @@ class ActorSystem:
         only its routees (and what they held); the others keep serving. The local pool
         itself is ``lookup(path)`` (it routes to this node's routees only).
 
+        With ``cluster=True, durable=name`` (or a ``DurablePool`` with its settings) the
+        pool's messages wait in a JetStream work queue, created here, and every node serving
+        the pool shares one durable consumer: each message reaches one routee on one node at
+        a time, at least once (acknowledged after the routee's handler returned, redelivered
+        after a failure or a lost node, a dead letter after ``max_deliver`` deliveries).
+
         Raises:
-            ValueError: ``size < 1``, ``CONSISTENT_HASH`` without ``key``, or an invalid
-                name, capacity or ``handler_timeout``.
-            TypeError: ``routing`` is not a ``Routing``, ``cluster`` is not a bool, or
-                ``retry`` is not a ``Retry``.
+            ValueError: ``size < 1``, ``CONSISTENT_HASH`` without ``key``, an invalid
+                name, capacity or ``handler_timeout``, ``durable`` without
+                ``cluster=True``, or an invalid durable name or setting.
+            TypeError: ``routing`` is not a ``Routing``, ``cluster`` is not a bool,
+                ``retry`` is not a ``Retry``, or ``durable`` is neither a str nor a
+                ``DurablePool``.
             RuntimeError: ``cluster=True`` on a system without a cluster (or not started).
+            JetStreamUnavailable: ``durable`` on a system without a cluster, or on a NATS
+                server without JetStream (or older than 2.10).
+            JetStreamError: the server refused the durable pool's stream settings.
             ActorStartError: a routee failed to start (cause attached).
         """
         pool_factory = Pool.factory(
@@ -634,27 +652,36 @@ class ActorSystem:
             cluster=cluster,
             retry=retry,
             handler_timeout=handler_timeout,
+            durable=durable,
         )
         pool_factory()  # validates the arguments here, before anything starts
+        settings = await declare_durable_pool(
+            self._cluster.transport, self._cluster.config is not None, cluster, durable
+        )
         if cluster:
             transport = self._cluster_transport()
         ref = await self.spawn(
             pool_factory, name=name, capacity=capacity, overflow=overflow, shutdown=shutdown
         )
-        return transport.pool_ref(ref.path) if cluster else ref
+        return transport.pool_ref(ref.path, settings) if cluster else ref
 
-    def cluster_pool(self, path: str) -> ActorRef:
+    def cluster_pool(self, path: str, *, durable: str | DurablePool | None = None) -> ActorRef:
         """A ref to the pool spread over the cluster at ``path`` (a ``ClusterPoolRef``): each
         message goes to one node serving a pool there (``spawn_pool(..., cluster=True)`` or
         ``Pool.factory(..., cluster=True)``), spread by a NATS queue group, at most once.
         This node need not serve it. No message is sent: an ask fails with
         ``ActorStopped`` while no node serves the pool, a tell is then lost.
 
+        For a durable pool give its ``durable`` name (or ``DurablePool``), as its serving
+        nodes did: messages then go to its JetStream work queue (see ``spawn_pool``), and
+        wait there while no node serves it.
+
         Raises:
-            ValueError: ``path`` does not start with ``/``.
+            ValueError: ``path`` does not start with ``/``, or an invalid durable name.
+            TypeError: ``durable`` is neither a str nor a ``DurablePool``.
             RuntimeError: the system has no ``cluster`` or has not started.
         """
-        return self._cluster_transport().pool_ref(path)
+        return self._cluster_transport().pool_ref(path, durable_pool(durable))
 
     async def scatter(
         self,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from actors._cluster._durable_errors import JetStreamUnavailable
 from actors._cluster._durable_options import DurableOptions
+from actors._cluster._durable_pool import DurablePool, durable_pool
 from actors._core._envelope import new_envelope
 from actors._routing._topics import validate_pattern, validate_topic
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from actors._cluster._transport import Transport
     from actors._core._ref import ActorRef
 
-__all__ = ["publish_durable", "subscribe_durable"]
+__all__ = ["declare_durable_pool", "durable_pool", "publish_durable", "subscribe_durable"]
 
 
 async def publish_durable(
@@ -75,3 +76,36 @@ async def subscribe_durable(
             " cluster=ClusterConfig(..., streams=[DurableStream(...)])"
         )
     await transport.durables.subscribe(ref, pattern, settings)
+
+
+async def declare_durable_pool(
+    transport: Transport | None, has_cluster: bool, cluster: bool, durable: Any
+) -> DurablePool | None:
+    """The settings of ``spawn_pool(..., durable=durable)`` (``None`` without), its
+    work-queue stream created or updated on the server, before the pool starts.
+
+    Raises:
+        TypeError, ValueError: ``durable`` is not a valid name or ``DurablePool``.
+        ValueError: ``durable`` without ``cluster=True``.
+        JetStreamUnavailable: no cluster, or a server without JetStream (or older than 2.10).
+        RuntimeError: the system has a cluster but has not started.
+        JetStreamError: the server refused the stream's settings.
+    """
+    settings = durable_pool(durable)
+    if settings is None:
+        return None
+    if not cluster:
+        raise ValueError(
+            f"durable={settings.name!r} needs cluster=True: a durable pool is one work queue"
+            " shared by the pools of the cluster's nodes (for one node's pool, subscribe it"
+            " durably: subscribe(pool, pattern, durable=...))"
+        )
+    if transport is None:
+        if has_cluster:
+            raise RuntimeError("a durable pool needs the system started: use `async with`")
+        raise JetStreamUnavailable(
+            "a durable pool needs a cluster on a NATS server with JetStream: pass"
+            " cluster=ClusterConfig(...)"
+        )
+    await transport.declare_pool(settings)
+    return settings

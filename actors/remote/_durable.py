@@ -17,6 +17,7 @@ topic alone says it (``durable_stream``); such an event is published with JetStr
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import nats.errors
@@ -45,8 +46,11 @@ if TYPE_CHECKING:
     from actors._system._system import ActorSystem
     from actors.remote._wire import Codec
 
-__all__ = ["MINIMUM_SERVER", "Durables", "check_server", "server_refusal"]
+__all__ = ["MINIMUM_SERVER", "POOL_KEY", "Durables", "check_server", "server_refusal"]
 
+# How a durable pool's consumer is known among a node's consumers (no topic pattern has a
+# space): POOL_KEY + the pool's durable name.
+POOL_KEY = " pool "
 # filter_subjects (2.10) is what keeps a durable consumer to its pattern; 2.9 ignores it.
 MINIMUM_SERVER = (2, 10)
 _RETENTION = {
@@ -103,15 +107,25 @@ class Durables:
         if not self._streams:
             return
         check_server(nc)
-        js = self._js = nc.jetstream(publish_async_max_pending=_PUBLISH_WINDOW)
+        js = self.jetstream(nc)
         for stream in self._streams:
-            await self._declare(js, stream)
+            subjects = [f"{self.bus_prefix}{pattern}" for pattern in stream.subjects]
+            await self.declare(js, stream, subjects)
 
-    async def _declare(self, js: Any, stream: DurableStream) -> None:
+    def jetstream(self, nc: Client) -> JetStreamContext:
+        if self._js is None:
+            self._js = nc.jetstream(publish_async_max_pending=_PUBLISH_WINDOW)
+        return self._js
+
+    async def declare(
+        self, js: Any, stream: DurableStream, subjects: list[str], update: bool = True
+    ) -> None:
+        """Create ``stream`` on the server (its NATS ``subjects``), or update it to these
+        settings when it exists (``update``; otherwise leave it as it is)."""
         name = self.server_name(stream)
         config = api.StreamConfig(
             name=name,
-            subjects=[f"{self.bus_prefix}{pattern}" for pattern in stream.subjects],
+            subjects=subjects,
             retention=_RETENTION[stream.retention],
             max_age=stream.max_age,
             max_bytes=stream.max_bytes,
@@ -126,8 +140,9 @@ class Durables:
                 await js.add_stream(config)
                 logger.info("durable.stream_created", stream=name)
             else:
-                await js.update_stream(config)
-                logger.info("durable.stream_updated", stream=name)
+                if update:
+                    await js.update_stream(config)
+                    logger.info("durable.stream_updated", stream=name)
         except nats.js.errors.ServiceUnavailableError as error:
             raise JetStreamUnavailable(
                 f"the NATS server has no JetStream (start it with -js): {error}", stream=name
@@ -176,12 +191,31 @@ class Durables:
         name, body = self._codec.encode(event)
         payload = encode_event(DurableEvent(name, body, correlation_id))
         headers = None if key is None else {"Nats-Msg-Id": key}
-        server_name = self.server_name(stream)
+        await self.store(
+            f"{self.bus_prefix}{topic}", payload, headers, self.server_name(stream), topic
+        )
+
+    async def store(
+        self,
+        subject: str,
+        payload: bytes,
+        headers: dict[str, str] | None,
+        server_name: str,
+        topic: str | None,
+    ) -> None:
+        """Publish ``payload`` on ``subject`` (kept by stream ``server_name``) through
+        JetStream and return once the server acknowledged it; ``topic`` (``None`` for a
+        durable pool's message) names it in errors.
+
+        Raises:
+            DurablePublishFailed: the server did not acknowledge it.
+        """
+        what = f"event on {topic!r}" if topic is not None else f"message on {subject!r}"
         nc = self._nc
         js = self._js
         if nc is None or js is None or not nc.is_connected:
             raise DurablePublishFailed(
-                f"not connected to NATS: event on {topic!r} not published",
+                f"not connected to NATS: {what} not published",
                 stream=server_name,
                 topic=topic,
             )
@@ -192,7 +226,7 @@ class Durables:
             # streams never overlap), and a header would cost every event a parse on
             # both sides.
             acknowledged = await js.publish_async(
-                f"{self.bus_prefix}{topic}",
+                subject,
                 payload,
                 # No stall timeout: nats-py would wrap the wait in a task per publish.
                 # A full window frees up within _PUBLISH_TIMEOUT, as the wait below ends
@@ -206,7 +240,7 @@ class Durables:
             await acknowledged
         except (nats.errors.Error, TimeoutError) as error:
             raise DurablePublishFailed(
-                f"the server did not acknowledge the event on {topic!r}: {error!r}",
+                f"the server did not acknowledge the {what}: {error!r}",
                 stream=server_name,
                 topic=topic,
             ) from error
@@ -242,15 +276,36 @@ class Durables:
                 f"{ref!r} already has a durable subscription to {pattern!r}"
                 f" ({existing.options.durable!r}); unsubscribe it first"
             )
+        await self.consume(
+            ref, pattern, self.server_name(stream), f"{self.bus_prefix}{pattern}", options
+        )
+
+    async def consume(
+        self,
+        ref: ActorRef,
+        key: str,
+        server_name: str,
+        subject: str,
+        options: DurableOptions,
+        answer: Callable[[str, Any, BaseException | None], None] | None = None,
+    ) -> None:
+        """Create or bind the durable consumer ``options.durable`` of stream ``server_name``
+        for the NATS ``subject`` and start feeding ``ref`` from it, known as ``(ref, key)``.
+        A durable pool's consumer (``answer`` given) delivers messages without a topic
+        and answers the asks stored with them.
+
+        Raises:
+            JetStreamError: the server refused the consumer's settings.
+        """
         nc = self._nc
         assert nc is not None
         js = nc.jetstream()
-        server_name = self.server_name(stream)
+        pool = answer is not None
         config = api.ConsumerConfig(
             durable_name=options.durable,
             ack_policy=api.AckPolicy.EXPLICIT,
             deliver_policy=api.DeliverPolicy.ALL,
-            filter_subjects=[f"{self.bus_prefix}{pattern}"],
+            filter_subjects=[subject],
             max_deliver=options.max_deliver,
             max_ack_pending=options.max_ack_pending,
             ack_wait=options.ack_wait,
@@ -277,12 +332,13 @@ class Durables:
             subscription,
             self._codec,
             ref,
-            pattern,
+            key,
             server_name,
             options,
-            self.bus_prefix,
+            None if pool else self.bus_prefix,
             f"{self._prefix}.dlq.{options.durable}",
             self._closed,
+            answer,
         )
         # One node of those sharing the durable name turns each advisory into a dead letter.
         consumer.advisories = await nc.subscribe(
@@ -290,24 +346,30 @@ class Durables:
             queue=f"{self._prefix}.dlq.{options.durable}",
             cb=consumer.on_max_deliveries,
         )
-        self._consumers[(ref, pattern)] = consumer
+        self._consumers[(ref, key)] = consumer
         consumer.start()
         if self.changed is not None:
             self.changed()
-        logger.info("durable.subscribed", durable=options.durable, path=ref.path, pattern=pattern)
+        logger.info("durable.subscribed", durable=options.durable, path=ref.path, subject=subject)
 
     async def unsubscribe(self, ref: ActorRef, pattern: str | None) -> None:
-        """End ``ref``'s durable subscriptions to ``pattern`` (all of them for ``None``)."""
+        """End ``ref``'s durable subscriptions to ``pattern`` (all of them for ``None``;
+        a durable pool's consumer is the pool's own and ends with it)."""
         for (subscriber, subscribed), consumer in list(self._consumers.items()):
-            if subscriber is ref and pattern in (None, subscribed):
+            if subscriber is not ref or subscribed.startswith(POOL_KEY):
+                continue
+            if pattern in (None, subscribed):
                 await consumer.close()
 
     def consumers(self) -> tuple[DurableConsumer, ...]:
         return tuple(self._consumers.values())
 
     def subscriptions(self) -> list[tuple[str, ActorRef]]:
-        """The durable subscriptions of this node's actors: (pattern, subscriber) pairs."""
-        return [(pattern, ref) for ref, pattern in self._consumers]
+        """The durable subscriptions of this node's actors: (pattern, subscriber) pairs (a
+        durable pool's consumer is not a subscription)."""
+        return [
+            (pattern, ref) for ref, pattern in self._consumers if not pattern.startswith(POOL_KEY)
+        ]
 
     def _closed(self, consumer: DurableConsumer) -> None:
         key = (consumer.ref, consumer.pattern)

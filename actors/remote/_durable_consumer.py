@@ -9,6 +9,12 @@ callback queues the outcome, and one settle loop answers the server in outcome o
 ``+ACK`` after the handler returned, ``-NAK`` with the backoff delay after a failure, and
 on the ``max_deliver``-th failed delivery a dead letter (reason ``max_deliveries``), a copy
 on the dead-letter subject and ``+TERM``.
+
+The same consumer serves a durable pool across nodes (``_durable_pools``): then the events
+have no topic (``bus_prefix`` is ``None``), and an event stored by an ask carries the
+asker's reply subject, answered through ``answer`` once the handler returned (or on the
+last failed delivery); a redelivered duplicate's answer arrives late and is discarded by
+the asker's node.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import functools
 import json
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 import nats.errors
@@ -66,9 +72,10 @@ class DurableConsumer:
         pattern: str,
         stream: str,
         options: DurableOptions,
-        bus_prefix: str,
+        bus_prefix: str | None,
         dead_letter_subject: str,
         on_closed: Callable[[DurableConsumer], None],
+        answer: Callable[[str, Any, BaseException | None], None] | None = None,
     ) -> None:
         self._on_closed = on_closed
         self._system = system
@@ -84,6 +91,8 @@ class DurableConsumer:
         self.options = options
         self._bus_prefix = bus_prefix
         self._dead_letter_subject = dead_letter_subject
+        # Answers an ask stored with the event: (reply subject, result, error).
+        self._answer_ask = answer
         # Invariant: in_flight == events fetched and not yet answered to the server
         # (ack, nak or term), never more than options.max_ack_pending.
         self.in_flight = 0
@@ -92,7 +101,7 @@ class DurableConsumer:
         # most a full batch).
         self._batch = min(_FETCH_BATCH, (options.max_ack_pending + 1) // 2)
         # Outcomes of handled events, answered by the settle loop in this order.
-        self._outcomes: deque[tuple[Msg, int, Any, BaseException | None]] = deque()
+        self._outcomes: deque[_Outcome] = deque()
         self._outcome = asyncio.Event()
         self._closed = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -195,7 +204,7 @@ class DurableConsumer:
         self.in_flight += 1
         self.delivered += 1
         delivered = message.metadata.num_delivered
-        topic = message.subject[len(self._bus_prefix) :]
+        topic = self._topic(message.subject)
         try:
             stored = decode_event(message.data)
             event = self._codec.decode(stored.kind, stored.body)
@@ -209,13 +218,15 @@ class DurableConsumer:
                 topic=topic,
                 error=repr(error),
             )
-            self._queue(message, delivered, None, _Undecodable(error))
+            self._queue(message, delivered, None, "", None, _Undecodable(error))
             return
         cell = self.ref._cell
         reply: asyncio.Future[Any] = cell.loop.create_future()
         envelope = new_envelope(event, reply, stored.correlation_id)
         envelope.topic = topic
-        reply.add_done_callback(functools.partial(self._handled, message, delivered, event))
+        reply.add_done_callback(
+            functools.partial(self._handled, message, delivered, event, stored.reply)
+        )
         # The kernel's ask path (ActorRef.ask without a deadline): admitted, refused with a
         # verdict, or parked behind blocked senders until the mailbox has room. The
         # envelope's reply is completed by whoever finishes it.
@@ -228,18 +239,39 @@ class DurableConsumer:
             if not reply.done():
                 reply.set_exception(error)
 
+    def _topic(self, subject: str | None) -> str | None:
+        if self._bus_prefix is None or subject is None:
+            return None  # a durable pool's message
+        return subject[len(self._bus_prefix) :]
+
     def _handled(
-        self, message: Msg, delivered: int, event: Any, reply: asyncio.Future[Any]
+        self,
+        message: Msg,
+        delivered: int,
+        event: Any,
+        reply_to: str,
+        reply: asyncio.Future[Any],
     ) -> None:
         # Called by the loop once the kernel completed the envelope; never raises.
+        result = None
         if reply.cancelled():
             error: BaseException | None = ActorStopped("the delivery was cancelled")
         else:
             error = reply.exception()
-        self._queue(message, delivered, event, error)
+            if error is None:
+                result = reply.result()
+        self._queue(message, delivered, event, reply_to, result, error)
 
-    def _queue(self, message: Msg, delivered: int, event: Any, error: BaseException | None) -> None:
-        self._outcomes.append((message, delivered, event, error))
+    def _queue(
+        self,
+        message: Msg,
+        delivered: int,
+        event: Any,
+        reply_to: str,
+        result: Any,
+        error: BaseException | None,
+    ) -> None:
+        self._outcomes.append(_Outcome(message, delivered, event, reply_to, result, error))
         self._outcome.set()
 
     # ------------------------------------------------------------------ answering
@@ -253,9 +285,9 @@ class DurableConsumer:
                 self._outcome.clear()
                 await self._outcome.wait()
                 continue
-            message, delivered, event, error = outcomes.popleft()
+            outcome = outcomes.popleft()
             try:
-                await self._answer(message, delivered, event, error)
+                await self._answer(outcome)
             except Exception as failure:  # the connection is gone: the server redelivers
                 log_limited(
                     "warning",
@@ -268,12 +300,17 @@ class DurableConsumer:
             if self.options.max_ack_pending - self.in_flight >= self._batch:
                 self._room.set()
 
-    async def _answer(
-        self, message: Msg, delivered: int, event: Any, error: BaseException | None
-    ) -> None:
+    async def _answer(self, outcome: _Outcome) -> None:
+        message, delivered, event, error = (
+            outcome.message,
+            outcome.delivered,
+            outcome.event,
+            outcome.error,
+        )
         if error is None:
             self.acknowledged += 1
             await message.ack()
+            self._reply(outcome.reply_to, outcome.result, None)
             return
         if isinstance(error, _Undecodable):
             await message.term()  # no delivery will ever decode it
@@ -281,6 +318,7 @@ class DurableConsumer:
         options = self.options
         if isinstance(error, ActorFailed | MailboxFull) and delivered >= options.max_deliver:
             await self._dead_letter(message, delivered, event, error)
+            self._reply(outcome.reply_to, None, error)  # the last delivery: the asker hears
             return
         self.redelivered += 1
         if isinstance(error, ActorStopped) and not self.ref.is_alive:
@@ -292,7 +330,7 @@ class DurableConsumer:
         self, message: Msg, delivered: int, event: Any, error: BaseException
     ) -> None:
         cause = error.__cause__ if isinstance(error, ActorFailed) else error
-        topic = message.subject[len(self._bus_prefix) :]
+        topic = self._topic(message.subject)
         what = f"failed on each of its {delivered} deliveries"
         await self._give_up(message.data, topic, delivered, event, cause, what)
         await message.term()
@@ -313,7 +351,7 @@ class DurableConsumer:
             )
             return
         data = stored.data or b""
-        topic = (stored.subject or "")[len(self._bus_prefix) :]
+        topic = self._topic(stored.subject)
         try:
             decoded = decode_event(data)
             event: Any = self._codec.decode(decoded.kind, decoded.body)
@@ -325,15 +363,16 @@ class DurableConsumer:
     async def _give_up(
         self,
         data: bytes,
-        topic: str,
+        topic: str | None,
         delivered: int,
         event: Any,
         cause: BaseException | None,
         what: str,
     ) -> None:
         self.dead_lettered += 1
+        where = f"on {topic!r}" if topic is not None else f"for the pool {self.ref.path}"
         letter = MaxDeliveriesExceeded(
-            f"durable event on {topic!r} {what}",
+            f"durable event {where} {what}",
             path=self.ref.path,
             message_type=type(event).__name__,
             deliveries=delivered,
@@ -350,16 +389,29 @@ class DurableConsumer:
             deliveries=delivered,
             path=self.ref.path,
         )
-        await self._nc.publish(
-            self._dead_letter_subject,
-            data,
-            headers={
-                "Actors-Topic": topic,
-                "Actors-Deliveries": str(delivered),
-                "Actors-Subscriber": self.ref.path,
-                "Actors-Error": "unanswered" if cause is None else type(cause).__name__,
-            },
-        )
+        headers = {
+            "Actors-Deliveries": str(delivered),
+            "Actors-Subscriber": self.ref.path,
+            "Actors-Error": "unanswered" if cause is None else type(cause).__name__,
+        }
+        if topic is not None:
+            headers["Actors-Topic"] = topic
+        await self._nc.publish(self._dead_letter_subject, data, headers=headers)
+
+    def _reply(self, reply_to: str, result: Any, error: BaseException | None) -> None:
+        if reply_to and self._answer_ask is not None:
+            self._answer_ask(reply_to, result, error)
+
+
+class _Outcome(NamedTuple):
+    """A handled event, waiting for the settle loop to answer the server."""
+
+    message: Msg
+    delivered: int
+    event: Any
+    reply_to: str  # the asker's reply subject ("" for a tell or a bus event)
+    result: Any
+    error: BaseException | None
 
 
 class _Undecodable(Exception):

@@ -1,5 +1,6 @@
-"""How a durable event is stored in JetStream: its type name, its msgpack body and its
-correlation id, as one msgpack array (the subject carries the topic)."""
+"""How a durable event is stored in JetStream: its type name, its msgpack body, its
+correlation id and (a durable pool's ask) the reply subject, as one msgpack array (the
+subject carries the topic)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class DurableEvent(msgspec.Struct, array_like=True, frozen=True):
     kind: str
     body: msgspec.Raw
     correlation_id: int | str
+    # A message asked of a durable pool: the asker's reply subject ("" otherwise).
+    reply: str = ""
 
 
 _encoder = msgspec.msgpack.Encoder()

@@ -21,6 +21,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from actors._cluster._cluster import Cluster
+from actors._cluster._durable_pool import DurablePool
 from actors._cluster._membership import Membership
 from actors._cluster._pool_ref import ClusterPoolRef
 from actors._cluster._remote_ref import RemoteActorRef
@@ -122,13 +123,17 @@ class NodeLink:
         if isinstance(ref, RemoteActorRef):
             return WireRef(ref._node, ref._incarnation, ref._path)
         if isinstance(ref, ClusterPoolRef):
-            # No node (a node name is never empty): the pool every node addresses alike.
-            return WireRef("", "", ref.path)
+            # No node (a node name is never empty): the pool every node addresses alike; a
+            # durable pool's name in place of the incarnation.
+            durable = ref.durable
+            return WireRef("", "" if durable is None else durable.name, ref.path)
         return WireRef(self.node, self.incarnation, ref.path)
 
     def decode_ref(self, wire: WireRef) -> ActorRef:
         if not wire.node and self.pools is not None:
-            return ClusterPoolRef(self.pools, wire.path)
+            # A durable pool's settings stay those its serving nodes gave its stream.
+            durable = DurablePool(name=wire.incarnation) if wire.incarnation else None
+            return ClusterPoolRef(self.pools, wire.path, durable)
         if wire.node == self.node and wire.incarnation == self.incarnation:
             local = self.system.lookup(wire.path)
             if local is not None:

@@ -12,6 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from actors._cluster._cluster import Cluster
+from actors._cluster._durable_pool import durable_pool
 from actors._cluster._remote_ref import RemoteActorRef
 from actors._core._cell import ActorCell
 from actors._core._errors import ActorStopped, NodeUnreachable
@@ -22,6 +23,7 @@ from actors.remote._cluster_bus import ClusterBus
 from actors.remote._connect import connect
 from actors.remote._deathwatch import DeathWatch
 from actors.remote._durable import Durables
+from actors.remote._durable_pools import DurablePools, DurablePoolServing
 from actors.remote._expiries import Expiries
 from actors.remote._flush import flush
 from actors.remote._inbound import Inbound
@@ -33,6 +35,7 @@ from actors.remote._wire import Leave, Stop, encode_frame
 
 if TYPE_CHECKING:
     from actors._cluster._config import ClusterConfig
+    from actors._cluster._durable_pool import DurablePool
     from actors._system._system import ActorSystem
 
 __all__ = ["NatsNode"]
@@ -57,7 +60,8 @@ class NatsNode:
         bus.durable_subscriptions = self.durables.subscriptions
         self.durables.changed = bus.subscribers_changed
         self._closed = False
-        self._pools = PoolLink(link, self._inbound, self._outbound)
+        self._durable_pools = DurablePools(link, self.durables, self._inbound, self._outbound)
+        self._pools = PoolLink(link, self._inbound, self._outbound, self._durable_pools)
         bus.served_pools = self._pools.served
         self._pools.changed = bus.subscribers_changed
 
@@ -70,11 +74,22 @@ class NatsNode:
         """The id of this node's current start (a new one after a rejoin)."""
         return self._link.incarnation
 
-    async def serve_pool(self, path: str) -> PoolServing:
+    async def serve_pool(
+        self, path: str, durable: DurablePool | str | None = None
+    ) -> PoolServing | DurablePoolServing:
+        durable = durable_pool(durable)  # Pool.factory(..., durable="name") in a tree
+        if durable is not None:
+            ref = self._system.lookup(path)
+            if ref is None:
+                raise ActorStopped(f"no pool at {path} to serve the durable pool")
+            return await self._durable_pools.serve(ref, durable)
         return await self._pools.serve(path)
 
-    def pool_ref(self, path: str) -> ActorRef:
-        return self._pools.pool_ref(path)
+    async def declare_pool(self, durable: DurablePool) -> None:
+        await self._durable_pools.declare(durable)
+
+    def pool_ref(self, path: str, durable: DurablePool | None = None) -> ActorRef:
+        return self._pools.pool_ref(path, durable)
 
     def subscribers_of(self, topic: str) -> tuple[ActorRef, ...]:
         local: TopicTrie[ActorRef] = TopicTrie()

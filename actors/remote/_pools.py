@@ -39,11 +39,14 @@ from actors.remote._wire import Ask, Batch, Failure, Reply, Tell, decode_frame, 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    # cycle: typing only; durable pools answer asks with this module's error_for.
+    from actors._cluster._durable_pool import DurablePool
+    from actors.remote._durable_pools import DurablePools
     from actors.remote._inbound import Inbound
     from actors.remote._link import NodeLink
     from actors.remote._outbound import Outbound
 
-__all__ = ["PoolLink", "PoolServing"]
+__all__ = ["PoolLink", "PoolServing", "error_for"]
 
 # The queue group every serving node joins; queue groups are per subject, so one name fits.
 _QUEUE = "pool"
@@ -82,10 +85,13 @@ class PoolLink:
     is delivered by its ``Inbound``, as a frame for a local actor is; a message sent carries
     the ids ``Outbound`` gives any remote message."""
 
-    def __init__(self, link: NodeLink, inbound: Inbound, outbound: Outbound) -> None:
+    def __init__(
+        self, link: NodeLink, inbound: Inbound, outbound: Outbound, durable: DurablePools
+    ) -> None:
         self._link = link
         self._inbound = inbound
         self._outbound = outbound
+        self._durable = durable
         self.serving: dict[str, PoolServing] = {}
         # Called when this node starts or stops serving a pool (the cluster bus tells).
         self.changed: Callable[[], None] | None = None
@@ -180,15 +186,26 @@ class PoolLink:
 
     # ------------------------------------------------------------------ sending
 
-    def pool_ref(self, path: str) -> ClusterPoolRef:
+    def pool_ref(self, path: str, durable: DurablePool | None = None) -> ClusterPoolRef:
         if not isinstance(path, str) or not path.startswith("/") or len(path) < 2:
             raise ValueError(f"a pool's path starts with '/' and names the pool, got {path!r}")
-        return ClusterPoolRef(self, path)
+        return ClusterPoolRef(self, path, durable)
 
     def is_connected(self) -> bool:
         return self._link.connected()
 
+    async def send(
+        self, ref: ClusterPoolRef, message: Any, correlation_id: int | str | None
+    ) -> None:
+        if ref.durable is not None:
+            await self._durable.tell(ref, message, correlation_id)
+        else:
+            self.tell(ref, message, correlation_id)
+
     def tell(self, ref: ClusterPoolRef, message: Any, correlation_id: int | str | None) -> None:
+        if ref.durable is not None:
+            self._durable.tell_nowait(ref, message, correlation_id)
+            return
         link = self._link
         name, body = link.codec.encode(message)
         message_id, correlation, causation, sender, trace, left = self._outbound._origin(
@@ -212,6 +229,8 @@ class PoolLink:
         timeout: float | None,
         correlation_id: int | str | None,
     ) -> Any:
+        if ref.durable is not None:
+            return await self._durable.ask(ref, message, timeout, correlation_id)
         if timeout is not None and timeout <= 0:
             raise ValueError(f"ask timeout must be > 0 or None, got {timeout!r}")
         link = self._link
@@ -279,11 +298,11 @@ class PoolLink:
                     f"cannot decode the reply ({answer.message_type}): {error}", **context
                 ) from error
         if isinstance(answer, Failure):
-            raise _error_for(answer, message, context)
+            raise error_for(answer, message, context)
         raise ActorError(f"unexpected answer {type(answer).__name__}", path=ref.path)
 
 
-def _error_for(failure: Failure, message: Any, context: dict[str, Any]) -> ActorError:
+def error_for(failure: Failure, message: Any, context: dict[str, Any]) -> ActorError:
     """The error an ask to a cluster pool raises for ``failure`` (as ``error_for`` does for
     one remote actor, without naming a node: which one answered is NATS's choice)."""
     kind = failure.kind

@@ -258,6 +258,7 @@ class _Builder:
             ),
             cluster=options.cluster,
             **self.handling(node, location),
+            durable=options.durable,
         )
 
     def dynamic(self, node: DynamicSupervisorSpec, location: str) -> type[Supervisor] | None:

@@ -128,7 +128,8 @@ class PoolOptions(_Spec, frozen=True):
     """A pool's own settings: ``size`` routees, ``routing``, the routing ``key`` function for
     ``consistent_hash``, the routees' restart budget and ``decider``, their mailbox, and
     ``cluster``: whether this node's pool serves the pool spread over the cluster (see
-    ``actors.ClusterPoolRef``)."""
+    ``actors.ClusterPoolRef``), and ``durable``: with ``cluster``, the durable pool's name
+    (its messages wait in a JetStream work queue; see ``actors.DurablePool``)."""
 
     size: PositiveCount
     routing: RoutingName = "round_robin"
@@ -138,6 +139,7 @@ class PoolOptions(_Spec, frozen=True):
     decider: DeciderTable = msgspec.field(default_factory=dict)
     routee_mailbox: MailboxSpec = msgspec.field(default_factory=MailboxSpec)
     cluster: bool = False
+    durable: str | None = None
 
 
 class PoolSpec(_Spec, frozen=True, tag_field="kind", tag="pool"):

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from actors import Actor
+from actors import Actor, DurablePool
 from supervision.config._cluster import check_cluster
 from supervision.config._durable import check_durable_patterns, check_subscriptions
 from supervision.config._error import ConfigError, ConfigProblem
@@ -73,6 +73,7 @@ _POOL_KEYS = (
     "decider",
     "routee_mailbox",
     "cluster",
+    "durable",
 )
 _SYSTEM_KEYS = (
     "name",
@@ -517,6 +518,8 @@ class _Checker(FieldChecker):
                 out["cluster"] = table["cluster"]
             else:
                 self.problem(join(location, "cluster"), "true or false", show(table["cluster"]))
+        if "durable" in table:
+            self.durable_pool(table, location, out)
         routing = table.get("routing", "round_robin")
         if "key" in table:
             where = join(location, "key")
@@ -539,6 +542,26 @@ class _Checker(FieldChecker):
                 "nothing",
             )
         return out
+
+    def durable_pool(self, table: dict[str, Any], location: str, out: dict[str, Any]) -> None:
+        """``pool.durable``: a durable consumer's name, on a pool with ``cluster = true``."""
+        where = join(location, "durable")
+        name = table["durable"]
+        try:
+            DurablePool(name=name)
+        except (TypeError, ValueError) as error:
+            expected = "a durable pool's name (letters, digits, '_' or '-')"
+            self.problem(where, expected, show(name), str(error))
+            return
+        if table.get("cluster") is not True:
+            self.problem(
+                where,
+                "no durable name on a pool without cluster = true (a durable pool is one"
+                " work queue shared by the cluster's nodes)",
+                show(name),
+            )
+            return
+        out["durable"] = name
 
     # ------------------------------------------------------------------ tables
 

@@ -146,3 +146,36 @@ async def test_a_worker_from_a_file_subscribes_durably_and_to_its_plain_patterns
                 Billing.changed.clear()
                 await Billing.changed.wait()
         assert sorted(Billing.handled) == [("audit.seen", 2), ("orders.paid", 1)]
+
+
+POOL_TREE = """
+[system]
+name = "durablepoolcfg"
+
+[tree]
+[[tree.children]]
+name = "doubler"
+actor = "tests.supervision.test_config_durable:Doubler"
+pool = { size = 2, cluster = true, durable = "doublers" }
+
+[cluster]
+node = "a"
+messages = []
+"""
+
+
+class Doubler(Actor):
+    """Answers twice the number it is asked."""
+
+    def receive(self, message: Any) -> Any:
+        return message * 2
+
+
+@pytest.mark.real_time
+async def test_a_pool_from_a_file_serves_its_durable_pool(js_server: NatsServer) -> None:
+    spec = parse_tree(POOL_TREE, "toml")
+    config = cluster_config(spec.cluster, servers=[js_server.url])
+    async with create_system(spec, cluster=config) as system:
+        root = await spawn_tree(system, spec)
+        pool = system.cluster_pool(f"{root.path}/doubler", durable="doublers")
+        assert await pool.ask(21, timeout=10) == 42

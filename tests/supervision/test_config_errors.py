@@ -119,6 +119,23 @@ CASES: list[tuple[str, str, str, list[str], str]] = [
         "true or false",
     ),
     (
+        "a durable pool without cluster = true",
+        "toml",
+        toml(f'[[tree.children]]\nname = "p"\n{ECHO}\npool = {{ size = 2, durable = "jobs" }}'),
+        ["$.tree.children[0].pool.durable"],
+        "cluster = true",
+    ),
+    (
+        "a durable pool's name that is no JetStream consumer name",
+        "toml",
+        toml(
+            f'[[tree.children]]\nname = "p"\n{ECHO}\n'
+            'pool = { size = 2, cluster = true, durable = "jobs.eu" }'
+        ),
+        ["$.tree.children[0].pool.durable"],
+        "JetStream consumer name",
+    ),
+    (
         "consistent hash without a key function",
         "toml",
         toml(f'[[tree.children]]\nname = "p"\n{ECHO}\npool = {{ size = 2, routing = "{HASH}" }}'),

@@ -1,9 +1,9 @@
-"""A cluster node whose pool takes jobs from a shared durable work queue, in a process of
-its own, for the fault test.
+"""A cluster node serving a durable pool (``spawn_pool(..., cluster=True, durable=...)``),
+in a process of its own, for the fault test.
 
     python -m tests.actors.remote._durable_pool_process URL NODE
 
-Prints ``ready`` once its pool is subscribed, then ``done <n>`` for each job its routees
+Prints ``ready`` once its pool serves, then ``done <n>`` for each job its routees
 finished (before the acknowledgement goes out); stops on SIGTERM.
 """
 
@@ -16,17 +16,17 @@ from typing import Any
 
 import msgspec
 
-from actors import Actor, ActorSystem, ClusterConfig, DurableStream
+from actors import Actor, ActorRef, ActorSystem, ClusterConfig, DurablePool
 
 SYSTEM = "durable-pools"
-STREAMS = [DurableStream(name="jobs", subjects=["jobs.>"], retention="work_queue")]
 # Seconds each job holds its routee; seconds JetStream waits for an acknowledgement before
 # it redelivers a job (the node that had it was lost); jobs a node holds unacknowledged at
 # most, few enough that its 2 routees finish them well within ACK_WAIT (otherwise the server
 # redelivers jobs that are merely queued, and they are done twice).
-WORK = 0.02
-ACK_WAIT = 1.0
+WORK = 0.002
+ACK_WAIT = 2.0
 MAX_ACK_PENDING = 8
+JOBS = DurablePool(name="workers", ack_wait=ACK_WAIT, max_ack_pending=MAX_ACK_PENDING)
 
 
 class Job(msgspec.Struct):
@@ -47,17 +47,13 @@ def config(url: str, name: str) -> ClusterConfig:
         servers=[url],
         node=name,
         messages=[Job],
-        streams=STREAMS,
         heartbeat_interval=0.2,
         heartbeat_timeout=1.0,
     )
 
 
-async def serve(system: ActorSystem, factory: Any) -> None:
-    pool = await system.spawn_pool(factory, size=2, name="work")
-    await system.subscribe(
-        pool, "jobs.>", durable="workers", ack_wait=ACK_WAIT, max_ack_pending=MAX_ACK_PENDING
-    )
+async def serve(system: ActorSystem, factory: Any) -> ActorRef:
+    return await system.spawn_pool(factory, size=2, name="work", cluster=True, durable=JOBS)
 
 
 async def main(url: str, name: str) -> None:
