@@ -15,7 +15,7 @@ from actors import Actor, ActorStopped, ActorSystem, RemoteActorRef
 from actors.testing import NatsServer
 from tests.actors.remote._cluster import Item, node, two_nodes, wait_until
 from tests.actors.remote._pool_process import Worker
-from tests.actors.remote.test_cluster_bus import BusProcess
+from tests.actors.remote.test_cluster_bus import bus_process
 from tests.actors.remote.test_cluster_pool import nodes
 
 pytestmark = pytest.mark.real_time
@@ -116,7 +116,7 @@ async def test_a_killed_nodes_subscriber_times_out_or_fails_then_is_no_ghost(
     async with node(nats_server.url, "a", system="busfaults", heartbeat_timeout=3.0) as a:
         here = await a.spawn(lambda: Answer(10), name="here")
         await a.subscribe(here, "orders.>")
-        child = BusProcess(nats_server.url)
+        child = bus_process(nats_server.url)
         try:
             await child.line("ready")
             await wait_until(lambda: known(a, "orders.new") == 1, timeout=20.0)
