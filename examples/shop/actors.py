@@ -208,6 +208,9 @@ class Ledger(Actor):
         self.charged: set[int] = set()
         self.retried: set[int] = set()  # charged orders whose first attempt failed
         self.dead: dict[int, str] = {}  # order id -> the dead letter's reason
+        # Charged orders published before this ledger started (a restarted ledger starts
+        # empty): id -> cents credited.
+        self.unseen: dict[int, int] = {}
         self.balance = 0
 
     def receive(self, message: Any) -> Any:
@@ -217,6 +220,8 @@ class Ledger(Actor):
             case Credit(order_id=order_id, cents=cents, retried=retried):
                 self.balance += cents
                 self.charged.add(order_id)
+                if order_id not in self.orders:
+                    self.unseen[order_id] = cents
                 if retried:
                     self.retried.add(order_id)
             case DeadLetter(message=Order(id=order_id), reason=reason):  # "system.dead_letters"
@@ -230,7 +235,8 @@ class Ledger(Actor):
         reasons: dict[str, int] = {}
         for reason in self.dead.values():
             reasons[reason] = reasons.get(reason, 0) + 1
-        expected = sum(self.orders[order_id] for order_id in self.charged)
+        expected = sum(self.orders.get(order_id, 0) for order_id in self.charged)
+        expected += sum(self.unseen.values())
         verdict = "nothing lost" if not unaccounted and expected == self.balance else "LOST"
         by_reason = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
         return (
@@ -238,6 +244,7 @@ class Ledger(Actor):
             f" ({len(self.retried)} after a retry),"
             f" {len(self.dead)} dead letter{'' if len(self.dead) == 1 else 's'}"
             f"{f' ({by_reason})' if by_reason else ''},"
+            f"{f' {len(self.unseen)} charged from before this ledger,' if self.unseen else ''}"
             f" {len(unaccounted)} unaccounted: {verdict};"
             f" balance {self.balance / 100:.2f} (charged orders: {expected / 100:.2f})"
         )
