@@ -92,6 +92,51 @@ async def test_an_overrunning_handler_is_cancelled_and_fails_with_handler_timeou
 
 
 @pytest.mark.actors(virtual_time=True)
+async def test_each_handler_gets_its_whole_limit_after_calls_that_ended_in_time(
+    actor_system: ActorSystem, virtual_time: VirtualTimeLoop
+) -> None:
+    # One timer watches the incarnation: armed at the first call's limit, it must re-arm for
+    # the call running when it fires, so no call is cut short by an earlier call's limit.
+    journal: list[Any] = []
+    parent = await actor_system.spawn(
+        functools.partial(Watcher, functools.partial(Slow, journal), handler_timeout=1.0)
+    )
+    child = actor_system.lookup(f"{parent.path}/slow")
+    assert child is not None
+    for _ in range(5):
+        assert await child.ask(0.3) == 0.3  # 1.5 s in all, each within its limit
+    assert await child.ask(0.9) == 0.9  # past the first call's limit, within its own
+    start = virtual_time.time()
+    with pytest.raises(ActorFailed) as failed:
+        await child.ask(10.0, timeout=30.0)
+    assert virtual_time.time() - start == pytest.approx(1.0)
+    assert isinstance(failed.value.__cause__, HandlerTimeout)
+    assert journal[-1] == ("cancelled", 10.0)
+    assert await child.ask(0.5) == 0.5  # resumed: the next call has its own limit again
+
+
+@pytest.mark.actors(virtual_time=True)
+async def test_a_handler_that_catches_the_cancellation_and_returns_answers_normally(
+    actor_system: ActorSystem, virtual_time: VirtualTimeLoop
+) -> None:
+    class Stubborn(Actor):
+        async def receive(self, message: Any) -> Any:
+            try:
+                await asyncio.sleep(message)
+            except asyncio.CancelledError:
+                return "caught"
+            return "slept"
+
+    parent = await actor_system.spawn(functools.partial(Watcher, Stubborn, handler_timeout=1.0))
+    child = actor_system.lookup(f"{parent.path}/slow")
+    assert child is not None
+    assert await child.ask(5.0, timeout=30.0) == "caught"
+    # The task's cancellation was withdrawn: later awaits in later handlers run as usual.
+    assert await child.ask(0.5) == "slept"
+    assert await parent.ask("failures") == []
+
+
+@pytest.mark.actors(virtual_time=True)
 async def test_the_handlers_own_timeout_error_is_not_a_handler_timeout(
     actor_system: ActorSystem,
 ) -> None:
