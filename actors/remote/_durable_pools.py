@@ -21,21 +21,16 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from actors._cluster._durable_errors import JetStreamError
 from actors._core._errors import (
-    ActorError,
     ActorStopped,
     AskTimeout,
     NodeUnreachable,
-    SerializationError,
 )
 from actors._core._log import logger
 from actors.remote._durable import POOL_KEY, check_server
 from actors.remote._durable_wire import DurableEvent, encode_event
-from actors.remote._pools import error_for
-from actors.remote._wire import Failure, Reply
+from actors.remote._pools import answer_value
 
 if TYPE_CHECKING:
     from actors._cluster._durable_pool import DurablePool
@@ -238,13 +233,4 @@ class DurablePools:
             answer.message_type = context["message_type"]
             answer.correlation_id = correlation
             raise answer
-        if isinstance(answer, Reply):
-            try:
-                return link.codec.decode(answer.message_type, answer.body)
-            except (LookupError, msgspec.DecodeError) as error:
-                raise SerializationError(
-                    f"cannot decode the reply ({answer.message_type}): {error}", **context
-                ) from error
-        if isinstance(answer, Failure):
-            raise error_for(answer, message, context)
-        raise ActorError(f"unexpected answer {type(answer).__name__}", path=ref.path)
+        return answer_value(link, answer, message, context)

@@ -290,16 +290,27 @@ class PoolLink:
             answer = decode_frame(msg.data)
         except (msgspec.DecodeError, ValueError, TypeError) as error:
             raise SerializationError(f"cannot decode the answer: {error}", **context) from error
-        if isinstance(answer, Reply):
-            try:
-                return link.codec.decode(answer.message_type, answer.body)
-            except (LookupError, msgspec.DecodeError) as error:
-                raise SerializationError(
-                    f"cannot decode the reply ({answer.message_type}): {error}", **context
-                ) from error
-        if isinstance(answer, Failure):
-            raise error_for(answer, message, context)
-        raise ActorError(f"unexpected answer {type(answer).__name__}", path=ref.path)
+        return answer_value(link, answer, message, context)
+
+
+def answer_value(link: NodeLink, answer: object, message: Any, context: dict[str, Any]) -> Any:
+    """What an ask through a cluster pool returns for the ``answer`` frame that came back:
+    the decoded reply, or the error it stands for raised.
+
+    Raises:
+        SerializationError: the reply cannot be decoded.
+        ActorError: the routee's failure (``error_for``), or an unexpected frame.
+    """
+    if isinstance(answer, Reply):
+        try:
+            return link.codec.decode(answer.message_type, answer.body)
+        except (LookupError, msgspec.DecodeError) as error:
+            raise SerializationError(
+                f"cannot decode the reply ({answer.message_type}): {error}", **context
+            ) from error
+    if isinstance(answer, Failure):
+        raise error_for(answer, message, context)
+    raise ActorError(f"unexpected answer {type(answer).__name__}", path=context["path"])
 
 
 def error_for(failure: Failure, message: Any, context: dict[str, Any]) -> ActorError:
